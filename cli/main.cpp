@@ -1,0 +1,228 @@
+// The torchzoo command line: train, eval, decode and info on YAML configs.
+//
+//   torchzoo train configs/copy_task.yaml --set train.epochs=5 --device cpu --out runs/copy
+//   torchzoo eval configs/copy_task.yaml --checkpoint runs/copy/checkpoint.pt
+//   torchzoo decode --checkpoint runs/copy/checkpoint.pt "1 2 3 4 5 6 7 8 9 10"
+//   torchzoo info configs/copy_task.yaml
+//
+// Exit codes: 0 success, 1 runtime failure, 2 bad command line or config.
+#include <CLI/CLI.hpp>
+#include <torch/torch.h>
+
+#include <iostream>
+#include <sstream>
+
+#include "torchzoo/configs/config.h"
+#include "torchzoo/configs/experiment.h"
+#include "torchzoo/configs/registries.h"
+#include "torchzoo/layers/detail/format.h"
+#include "torchzoo/train/checkpoint.h"
+#include "torchzoo/train/device.h"
+#include "torchzoo/train/seq2seq_task.h"
+#include "torchzoo/train/trainer.h"
+
+namespace {
+
+using torchzoo::configs::Config;
+
+struct ConfigArgs {
+  std::string path;
+  std::vector<std::string> overrides;
+  std::string device;
+};
+
+/// A YAML single-quoted scalar, so paths with ':' or '#' survive --set parsing.
+std::string yaml_quote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  return quoted + "'";
+}
+
+Config load_config(const ConfigArgs& args) {
+  auto config = Config::load(args.path);
+  for (const auto& assignment : args.overrides) config.apply_override(assignment);
+  if (!args.device.empty()) config.apply_override("train.device=" + yaml_quote(args.device));
+  return config;
+}
+
+std::string thousands(int64_t n) {
+  auto digits = std::to_string(n);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<size_t>(i), ",");
+  return digits;
+}
+
+int64_t count_parameters(const torch::nn::Module& module) {
+  int64_t total = 0;
+  for (const auto& p : module.parameters()) total += p.numel();
+  return total;
+}
+
+std::string parameter_table(const torch::nn::Module& model) {
+  std::string table = "parameters:\n";
+  for (const auto& child : model.named_children()) {
+    table += fmt::format("  {:<24}{:>14}\n", child.key(), thousands(count_parameters(*child.value())));
+  }
+  return table + fmt::format("  {:<24}{:>14}\n", "total", thousands(count_parameters(model)));
+}
+
+int run_info(const ConfigArgs& args) {
+  auto config = load_config(args);
+  auto model_section = config.section("model");
+  const auto name = model_section.require<std::string>("name");
+  auto model = torchzoo::configs::build_model(config);
+  std::ostringstream tree;
+  tree << *model;
+  std::cout << fmt::format("config: {}\nmodel: {}\n{}\n\n{}", args.path, name, tree.str(), parameter_table(*model));
+  return 0;
+}
+
+int run_train(const ConfigArgs& args, const std::string& out_dir, const std::string& resume) {
+  auto config = load_config(args);
+  if (!out_dir.empty()) config.apply_override("train.out_dir=" + yaml_quote(out_dir));
+  auto experiment = torchzoo::configs::build_experiment(config);
+  if (experiment.threads > 0) torch::set_num_threads(static_cast<int>(experiment.threads));
+
+  const auto& options = experiment.trainer;
+  std::cerr << fmt::format("torchzoo train {}\nmodel {} ({} parameters) on {} | {} threads | schedule {}\nwriting {}\n",
+                           args.path, experiment.model_name, thousands(count_parameters(*experiment.model)),
+                           options.device().str(), torch::get_num_threads(),
+                           experiment.scheduler->schedule().describe(), options.out_dir());
+  torchzoo::train::Trainer trainer(options, *experiment.task, *experiment.optimizer, *experiment.scheduler);
+  if (!resume.empty()) trainer.resume(resume);
+  auto result = trainer.fit();
+
+  std::cout << fmt::format("finished: {} epochs, {} steps in {:.1f} s | train loss {:.4f}", result.epochs,
+                           result.steps, result.seconds, result.train_loss);
+  for (const auto& [metric, value] : result.eval) std::cout << fmt::format(" | valid {} {:.4f}", metric, value);
+  std::cout << fmt::format("\ncheckpoint: {}\n", trainer.checkpoint_path());
+  auto sample = experiment.task->sample();
+  if (!sample.empty()) std::cout << sample << "\n";
+  return 0;
+}
+
+/// The model and task of a checkpoint, built from the config saved in it, with its weights loaded.
+struct Restored {
+  std::shared_ptr<torch::nn::Module> model;
+  std::unique_ptr<torchzoo::train::Task> task;
+};
+
+Restored restore(const Config& config, const std::string& checkpoint, torch::Device device) {
+  Restored r;
+  r.model = torchzoo::configs::build_model(config);
+  r.task = torchzoo::configs::build_task(config, r.model);
+  torchzoo::train::load_checkpoint(checkpoint, *r.model);
+  r.task->to(device);
+  r.model->eval();
+  return r;
+}
+
+torch::Device device_of(const Config& config, const std::string& flag) {
+  if (!flag.empty()) return torchzoo::train::select_device(flag);
+  auto train = config.root().optional_section("train");
+  return torchzoo::train::select_device(train ? train->get("device", "auto") : "auto");
+}
+
+int run_eval(const ConfigArgs& args, const std::string& checkpoint) {
+  auto config = load_config(args);
+  auto restored = restore(config, checkpoint, device_of(config, args.device));
+  torch::NoGradGuard no_grad;
+  auto metrics = restored.task->evaluate();
+  std::cout << fmt::format("eval {} on {}", checkpoint, args.path);
+  for (const auto& [metric, value] : metrics) std::cout << fmt::format(" | valid {} {:.4f}", metric, value);
+  std::cout << "\n";
+  return 0;
+}
+
+std::vector<int64_t> parse_tokens(const std::string& text) {
+  std::vector<int64_t> tokens;
+  std::istringstream stream(text);
+  std::string word;
+  while (stream >> word) {
+    try {
+      size_t used = 0;
+      tokens.push_back(std::stoll(word, &used));
+      if (used != word.size()) throw std::invalid_argument(word);
+    } catch (const std::exception&) {
+      throw CLI::ValidationError("SOURCE", fmt::format("expected space-separated token ids, got '{}'", word));
+    }
+  }
+  if (tokens.empty()) throw CLI::ValidationError("SOURCE", "expected at least one token id");
+  return tokens;
+}
+
+int run_decode(const std::string& checkpoint, const std::string& source, const std::string& device_flag) {
+  const auto tokens = parse_tokens(source);
+  auto state = torchzoo::train::read_checkpoint_state(checkpoint);
+  auto config = Config::parse(state.config, checkpoint + ":config");
+  auto restored = restore(config, checkpoint, device_of(config, device_flag));
+  auto* seq2seq = dynamic_cast<torchzoo::train::Seq2SeqTask*>(restored.task.get());
+  if (seq2seq == nullptr) {
+    throw std::invalid_argument(fmt::format("checkpoint '{}' holds no sequence-to-sequence model", checkpoint));
+  }
+  std::cout << fmt::format("{}\n", fmt::join(seq2seq->decode(tokens), " "));
+  return 0;
+}
+
+void add_config_args(CLI::App* command, ConfigArgs& args) {
+  command->add_option("CONFIG", args.path, "YAML config, e.g. configs/copy_task.yaml")->required()->check(
+      CLI::ExistingFile);
+  command->add_option("--set", args.overrides, "override a config value: section.key=value (repeatable)")
+      ->type_name("KEY=VALUE");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"torchzoo: Transformers on LibTorch, trained from YAML configs"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "torchzoo 0.1.0");
+
+  ConfigArgs args;
+  std::string out_dir, resume, checkpoint, source;
+
+  auto* train = app.add_subcommand("train", "train a model from a config");
+  add_config_args(train, args);
+  train->add_option("--device", args.device, "cpu, cuda, cuda:N or auto (default: train.device, else auto)");
+  train->add_option("--out", out_dir, "output folder for checkpoint.pt and metrics.jsonl (default: runs/<config>)");
+  train->add_option("--resume", resume, "continue from a checkpoint written by this config")->check(CLI::ExistingFile);
+
+  auto* eval = app.add_subcommand("eval", "evaluate a checkpoint on the config's validation data");
+  add_config_args(eval, args);
+  eval->add_option("--checkpoint", checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
+  eval->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
+
+  auto* decode = app.add_subcommand("decode", "greedy-decode token ids with a sequence-to-sequence checkpoint");
+  decode->add_option("--checkpoint", checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
+  decode->add_option("SOURCE", source, "space-separated source token ids, e.g. \"1 2 3 4\"")->required();
+  decode->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
+
+  auto* info = app.add_subcommand("info", "print a config's model: modules and parameter counts");
+  add_config_args(info, args);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*train) return run_train(args, out_dir, resume);
+    if (*eval) return run_eval(args, checkpoint);
+    if (*decode) return run_decode(checkpoint, source, args.device);
+    if (*info) return run_info(args);
+  } catch (const torchzoo::configs::ConfigError& error) {
+    std::cerr << "error: " << error.what() << "\n";
+    return 2;
+  } catch (const CLI::ValidationError& error) {
+    std::cerr << "error: " << error.what() << "\n";
+    return 2;
+  } catch (const c10::Error& error) {
+    std::cerr << "error: " << error.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& error) {
+    std::cerr << "error: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

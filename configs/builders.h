@@ -1,0 +1,27 @@
+#pragma once
+// YAML section -> object builders registered in registries.cpp. Each reads the
+// keys it knows, validates them, and calls Section::finish() so that unknown
+// keys are errors naming the allowed ones.
+#include "torchzoo/configs/registries.h"
+
+namespace torchzoo::configs {
+
+// models (model_builders.cpp)
+std::shared_ptr<torch::nn::Module> build_encoder_decoder(const Section& model);
+
+// tasks, by data.name (task_builders.cpp)
+std::unique_ptr<train::Task> build_copy_task(const Section& data, const Config& config,
+                                             std::shared_ptr<torch::nn::Module> model);
+
+// optimizers, schedules and losses (optimization_builders.cpp)
+std::unique_ptr<torch::optim::Optimizer> build_adam(const Section& optimizer, std::vector<torch::Tensor> parameters);
+std::unique_ptr<torch::optim::Optimizer> build_adamw(const Section& optimizer, std::vector<torch::Tensor> parameters);
+std::unique_ptr<torch::optim::Optimizer> build_sgd(const Section& optimizer, std::vector<torch::Tensor> parameters);
+std::shared_ptr<train::LRSchedule> build_noam_schedule(const Section& scheduler, const Config& config);
+std::shared_ptr<train::LRSchedule> build_constant_schedule(const Section& scheduler, const Config& config);
+std::shared_ptr<train::LRSchedule> build_warmup_cosine_schedule(const Section& scheduler, const Config& config);
+std::shared_ptr<train::LRSchedule> build_inverse_sqrt_schedule(const Section& scheduler, const Config& config);
+train::TokenLoss build_label_smoothing(const Section& loss, const LossContext& context);
+train::TokenLoss build_nll_loss(const Section& loss, const LossContext& context);
+
+}  // namespace torchzoo::configs

@@ -1,0 +1,469 @@
+#include "torchzoo/configs/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "torchzoo/layers/detail/format.h"
+
+namespace torchzoo::configs {
+namespace detail {
+
+struct ConfigState {
+  std::string file;
+  YAML::Node root;
+  // Dotted keys set or created by apply_override → "--set key=value", the location errors on them cite.
+  std::map<std::string, std::string> overrides;
+  // Dotted path of a map ("" for the root) → the keys asked for in it, which finish() accepts.
+  std::map<std::string, std::set<std::string>> asked;
+
+  // `--set ...` when `dotted` or a map holding it came from an override, else file:line:col (1-based).
+  std::string locate(const std::string& dotted, const YAML::Mark& mark) const {
+    for (size_t end = dotted.size(); end > 0;) {
+      auto it = overrides.find(dotted.substr(0, end));
+      if (it != overrides.end()) return it->second;
+      end = dotted.find_last_of(".[", end - 1);
+      if (end == std::string::npos) break;
+    }
+    if (mark.is_null()) return file;
+    return fmt::format("{}:{}:{}", file, mark.line + 1, mark.column + 1);
+  }
+};
+
+}  // namespace detail
+
+namespace {
+
+using Locator = std::function<std::string(const std::string& dotted, const YAML::Mark& mark)>;
+
+[[noreturn]] void throw_error(const std::string& location, const std::string& dotted, const std::string& what) {
+  if (dotted.empty()) throw ConfigError(fmt::format("{}: {}", location, what));
+  throw ConfigError(fmt::format("{}: {}: {}", location, dotted, what));
+}
+
+[[noreturn]] void throw_at(const detail::ConfigState& state, const std::string& dotted, const YAML::Mark& mark,
+                           const std::string& what) {
+  throw_error(state.locate(dotted, mark), dotted, what);
+}
+
+std::string join_path(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
+// Plain scalars may be numbers or bools; quoted ("512") or tagged (!!str 512) ones are strings. The parser
+// tags plain scalars "?"; keys that apply_override creates have no tag and are plain too.
+bool is_plain(const YAML::Node& node) { return node.Tag() == "?" || node.Tag().empty(); }
+
+std::string describe(const YAML::Node& node) {
+  if (node.IsNull()) return "null";
+  if (node.IsMap()) return "a map";
+  if (node.IsSequence()) return fmt::format("a list of {} items", node.size());
+  if (is_plain(node)) return fmt::format("'{}'", node.Scalar());
+  return fmt::format("the quoted string \"{}\"", node.Scalar());
+}
+
+template <class T>
+struct IsVector : std::false_type {};
+template <class E>
+struct IsVector<std::vector<E>> : std::true_type {};
+
+template <class T>
+std::string type_name() {
+  if constexpr (std::is_same_v<T, bool>) {
+    return "a bool (true or false)";
+  } else if constexpr (std::is_integral_v<T>) {
+    return "an integer";
+  } else if constexpr (std::is_same_v<T, double>) {
+    return "a number";
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return "a string";
+  } else {
+    static_assert(IsVector<T>::value);
+    using Element = typename T::value_type;
+    if constexpr (std::is_same_v<Element, double>) {
+      return "a list of numbers";
+    } else if constexpr (std::is_same_v<Element, int64_t>) {
+      return "a list of integers";
+    } else {
+      return "a list of strings";
+    }
+  }
+}
+
+// from_chars rejects a leading '+', which YAML allows.
+std::string_view strip_plus(const std::string& text) {
+  std::string_view view(text);
+  if (view.size() > 1 && view[0] == '+' && view[1] != '-') view.remove_prefix(1);
+  return view;
+}
+
+std::optional<bool> parse_bool(const std::string& text) {
+  // YAML 1.2 core schema only: yaml-cpp would also take y/n/yes/no/on/off, which are easy to write by accident.
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  return std::nullopt;
+}
+
+template <class T>
+std::optional<T> parse_number(const std::string& text, bool* out_of_range) {
+  if constexpr (std::is_same_v<T, double>) {
+    // YAML spells infinities and NaN with a leading dot.
+    static const std::map<std::string, double> kSpecial = {
+        {".inf", std::numeric_limits<double>::infinity()},   {".Inf", std::numeric_limits<double>::infinity()},
+        {".INF", std::numeric_limits<double>::infinity()},   {"+.inf", std::numeric_limits<double>::infinity()},
+        {"-.inf", -std::numeric_limits<double>::infinity()}, {"-.Inf", -std::numeric_limits<double>::infinity()},
+        {"-.INF", -std::numeric_limits<double>::infinity()}, {".nan", std::numeric_limits<double>::quiet_NaN()},
+        {".NaN", std::numeric_limits<double>::quiet_NaN()},  {".NAN", std::numeric_limits<double>::quiet_NaN()}};
+    if (auto it = kSpecial.find(text); it != kSpecial.end()) return it->second;
+  }
+  std::string_view view = strip_plus(text);
+  T value{};
+  auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), value);
+  if (ec == std::errc::result_out_of_range) *out_of_range = true;
+  if (ec != std::errc() || end != view.data() + view.size()) return std::nullopt;
+  return value;
+}
+
+template <class T>
+T decode(const detail::ConfigState& state, const YAML::Node& node, const std::string& dotted) {
+  auto fail = [&](const std::string& expected) -> void {
+    throw_at(state, dotted, node.Mark(), fmt::format("expected {}, got {}", expected, describe(node)));
+  };
+  if constexpr (IsVector<T>::value) {
+    if (!node.IsSequence()) fail(type_name<T>());
+    T values;
+    values.reserve(node.size());
+    for (size_t i = 0; i < node.size(); ++i) {
+      values.push_back(decode<typename T::value_type>(state, node[i], fmt::format("{}[{}]", dotted, i)));
+    }
+    return values;
+  } else {
+    if (!node.IsScalar()) fail(type_name<T>());
+    const std::string& text = node.Scalar();
+    if constexpr (std::is_same_v<T, std::string>) {
+      return text;
+    } else if constexpr (std::is_same_v<T, bool>) {
+      std::optional<bool> value = is_plain(node) ? parse_bool(text) : std::nullopt;
+      if (!value) fail(type_name<T>());
+      return *value;
+    } else {
+      bool out_of_range = false;
+      std::optional<T> value = is_plain(node) ? parse_number<T>(text, &out_of_range) : std::nullopt;
+      if (out_of_range) {
+        if constexpr (std::is_integral_v<T>) {
+          fail(fmt::format("an integer in [{}, {}]", std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
+        } else {
+          fail("a number within double range");
+        }
+      }
+      if (!value) fail(type_name<T>());
+      return *value;
+    }
+  }
+}
+
+// Every key must be a string and appear once per map: yaml-cpp keeps duplicates and lookups
+// would silently see only the first, so a preset's second `lr:` would be ignored.
+void check_keys(const YAML::Node& node, const std::string& dotted, const Locator& locate) {
+  if (node.IsMap()) {
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& item : node) {
+      if (!item.first.IsScalar()) {
+        throw_error(locate(dotted, item.first.Mark()), dotted,
+                    fmt::format("expected a string key, got {}", describe(item.first)));
+      }
+      const std::string& key = item.first.Scalar();
+      const std::string child = join_path(dotted, key);
+      auto [first, inserted] = seen.emplace(key, item.first.Mark());
+      if (!inserted) {
+        throw_error(locate(child, item.first.Mark()), child,
+                    fmt::format("duplicate key; first defined at line {}", first->second.line + 1));
+      }
+      check_keys(item.second, child, locate);
+    }
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) check_keys(node[i], fmt::format("{}[{}]", dotted, i), locate);
+  }
+}
+
+// Where to point at `key` of `map`: its value, or the key itself when the value is null (yaml-cpp marks a
+// null at the token after it), or the map when the key is absent.
+YAML::Mark mark_of(const YAML::Node& map, const std::string& key) {
+  for (const auto& item : map) {
+    if (item.first.Scalar() == key) return item.second.IsNull() ? item.first.Mark() : item.second.Mark();
+  }
+  return map.Mark();
+}
+
+// yaml-cpp's own emitter drops quotes, which would turn the string "512" into the integer 512 on reload.
+void emit(YAML::Emitter& out, const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      out << (node.Style() == YAML::EmitterStyle::Flow ? YAML::Flow : YAML::Block) << YAML::BeginMap;
+      for (const auto& item : node) {
+        out << YAML::Key;
+        emit(out, item.first);
+        out << YAML::Value;
+        emit(out, item.second);
+      }
+      out << YAML::EndMap;
+      break;
+    case YAML::NodeType::Sequence:
+      out << (node.Style() == YAML::EmitterStyle::Flow ? YAML::Flow : YAML::Block) << YAML::BeginSeq;
+      for (const auto& item : node) emit(out, item);
+      out << YAML::EndSeq;
+      break;
+    case YAML::NodeType::Scalar:
+      if (is_plain(node)) {
+        out << node.Scalar();
+      } else {
+        out << YAML::DoubleQuoted << node.Scalar();
+      }
+      break;
+    default:  // Null; Undefined cannot occur in a parsed tree
+      out << YAML::Null;
+  }
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+bool is_key_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------------
+// Section
+
+Section::Section(std::shared_ptr<detail::ConfigState> state, std::shared_ptr<const YAML::Node> node, std::string path)
+    : state_(std::move(state)), node_(std::move(node)), path_(std::move(path)) {}
+
+std::string Section::child_path(const std::string& key) const { return join_path(path_, key); }
+
+const std::string& Section::file() const { return state_->file; }
+
+template <class T>
+std::optional<T> Section::read(const std::string& key, bool required) const {
+  state_->asked[path_].insert(key);
+  const YAML::Node value = (*node_)[key];
+  if (value.IsDefined() && !value.IsNull()) return decode<T>(*state_, value, child_path(key));
+  if (!required) return std::nullopt;
+  const std::string what = value.IsDefined() ? fmt::format("expected {}, got null", type_name<T>())
+                                             : fmt::format("missing required key; expected {}", type_name<T>());
+  throw_at(*state_, child_path(key), mark_of(*node_, key), what);
+}
+
+template std::optional<bool> Section::read<bool>(const std::string&, bool) const;
+template std::optional<int> Section::read<int>(const std::string&, bool) const;
+template std::optional<int64_t> Section::read<int64_t>(const std::string&, bool) const;
+template std::optional<double> Section::read<double>(const std::string&, bool) const;
+template std::optional<std::string> Section::read<std::string>(const std::string&, bool) const;
+template std::optional<std::vector<double>> Section::read<std::vector<double>>(const std::string&, bool) const;
+template std::optional<std::vector<int64_t>> Section::read<std::vector<int64_t>>(const std::string&, bool) const;
+template std::optional<std::vector<std::string>> Section::read<std::vector<std::string>>(const std::string&,
+                                                                                         bool) const;
+
+std::string Section::get_choice(const std::string& key, const std::string& default_value,
+                                const std::vector<std::string>& allowed) const {
+  std::string value = get<std::string>(key, default_value);
+  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+    fail(key, fmt::format("expected one of: {}; got '{}'", fmt::join(allowed, ", "), value));
+  }
+  return value;
+}
+
+std::optional<Section> Section::optional_section(const std::string& key) const {
+  state_->asked[path_].insert(key);
+  const YAML::Node value = (*node_)[key];
+  if (!value.IsDefined() || value.IsNull()) return std::nullopt;
+  if (!value.IsMap()) throw_at(*state_, child_path(key), value.Mark(), "expected a map, got " + describe(value));
+  return Section(state_, std::make_shared<const YAML::Node>(value), child_path(key));
+}
+
+Section Section::section(const std::string& key) const {
+  std::optional<Section> child = optional_section(key);
+  if (!child) throw_at(*state_, child_path(key), mark_of(*node_, key), "missing required section; expected a map");
+  return *child;
+}
+
+bool Section::has(const std::string& key) const {
+  state_->asked[path_].insert(key);
+  const YAML::Node value = (*node_)[key];
+  return value.IsDefined() && !value.IsNull();
+}
+
+void Section::finish() const {
+  const std::set<std::string>& asked = state_->asked[path_];
+  for (const auto& item : *node_) {
+    const std::string& key = item.first.Scalar();
+    if (asked.count(key) > 0) continue;
+    std::string what = asked.empty() ? "unknown key; this section takes no keys"
+                                     : fmt::format("unknown key; allowed keys: {}", fmt::join(asked, ", "));
+    auto closest = std::min_element(asked.begin(), asked.end(), [&](const std::string& a, const std::string& b) {
+      return edit_distance(key, a) < edit_distance(key, b);
+    });
+    if (closest != asked.end() && edit_distance(key, *closest) <= std::max<size_t>(1, key.size() / 3)) {
+      what += fmt::format(" (did you mean '{}'?)", *closest);
+    }
+    throw_at(*state_, child_path(key), item.first.Mark(), what);
+  }
+}
+
+void Section::fail(const std::string& key, const std::string& message) const {
+  throw_at(*state_, child_path(key), mark_of(*node_, key), message);
+}
+
+void Section::fail_not_positive(const std::string& key, double value) const {
+  fail(key, fmt::format("expected a value > 0, got {}", value));
+}
+
+void Section::fail_range(const std::string& key, double value, double min, double max) const {
+  fail(key, fmt::format("expected a value in [{}, {}], got {}", min, max, value));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Config
+
+Config::Config(std::shared_ptr<detail::ConfigState> state) : state_(std::move(state)) {}
+
+Config Config::load(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    bool exists = std::filesystem::exists(path, error);
+    throw ConfigError(fmt::format("{}: cannot read config: {}", path, exists ? "not a regular file" : "no such file"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) throw ConfigError(fmt::format("{}: cannot read config: {}", path, std::strerror(errno)));
+  return parse(text.str(), path);
+}
+
+Config Config::parse(const std::string& text, const std::string& name) {
+  auto state = std::make_shared<detail::ConfigState>();
+  state->file = name;
+  try {
+    state->root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(fmt::format("{}:{}:{}: YAML syntax error: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg));
+  }
+  // An empty file is an empty config; Sections keep handles on the root, so it must be a map from the start.
+  if (state->root.IsNull()) state->root.reset(YAML::Node(YAML::NodeType::Map));
+  if (!state->root.IsMap()) {
+    throw_at(*state, "", state->root.Mark(), "expected a map of keys at the top level, got " + describe(state->root));
+  }
+  const detail::ConfigState& located = *state;
+  check_keys(state->root, "", [&](const std::string& dotted, const YAML::Mark& mark) {
+    return located.locate(dotted, mark);
+  });
+  return Config(std::move(state));
+}
+
+void Config::apply_override(const std::string& assignment) {
+  const std::string location = "--set " + assignment;
+  const size_t equals = assignment.find('=');
+  if (equals == std::string::npos) throw_error(location, "", "malformed override; expected key.path=value");
+  const std::string key = assignment.substr(0, equals);
+  const std::string text = assignment.substr(equals + 1);
+
+  std::vector<std::string> parts;
+  for (size_t begin = 0;;) {
+    size_t dot = key.find('.', begin);
+    parts.push_back(key.substr(begin, dot - begin));
+    if (dot == std::string::npos) break;
+    begin = dot + 1;
+  }
+  for (const std::string& part : parts) {
+    if (part.empty() || !std::all_of(part.begin(), part.end(), is_key_char)) {
+      throw_error(location, "",
+                  fmt::format("malformed key '{}'; expected dot-separated names of letters, digits, '_' and '-'", key));
+    }
+  }
+  if (text.find_first_not_of(" \t") == std::string::npos) {
+    throw_error(location, key, "empty value; expected key=value (key='' sets an empty string, key=null unsets)");
+  }
+
+  YAML::Node value;
+  try {
+    value = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw_error(location, key, fmt::format("value is not valid YAML: {}", e.msg));
+  }
+  check_keys(value, key, [&](const std::string&, const YAML::Mark&) { return location; });
+
+  // Check the whole path before changing anything, so a failed override leaves the config as it was.
+  std::vector<std::string> created;  // intermediate maps this override creates
+  YAML::Node walk;
+  walk.reset(state_->root);
+  std::string prefix;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    const YAML::Node& parent = walk;
+    YAML::Node child = parent[parts[i]];
+    prefix = join_path(prefix, parts[i]);
+    if (!child.IsDefined() || child.IsNull()) {
+      created.push_back(prefix);
+      for (size_t j = i + 1; j + 1 < parts.size(); ++j) created.push_back(join_path(created.back(), parts[j]));
+      break;
+    }
+    if (!child.IsMap()) {
+      throw_error(location, key, fmt::format("cannot set a key inside {}, which is {}, not a map", prefix,
+                                             describe(child)));
+    }
+    walk.reset(child);
+  }
+
+  // Node::operator= writes through to the node referred to; reset() rebinds the handle instead.
+  YAML::Node node;
+  node.reset(state_->root);
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node child = node[parts[i]];
+    if (!child.IsMap()) child = YAML::Node(YAML::NodeType::Map);
+    node.reset(child);
+  }
+  node[parts.back()] = value;
+
+  auto& overrides = state_->overrides;
+  for (auto it = overrides.begin(); it != overrides.end();) {
+    bool replaced = it->first == key || it->first.rfind(key + ".", 0) == 0;
+    it = replaced ? overrides.erase(it) : std::next(it);
+  }
+  for (const std::string& dotted : created) overrides[dotted] = location;
+  overrides[key] = location;
+}
+
+std::string Config::to_yaml() const {
+  YAML::Emitter out;
+  emit(out, state_->root);
+  return std::string(out.c_str()) + "\n";
+}
+
+Section Config::root() const { return Section(state_, std::make_shared<const YAML::Node>(state_->root), ""); }
+
+Section Config::section(const std::string& key) const { return root().section(key); }
+
+bool Config::has(const std::string& key) const { return root().has(key); }
+
+const std::string& Config::file() const { return state_->file; }
+
+}  // namespace torchzoo::configs

@@ -1,0 +1,41 @@
+#pragma once
+// From a config to the objects a run needs: the model, the task (data, loss),
+// the optimizer, the schedule and the trainer options. Every section is read
+// and checked here before anything is written, so a bad config fails with
+// nothing half-made on disk.
+//
+// Top-level sections: model, data, loss, optimizer, scheduler, train, sample.
+#include <memory>
+#include <string>
+
+#include "torchzoo/configs/config.h"
+#include "torchzoo/train/lr_schedule.h"
+#include "torchzoo/train/task.h"
+#include "torchzoo/train/trainer.h"
+
+namespace torchzoo::configs {
+
+struct Experiment {
+  std::shared_ptr<torch::nn::Module> model;
+  std::string model_name;
+  std::unique_ptr<train::Task> task;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::unique_ptr<train::LRScheduler> scheduler;
+  train::TrainerOptions trainer;
+  uint64_t seed = 1;
+  int64_t threads = 0;  ///< 0: LibTorch's default
+};
+
+/// The model named by model.name (seeded with train.seed so the initial weights are reproducible).
+std::shared_ptr<torch::nn::Module> build_model(const Config& config);
+
+/// The task named by data.name, around `model` (also reads `loss` and `sample`).
+std::unique_ptr<train::Task> build_task(const Config& config, std::shared_ptr<torch::nn::Module> model);
+
+/// Everything for `torchzoo train`; checks that no top-level section is unknown.
+Experiment build_experiment(const Config& config);
+
+/// `runs/<config file stem>` unless train.out_dir says otherwise.
+std::string default_out_dir(const Config& config);
+
+}  // namespace torchzoo::configs

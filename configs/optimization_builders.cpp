@@ -1,0 +1,102 @@
+#include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
+#include <torch/optim/sgd.h>
+
+#include "torchzoo/configs/builders.h"
+#include "torchzoo/layers/detail/format.h"
+#include "torchzoo/train/label_smoothing.h"
+
+namespace torchzoo::configs {
+namespace {
+
+std::tuple<double, double> read_betas(const Section& s) {
+  auto betas = s.get<std::vector<double>>("betas", {0.9, 0.999});
+  if (betas.size() != 2 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 || betas[1] >= 1) {
+    s.fail("betas", fmt::format("expected two numbers in [0, 1), got [{}]", fmt::join(betas, ", ")));
+  }
+  return {betas[0], betas[1]};
+}
+
+template <class Options>
+Options read_adam_options(const Section& s, double default_weight_decay) {
+  Options o(s.get_positive<double>("lr", 1e-3));
+  o.betas(read_betas(s))
+      .eps(s.get_positive<double>("eps", 1e-8))
+      .weight_decay(s.get_in_range<double>("weight_decay", default_weight_decay, 0.0, 1.0))
+      .amsgrad(s.get<bool>("amsgrad", false));
+  s.finish();
+  return o;
+}
+
+}  // namespace
+
+std::unique_ptr<torch::optim::Optimizer> build_adam(const Section& s, std::vector<torch::Tensor> parameters) {
+  return std::make_unique<torch::optim::Adam>(std::move(parameters),
+                                              read_adam_options<torch::optim::AdamOptions>(s, 0.0));
+}
+
+std::unique_ptr<torch::optim::Optimizer> build_adamw(const Section& s, std::vector<torch::Tensor> parameters) {
+  return std::make_unique<torch::optim::AdamW>(std::move(parameters),
+                                               read_adam_options<torch::optim::AdamWOptions>(s, 0.01));
+}
+
+std::unique_ptr<torch::optim::Optimizer> build_sgd(const Section& s, std::vector<torch::Tensor> parameters) {
+  torch::optim::SGDOptions o(s.require<double>("lr"));
+  if (o.lr() <= 0) s.fail("lr", fmt::format("must be positive, got {}", o.lr()));
+  o.momentum(s.get_in_range<double>("momentum", 0.0, 0.0, 1.0))
+      .nesterov(s.get<bool>("nesterov", false))
+      .weight_decay(s.get_in_range<double>("weight_decay", 0.0, 0.0, 1.0));
+  if (o.nesterov() && o.momentum() == 0) s.fail("nesterov", "needs momentum > 0");
+  s.finish();
+  return std::make_unique<torch::optim::SGD>(std::move(parameters), o);
+}
+
+std::shared_ptr<train::LRSchedule> build_noam_schedule(const Section& s, const Config& config) {
+  // model_size defaults to the model's width, as the reference passes model.src_embed[0].d_model.
+  const auto d_model = config.section("model").get<int64_t>("d_model", 512);
+  train::NoamScheduleOptions o(s.get_positive<int64_t>("model_size", d_model));
+  o.factor(s.get_positive<double>("factor", o.factor())).warmup(s.get_positive<int64_t>("warmup", o.warmup()));
+  s.finish();
+  return std::make_shared<train::NoamSchedule>(o);
+}
+
+std::shared_ptr<train::LRSchedule> build_constant_schedule(const Section& s, const Config& config) {
+  s.finish();
+  return std::make_shared<train::ConstantSchedule>();
+}
+
+std::shared_ptr<train::LRSchedule> build_warmup_cosine_schedule(const Section& s, const Config& config) {
+  train::WarmupCosineScheduleOptions o(s.get_in_range<int64_t>("warmup", 0, 0, INT64_MAX),
+                                       s.require<int64_t>("total_steps"));
+  if (o.total_steps() <= o.warmup()) {
+    s.fail("total_steps", fmt::format("must exceed warmup={}, got {}", o.warmup(), o.total_steps()));
+  }
+  o.min_ratio(s.get_in_range<double>("min_ratio", 0.0, 0.0, 1.0));
+  s.finish();
+  return std::make_shared<train::WarmupCosineSchedule>(o);
+}
+
+std::shared_ptr<train::LRSchedule> build_inverse_sqrt_schedule(const Section& s, const Config& config) {
+  auto warmup = s.get_positive<int64_t>("warmup", 4000);
+  s.finish();
+  return std::make_shared<train::InverseSqrtSchedule>(warmup);
+}
+
+train::TokenLoss build_label_smoothing(const Section& s, const LossContext& context) {
+  auto criterion = train::LabelSmoothing(train::LabelSmoothingOptions(context.num_classes, context.padding_idx)
+                                             .smoothing(s.get_in_range<double>("smoothing", 0.0, 0.0, 0.99)));
+  s.finish();
+  return [criterion](const torch::Tensor& log_probs, const torch::Tensor& target) mutable {
+    return criterion(log_probs, target);
+  };
+}
+
+train::TokenLoss build_nll_loss(const Section& s, const LossContext& context) {
+  s.finish();
+  const int64_t padding_idx = context.padding_idx;
+  return [padding_idx](const torch::Tensor& log_probs, const torch::Tensor& target) {
+    return torch::nll_loss(log_probs, target, /*weight=*/{}, at::Reduction::Sum, padding_idx);
+  };
+}
+
+}  // namespace torchzoo::configs

@@ -1,0 +1,58 @@
+#include "torchzoo/configs/registries.h"
+
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
+#include <torch/optim/sgd.h>
+
+#include <mutex>
+
+#include "torchzoo/configs/builders.h"
+
+namespace torchzoo::configs {
+namespace {
+
+struct Registries {
+  Registry<ModelBuilder> models{"model"};
+  Registry<TaskBuilder> tasks{"data"};
+  Registry<OptimizerBuilder> optimizers{"optimizer"};
+  Registry<SchedulerBuilder> schedulers{"scheduler"};
+  Registry<LossBuilder> losses{"loss"};
+};
+
+/// The one place every builder is registered.
+void fill(Registries& r) {
+  r.models.add("encoder_decoder", build_encoder_decoder,
+               "annotated Transformer encoder-decoder (translation, copy task)");
+
+  r.tasks.add("copy_task", build_copy_task, "the annotated Transformer's copy task (synthetic)");
+
+  r.optimizers.add("adam", build_adam, "torch::optim::Adam (lr, betas, eps, weight_decay, amsgrad)");
+  r.optimizers.add("adamw", build_adamw, "torch::optim::AdamW (lr, betas, eps, weight_decay, amsgrad)");
+  r.optimizers.add("sgd", build_sgd, "torch::optim::SGD (lr, momentum, nesterov, weight_decay)");
+
+  r.schedulers.add("noam", build_noam_schedule, "Vaswani et al. warm-up then inverse square root (model_size, factor, warmup)");
+  r.schedulers.add("constant", build_constant_schedule, "the optimizer's lr throughout");
+  r.schedulers.add("warmup_cosine", build_warmup_cosine_schedule, "linear warm-up, cosine decay (warmup, total_steps, min_ratio)");
+  r.schedulers.add("inverse_sqrt", build_inverse_sqrt_schedule, "linear warm-up, then 1/sqrt(step) (warmup)");
+
+  r.losses.add("label_smoothing", build_label_smoothing, "KL divergence to the smoothed targets (smoothing)");
+  r.losses.add("nll", build_nll_loss, "negative log-likelihood, padding ignored");
+}
+
+Registries& registries() {
+  static Registries instance;
+  static std::once_flag once;
+  std::call_once(once, [] { fill(instance); });
+  return instance;
+}
+
+}  // namespace
+
+Registry<ModelBuilder>& model_registry() { return registries().models; }
+Registry<TaskBuilder>& task_registry() { return registries().tasks; }
+Registry<OptimizerBuilder>& optimizer_registry() { return registries().optimizers; }
+Registry<SchedulerBuilder>& scheduler_registry() { return registries().schedulers; }
+Registry<LossBuilder>& loss_registry() { return registries().losses; }
+
+}  // namespace torchzoo::configs

@@ -1,0 +1,40 @@
+#include "torchzoo/layers/decoder.h"
+
+#include "torchzoo/layers/detail/check.h"
+
+namespace torchzoo::layers {
+
+DecoderImpl::DecoderImpl(DecoderOptions options) : options(std::move(options)) { reset(); }
+
+void DecoderImpl::reset() {
+  TORCHZOO_CHECK(options.num_layers() > 0, "Decoder: num_layers must be positive, got {}", options.num_layers());
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < options.num_layers(); ++i) {
+    layers->push_back(DecoderLayer(options.layer()));
+  }
+  norm = nullptr;
+  if (options.layer().norm_first()) {
+    norm = register_module("norm", LayerNorm(options.layer().layer_norm()));
+  }
+}
+
+void DecoderImpl::pretty_print(std::ostream& stream) const {
+  stream << fmt::format("torchzoo::layers::Decoder(num_layers={})", options.num_layers());
+}
+
+torch::Tensor DecoderImpl::forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& src_mask,
+                                   const torch::Tensor& tgt_mask) {
+  const auto d_model = options.layer().d_model();
+  TORCHZOO_CHECK(x.dim() == 3 && x.size(2) == d_model, "Decoder: expected input of shape [B, T, {}], got {}", d_model,
+                 detail::shape_str(x.sizes()));
+  TORCHZOO_CHECK(memory.dim() == 3 && memory.size(0) == x.size(0) && memory.size(2) == d_model,
+                 "Decoder: expected memory of shape [{}, T_src, {}], got {}", x.size(0), d_model,
+                 detail::shape_str(memory.sizes()));
+  auto y = x;
+  for (const auto& layer : *layers) {
+    y = layer->as<DecoderLayerImpl>()->forward(y, memory, src_mask, tgt_mask);
+  }
+  return norm ? norm(y) : y;
+}
+
+}  // namespace torchzoo::layers

@@ -1,0 +1,43 @@
+#pragma once
+// Decoder layer (annotated Transformer `DecoderLayer`): masked self-attention,
+// attention over the encoder output (src_attn), then feed-forward, each wrapped
+// in a SublayerConnection (sublayer.0 .. sublayer.2).
+// Shapes: x [B, T_tgt, d_model], memory [B, T_src, d_model],
+//         src_mask bool [B, 1, T_src], tgt_mask bool [B, T_tgt, T_tgt] -> [B, T_tgt, d_model].
+#include <torch/nn/cloneable.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include "torchzoo/layers/multi_headed_attention.h"
+#include "torchzoo/layers/positionwise_feed_forward.h"
+#include "torchzoo/layers/sublayer_connection.h"
+#include "torchzoo/layers/transformer_layer_options.h"
+
+namespace torchzoo::layers {
+
+using DecoderLayerOptions = TransformerLayerOptions;
+
+/// Example:
+///   DecoderLayer layer(DecoderLayerOptions(512, 8, 2048));
+///   auto y = layer(x, memory, src_mask, tgt_mask);
+class DecoderLayerImpl : public torch::nn::Cloneable<DecoderLayerImpl> {
+ public:
+  explicit DecoderLayerImpl(DecoderLayerOptions options);
+  void reset() override;
+  void pretty_print(std::ostream& stream) const override;
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& src_mask,
+                        const torch::Tensor& tgt_mask);
+
+  DecoderLayerOptions options;
+  MultiHeadedAttention self_attn{nullptr};
+  MultiHeadedAttention src_attn{nullptr};
+  PositionwiseFeedForward feed_forward{nullptr};
+  torch::nn::ModuleList sublayer;
+
+ private:
+  SublayerConnectionImpl& residual(size_t index) { return *sublayer->ptr<SublayerConnectionImpl>(index); }
+};
+TORCH_MODULE(DecoderLayer);
+
+}  // namespace torchzoo::layers

@@ -1,0 +1,40 @@
+#pragma once
+// Stack of N encoder layers (annotated Transformer `Encoder`). With pre-norm
+// layers a final LayerNorm (`norm`) normalises the output, as in the
+// reference; post-norm layers end normalised already, so no `norm` is made.
+// Shapes: x [B, T, d_model], mask bool [B, 1, T] (true = may attend) -> [B, T, d_model].
+#include <torch/nn/cloneable.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include "torchzoo/layers/encoder_layer.h"
+#include "torchzoo/layers/layer_norm.h"
+
+namespace torchzoo::layers {
+
+struct EncoderOptions {
+  EncoderOptions(TransformerLayerOptions layer, int64_t num_layers) : layer_(std::move(layer)), num_layers_(num_layers) {}
+  /// Options of every layer in the stack.
+  TORCH_ARG(TransformerLayerOptions, layer);
+  /// Number of layers (the reference's N).
+  TORCH_ARG(int64_t, num_layers) = 6;
+};
+
+/// Example:
+///   Encoder encoder(EncoderOptions(TransformerLayerOptions(512, 8, 2048), /*num_layers=*/6));
+///   auto memory = encoder(src_embedded, src_mask);
+class EncoderImpl : public torch::nn::Cloneable<EncoderImpl> {
+ public:
+  explicit EncoderImpl(EncoderOptions options);
+  void reset() override;
+  void pretty_print(std::ostream& stream) const override;
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
+
+  EncoderOptions options;
+  torch::nn::ModuleList layers;
+  LayerNorm norm{nullptr};  ///< only with pre-norm layers
+};
+TORCH_MODULE(Encoder);
+
+}  // namespace torchzoo::layers

@@ -1,0 +1,36 @@
+#pragma once
+// Output projection to vocabulary log-probabilities (annotated Transformer
+// `Generator`): log_softmax(proj(x)).
+// Shapes: x [B, T, d_model] -> [B, T, vocab].
+#include <torch/nn/cloneable.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+namespace torchzoo::layers {
+
+struct GeneratorOptions {
+  GeneratorOptions(int64_t d_model, int64_t vocab) : d_model_(d_model), vocab_(vocab) {}
+  /// Input width.
+  TORCH_ARG(int64_t, d_model);
+  /// Output vocabulary size.
+  TORCH_ARG(int64_t, vocab);
+};
+
+/// Example:
+///   Generator generator(GeneratorOptions(512, 32000));
+///   auto log_probs = generator(decoder_out);  // [B, T, 32000]
+class GeneratorImpl : public torch::nn::Cloneable<GeneratorImpl> {
+ public:
+  explicit GeneratorImpl(GeneratorOptions options);
+  void reset() override;
+  void reset_parameters();
+  void pretty_print(std::ostream& stream) const override;
+  torch::Tensor forward(const torch::Tensor& x);
+
+  GeneratorOptions options;
+  torch::nn::Linear proj{nullptr};
+};
+TORCH_MODULE(Generator);
+
+}  // namespace torchzoo::layers

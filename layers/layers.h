@@ -1,0 +1,15 @@
+#pragma once
+// Umbrella header: every torchzoo layer.
+#include "torchzoo/layers/activation.h"
+#include "torchzoo/layers/decoder.h"
+#include "torchzoo/layers/decoder_layer.h"
+#include "torchzoo/layers/embeddings.h"
+#include "torchzoo/layers/encoder.h"
+#include "torchzoo/layers/encoder_layer.h"
+#include "torchzoo/layers/generator.h"
+#include "torchzoo/layers/layer_norm.h"
+#include "torchzoo/layers/multi_headed_attention.h"
+#include "torchzoo/layers/positional_encoding.h"
+#include "torchzoo/layers/positionwise_feed_forward.h"
+#include "torchzoo/layers/sublayer_connection.h"
+#include "torchzoo/layers/transformer_layer_options.h"

@@ -1,0 +1,107 @@
+#include "torchzoo/layers/multi_headed_attention.h"
+
+#include <ATen/ops/scaled_dot_product_attention.h>
+
+#include <cmath>
+
+#include "torchzoo/layers/detail/check.h"
+
+namespace torchzoo::layers {
+
+MultiHeadedAttentionImpl::MultiHeadedAttentionImpl(MultiHeadedAttentionOptions options)
+    : options(std::move(options)) {
+  reset();
+}
+
+void MultiHeadedAttentionImpl::reset() {
+  const auto d_model = options.d_model();
+  const auto h = options.num_heads();
+  TORCHZOO_CHECK(d_model > 0 && h > 0, "MultiHeadedAttention: d_model and num_heads must be positive, got {} and {}",
+                 d_model, h);
+  TORCHZOO_CHECK(d_model % h == 0, "MultiHeadedAttention: d_model ({}) must be divisible by num_heads ({})", d_model,
+                 h);
+  TORCHZOO_CHECK(options.dropout() >= 0 && options.dropout() < 1,
+                 "MultiHeadedAttention: dropout must be in [0, 1), got {}", options.dropout());
+  linears = register_module("linears", torch::nn::ModuleList());
+  for (int i = 0; i < 4; ++i) {
+    linears->push_back(torch::nn::Linear(torch::nn::LinearOptions(d_model, d_model).bias(options.bias())));
+  }
+  dropout = register_module("dropout", torch::nn::Dropout(options.dropout()));
+}
+
+void MultiHeadedAttentionImpl::reset_parameters() {
+  for (size_t i = 0; i < linears->size(); ++i) {
+    linear(i)->reset_parameters();
+  }
+}
+
+void MultiHeadedAttentionImpl::pretty_print(std::ostream& stream) const {
+  stream << fmt::format("torchzoo::layers::MultiHeadedAttention(d_model={}, num_heads={}, dropout={}, fused={})",
+                        options.d_model(), options.num_heads(), options.dropout(), options.fused());
+}
+
+torch::nn::Linear MultiHeadedAttentionImpl::linear(size_t index) const {
+  return linears->ptr<torch::nn::LinearImpl>(index);
+}
+
+torch::Tensor MultiHeadedAttentionImpl::split_heads(const torch::Tensor& x) const {
+  return x.view({x.size(0), x.size(1), options.num_heads(), d_k()}).transpose(1, 2);  // [B, h, T, d_k]
+}
+
+void MultiHeadedAttentionImpl::check_inputs(const torch::Tensor& query, const torch::Tensor& key,
+                                            const torch::Tensor& value, const torch::Tensor& mask) const {
+  const auto d_model = options.d_model();
+  for (const auto& [name, t] : {std::pair{"query", &query}, std::pair{"key", &key}, std::pair{"value", &value}}) {
+    TORCHZOO_CHECK(t->dim() == 3 && t->size(2) == d_model,
+                   "MultiHeadedAttention: expected {} of shape [B, T, {}], got {}", name, d_model,
+                   detail::shape_str(t->sizes()));
+  }
+  TORCHZOO_CHECK(key.size(0) == query.size(0) && value.size(0) == query.size(0) && key.size(1) == value.size(1),
+                 "MultiHeadedAttention: query {}, key {} and value {} must share the batch size, and key and value "
+                 "the length",
+                 detail::shape_str(query.sizes()), detail::shape_str(key.sizes()), detail::shape_str(value.sizes()));
+  if (!mask.defined()) {
+    return;
+  }
+  TORCHZOO_CHECK(mask.scalar_type() == torch::kBool,
+                 "MultiHeadedAttention: expected a bool mask (true = may attend), got {}", c10::toString(mask.scalar_type()));
+  const auto batch = query.size(0);
+  const auto t_q = query.size(1);
+  const auto t_k = key.size(1);
+  TORCHZOO_CHECK(mask.dim() == 3 && (mask.size(0) == batch || mask.size(0) == 1) &&
+                     (mask.size(1) == t_q || mask.size(1) == 1) && mask.size(2) == t_k,
+                 "MultiHeadedAttention: expected mask of shape [{} or 1, {} or 1, {}], got {}", batch, t_q, t_k,
+                 detail::shape_str(mask.sizes()));
+}
+
+torch::Tensor MultiHeadedAttentionImpl::forward(const torch::Tensor& query, const torch::Tensor& key,
+                                                const torch::Tensor& value, const torch::Tensor& mask) {
+  check_inputs(query, key, value, mask);
+  const auto batch = query.size(0);
+  const auto head_mask = mask.defined() ? mask.unsqueeze(1) : torch::Tensor();  // [B, 1, T_q or 1, T_k]
+
+  auto q = split_heads(linear(0)(query));  // [B, h, T_q, d_k]
+  auto k = split_heads(linear(1)(key));    // [B, h, T_k, d_k]
+  auto v = split_heads(linear(2)(value));  // [B, h, T_k, d_k]
+
+  torch::Tensor x;
+  if (options.fused() && !options.keep_attention_weights()) {
+    const double p = is_training() ? options.dropout() : 0.0;
+    x = at::scaled_dot_product_attention(q, k, v, head_mask.defined() ? std::optional(head_mask) : std::nullopt,
+                                         p);  // [B, h, T_q, d_k]
+  } else {
+    auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d_k()));  // [B, h, T_q, T_k]
+    if (head_mask.defined()) {
+      scores = scores.masked_fill(head_mask.logical_not(), -1e9);
+    }
+    auto p_attn = scores.softmax(-1);  // [B, h, T_q, T_k]
+    if (options.keep_attention_weights()) {
+      attention_weights_ = p_attn.detach();
+    }
+    x = torch::matmul(dropout(p_attn), v);  // [B, h, T_q, d_k]
+  }
+  x = x.transpose(1, 2).contiguous().view({batch, -1, options.d_model()});  // [B, T_q, d_model]
+  return linear(3)(x);
+}
+
+}  // namespace torchzoo::layers

@@ -1,0 +1,80 @@
+#pragma once
+// Multi-head attention (Vaswani et al. 2017, section 3.2.2; annotated
+// Transformer `MultiHeadedAttention`): four linears -- query, key, value and
+// output projections, named linears.0 .. linears.3 as in the reference.
+//
+// Shapes (batch first):
+//   query [B, T_q, d_model], key and value [B, T_k, d_model]
+//   mask  bool, true = may attend, [B or 1, 1 or T_q, T_k]
+//   out   [B, T_q, d_model]
+//
+// Two paths compute the same function:
+//   - fused: at::scaled_dot_product_attention (used when `fused` is set and the
+//     attention weights are not kept);
+//   - math: softmax(Q K^T / sqrt(d_k)) V written out, with masked scores set to
+//     -1e9 as in the reference, which it reproduces exactly. It keeps the
+//     attention weights [B, h, T_q, T_k] for inspection when asked to.
+// They differ only for a query row whose keys are all masked: the reference
+// attends uniformly, SDPA returns NaN. Masks built by layers/masks.h never
+// produce such rows for sequences with at least one real token.
+#include <torch/nn/cloneable.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+namespace torchzoo::layers {
+
+struct MultiHeadedAttentionOptions {
+  MultiHeadedAttentionOptions(int64_t d_model, int64_t num_heads) : d_model_(d_model), num_heads_(num_heads) {}
+  /// Model width; must be divisible by num_heads (d_k = d_model / num_heads).
+  TORCH_ARG(int64_t, d_model);
+  /// Number of attention heads (the reference's `h`).
+  TORCH_ARG(int64_t, num_heads);
+  /// Dropout on the attention weights (the reference's default is 0.1).
+  TORCH_ARG(double, dropout) = 0.1;
+  /// Whether the four projections have a bias.
+  TORCH_ARG(bool, bias) = true;
+  /// Use at::scaled_dot_product_attention unless the weights are to be kept.
+  TORCH_ARG(bool, fused) = true;
+  /// Keep the last attention weights (forces the math path); read them with attention_weights().
+  TORCH_ARG(bool, keep_attention_weights) = false;
+};
+
+/// Example:
+///   MultiHeadedAttention attn(MultiHeadedAttentionOptions(512, 8).dropout(0.1));
+///   auto y = attn(x, x, x, mask);  // self-attention, x: [B, T, 512], mask: [B, 1, T]
+class MultiHeadedAttentionImpl : public torch::nn::Cloneable<MultiHeadedAttentionImpl> {
+ public:
+  explicit MultiHeadedAttentionImpl(MultiHeadedAttentionOptions options);
+  void reset() override;
+  void reset_parameters();
+  void pretty_print(std::ostream& stream) const override;
+
+  torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value,
+                        const torch::Tensor& mask = {});
+
+  /// Attention weights [B, h, T_q, T_k] of the last forward when keep_attention_weights is set.
+  const torch::Tensor& attention_weights() const { return attention_weights_; }
+
+  MultiHeadedAttentionOptions options;
+  torch::nn::ModuleList linears;  ///< query, key, value, output projections
+  torch::nn::Dropout dropout{nullptr};
+
+ protected:
+  FORWARD_HAS_DEFAULT_ARGS({3, torch::nn::AnyValue(torch::Tensor())})
+
+ private:
+  int64_t d_k() const { return options.d_model() / options.num_heads(); }
+  torch::nn::Linear linear(size_t index) const;
+  /// [B, T, d_model] -> [B, h, T, d_k]
+  torch::Tensor split_heads(const torch::Tensor& x) const;
+  void check_inputs(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value,
+                    const torch::Tensor& mask) const;
+
+  torch::Tensor attention_weights_;
+};
+TORCH_MODULE(MultiHeadedAttention);
+
+}  // namespace torchzoo::layers

@@ -1,0 +1,44 @@
+#pragma once
+// Position-wise feed-forward network (Vaswani et al. 2017, section 3.3):
+//   FFN(x) = w_2(dropout(act(w_1(x))))
+// Shapes: x [B, T, d_model] -> [B, T, d_model]; hidden [B, T, d_ff].
+#include <torch/nn/cloneable.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include "torchzoo/layers/activation.h"
+
+namespace torchzoo::layers {
+
+struct PositionwiseFeedForwardOptions {
+  PositionwiseFeedForwardOptions(int64_t d_model, int64_t d_ff) : d_model_(d_model), d_ff_(d_ff) {}
+  /// Input and output width.
+  TORCH_ARG(int64_t, d_model);
+  /// Hidden width (2048 in the paper's base model).
+  TORCH_ARG(int64_t, d_ff);
+  /// Dropout on the hidden activations.
+  TORCH_ARG(double, dropout) = 0.1;
+  /// relu (the paper) or gelu.
+  TORCH_ARG(Activation, activation) = Activation::kRelu;
+};
+
+/// Example:
+///   PositionwiseFeedForward ff(PositionwiseFeedForwardOptions(512, 2048).activation(Activation::kGelu));
+class PositionwiseFeedForwardImpl : public torch::nn::Cloneable<PositionwiseFeedForwardImpl> {
+ public:
+  explicit PositionwiseFeedForwardImpl(PositionwiseFeedForwardOptions options);
+  void reset() override;
+  void reset_parameters();
+  void pretty_print(std::ostream& stream) const override;
+  torch::Tensor forward(const torch::Tensor& x);
+
+  PositionwiseFeedForwardOptions options;
+  torch::nn::Linear w_1{nullptr};
+  torch::nn::Linear w_2{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+};
+TORCH_MODULE(PositionwiseFeedForward);
+
+}  // namespace torchzoo::layers

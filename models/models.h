@@ -1,0 +1,3 @@
+#pragma once
+// Umbrella header: every torchzoo model.
+#include "torchzoo/models/encoder_decoder.h"

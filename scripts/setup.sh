@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything torchzoo needs on a fresh Debian machine (idempotent):
+#   - C++ libraries and tools from Debian: fmt, yaml-cpp, Catch2 2.13, CLI11, ninja
+#   - LibTorch through the PyTorch wheel (pip install torch==2.13.0, CPU build);
+#     Python is only used by set-up, tests and benchmarks.
+# Set TORCHZOO_SKIP_PIP=1 to use a LibTorch given through CMAKE_PREFIX_PATH instead.
+set -euo pipefail
+
+apt_packages=(libfmt-dev libyaml-cpp-dev catch2 libcli11-dev ninja-build zlib1g-dev)
+torch_version="2.13.0"
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cmake >/dev/null; then
+  echo "setup: installing cmake from PyPI"
+  python3 -m pip install -q cmake
+fi
+
+if [[ "${TORCHZOO_SKIP_PIP:-0}" != 1 ]]; then
+  if ! python3 -c "import torch, sys; sys.exit(0 if torch.__version__.startswith('${torch_version}') else 1)" 2>/dev/null; then
+    echo "setup: installing torch==${torch_version} (LibTorch comes with the wheel)"
+    python3 -m pip install -q "torch==${torch_version}"
+  fi
+fi
+echo "setup: all dependencies present"

@@ -1,0 +1,112 @@
+#include "torchzoo/train/checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/serialize.h>
+#include <torch/serialize/archive.h>
+
+#include <filesystem>
+#include <mutex>
+#include <system_error>
+#include <unistd.h>
+
+#include "torchzoo/layers/detail/check.h"
+
+namespace torchzoo::train {
+namespace {
+
+constexpr int64_t kFormatVersion = 1;
+
+torch::serialize::InputArchive open_archive(const std::string& path, torch::Device device = torch::kCPU) {
+  TORCHZOO_CHECK(std::filesystem::is_regular_file(path), "checkpoint '{}' does not exist or is not a file", path);
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path, device);
+  } catch (const c10::Error& e) {
+    TORCHZOO_CHECK(false, "checkpoint '{}' is not a torchzoo checkpoint (cannot read it: {})", path,
+                   e.what_without_backtrace());
+  }
+  c10::IValue version;
+  TORCHZOO_CHECK(archive.try_read("torchzoo_checkpoint_version", version) && version.isInt(),
+                 "checkpoint '{}' is not a torchzoo checkpoint (no torchzoo_checkpoint_version)", path);
+  TORCHZOO_CHECK(version.toInt() == kFormatVersion, "checkpoint '{}' has format version {}, this build reads {}",
+                 path, version.toInt(), kFormatVersion);
+  return archive;
+}
+
+CheckpointState read_state(torch::serialize::InputArchive& archive) {
+  CheckpointState state;
+  c10::IValue value;
+  archive.read("step", value);
+  state.step = value.toInt();
+  archive.read("epoch", value);
+  state.epoch = value.toInt();
+  archive.read("config", value);
+  state.config = value.toStringRef();
+  return state;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
+                     const CheckpointState& state) {
+  torch::serialize::OutputArchive archive;
+  archive.write("torchzoo_checkpoint_version", c10::IValue(kFormatVersion));
+  archive.write("step", c10::IValue(state.step));
+  archive.write("epoch", c10::IValue(state.epoch));
+  archive.write("config", c10::IValue(state.config));
+  torch::serialize::OutputArchive model_archive;
+  model.save(model_archive);
+  archive.write("model", model_archive);
+  if (optimizer != nullptr) {
+    torch::serialize::OutputArchive optimizer_archive;
+    optimizer->save(optimizer_archive);
+    archive.write("optimizer", optimizer_archive);
+    archive.write("rng_state", at::detail::getDefaultCPUGenerator().get_state());
+  }
+
+  const std::filesystem::path target(path);
+  if (target.has_parent_path()) {
+    std::filesystem::create_directories(target.parent_path());
+  }
+  const std::string temporary = fmt::format("{}.tmp-{}", path, ::getpid());
+  try {
+    archive.save_to(temporary);
+    std::filesystem::rename(temporary, target);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw;
+  }
+}
+
+CheckpointState read_checkpoint_state(const std::string& path) {
+  auto archive = open_archive(path);
+  return read_state(archive);
+}
+
+CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
+                                torch::Device device) {
+  auto archive = open_archive(path, device);
+  auto state = read_state(archive);
+  torch::serialize::InputArchive model_archive;
+  archive.read("model", model_archive);
+  try {
+    model.load(model_archive);
+  } catch (const c10::Error& e) {
+    TORCHZOO_CHECK(false, "checkpoint '{}' does not fit this model: {}", path, e.what_without_backtrace());
+  }
+  if (optimizer != nullptr) {
+    torch::serialize::InputArchive optimizer_archive;
+    TORCHZOO_CHECK(archive.try_read("optimizer", optimizer_archive),
+                   "checkpoint '{}' has no optimizer state (it holds weights only) and cannot be resumed", path);
+    optimizer->load(optimizer_archive);
+    torch::Tensor rng_state;
+    archive.read("rng_state", rng_state);
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(rng_state.to(torch::kCPU));
+  }
+  return state;
+}
+
+}  // namespace torchzoo::train

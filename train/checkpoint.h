@@ -1,0 +1,33 @@
+#pragma once
+// Training checkpoints: model parameters and buffers, optimizer state, the
+// optimizer step and epoch counters, the effective config (YAML text) and the
+// CPU random-number state, in one torch::serialize archive. Written to a
+// temporary file in the same folder and renamed into place, so a crash never
+// leaves a half-written checkpoint under the final name.
+#include <string>
+
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+namespace torchzoo::train {
+
+struct CheckpointState {
+  int64_t step = 0;    ///< optimizer steps taken
+  int64_t epoch = 0;   ///< epochs completed
+  std::string config;  ///< the effective YAML config the model was built from
+};
+
+/// Saves atomically. `optimizer` may be null (an export of weights only).
+void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
+                     const CheckpointState& state);
+
+/// Reads the counters and config without touching a model (to build the model first).
+CheckpointState read_checkpoint_state(const std::string& path);
+
+/// Loads the weights into `model` (names and shapes must match) and, when
+/// `optimizer` is given, its state and the random-number state (resuming).
+/// Tensors are read onto `device`, which must be where `model` lives.
+CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& model,
+                                torch::optim::Optimizer* optimizer = nullptr, torch::Device device = torch::kCPU);
+
+}  // namespace torchzoo::train

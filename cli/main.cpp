@@ -150,7 +150,8 @@ std::vector<int64_t> parse_tokens(const std::string& text) {
   return tokens;
 }
 
-int run_decode(const std::string& checkpoint, const std::string& source, const std::string& device_flag) {
+int run_decode(const std::string& checkpoint, const std::string& source, int64_t max_len,
+               const std::string& device_flag) {
   const auto tokens = parse_tokens(source);
   auto state = torchzoo::train::read_checkpoint_state(checkpoint);
   auto config = Config::parse(state.config, checkpoint + ":config");
@@ -159,7 +160,7 @@ int run_decode(const std::string& checkpoint, const std::string& source, const s
   if (seq2seq == nullptr) {
     throw std::invalid_argument(fmt::format("checkpoint '{}' holds no sequence-to-sequence model", checkpoint));
   }
-  std::cout << fmt::format("{}\n", fmt::join(seq2seq->decode(tokens), " "));
+  std::cout << fmt::format("{}\n", fmt::join(seq2seq->decode(tokens, max_len), " "));
   return 0;
 }
 
@@ -179,6 +180,7 @@ int main(int argc, char** argv) {
 
   ConfigArgs args;
   std::string out_dir, resume, checkpoint, source;
+  int64_t max_len = 0;
 
   auto* train = app.add_subcommand("train", "train a model from a config");
   add_config_args(train, args);
@@ -194,6 +196,8 @@ int main(int argc, char** argv) {
   auto* decode = app.add_subcommand("decode", "greedy-decode token ids with a sequence-to-sequence checkpoint");
   decode->add_option("--checkpoint", checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
   decode->add_option("SOURCE", source, "space-separated source token ids, e.g. \"1 2 3 4\"")->required();
+  decode->add_option("--max-len", max_len, "output length, start symbol included (default: the source length)")
+      ->check(CLI::NonNegativeNumber);
   decode->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
 
   auto* info = app.add_subcommand("info", "print a config's model: modules and parameter counts");
@@ -209,7 +213,7 @@ int main(int argc, char** argv) {
   try {
     if (*train) return run_train(args, out_dir, resume);
     if (*eval) return run_eval(args, checkpoint);
-    if (*decode) return run_decode(checkpoint, source, args.device);
+    if (*decode) return run_decode(checkpoint, source, max_len, args.device);
     if (*info) return run_info(args);
   } catch (const torchzoo::configs::ConfigError& error) {
     std::cerr << "error: " << error.what() << "\n";

@@ -5,6 +5,7 @@
 #include <torch/serialize/archive.h>
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <system_error>
 #include <unistd.h>
@@ -90,11 +91,23 @@ CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& mode
   auto state = read_state(archive);
   torch::serialize::InputArchive model_archive;
   archive.read("model", model_archive);
+  // Module::load replaces tensors whatever their shape, so shapes are compared afterwards.
+  std::map<std::string, std::vector<int64_t>> expected_shapes;
+  for (const auto& p : model.named_parameters()) expected_shapes[p.key()] = p.value().sizes().vec();
+  for (const auto& b : model.named_buffers()) expected_shapes[b.key()] = b.value().sizes().vec();
   try {
     model.load(model_archive);
   } catch (const c10::Error& e) {
     TORCHZOO_CHECK(false, "checkpoint '{}' does not fit this model: {}", path, e.what_without_backtrace());
   }
+  auto check_shape = [&](const std::string& name, const torch::Tensor& loaded) {
+    const auto& expected = expected_shapes.at(name);
+    TORCHZOO_CHECK(loaded.sizes().vec() == expected,
+                   "checkpoint '{}' does not fit this model: '{}' has shape {} in the checkpoint, the model expects {}",
+                   path, name, detail::shape_str(loaded.sizes()), detail::shape_str(expected));
+  };
+  for (const auto& p : model.named_parameters()) check_shape(p.key(), p.value());
+  for (const auto& b : model.named_buffers()) check_shape(b.key(), b.value());
   if (optimizer != nullptr) {
     torch::serialize::InputArchive optimizer_archive;
     TORCHZOO_CHECK(archive.try_read("optimizer", optimizer_archive),

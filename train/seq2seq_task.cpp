@@ -48,7 +48,7 @@ Metrics Seq2SeqTask::evaluate() {
           {"token_accuracy", static_cast<double>(correct) / static_cast<double>(tokens)}};
 }
 
-std::vector<int64_t> Seq2SeqTask::decode(const std::vector<int64_t>& src_tokens) {
+std::vector<int64_t> Seq2SeqTask::decode(const std::vector<int64_t>& src_tokens, int64_t max_len) {
   TORCHZOO_CHECK(!src_tokens.empty(), "decode: the source sentence is empty");
   const auto vocab = model_->options.src_vocab();
   for (auto token : src_tokens) {
@@ -58,7 +58,7 @@ std::vector<int64_t> Seq2SeqTask::decode(const std::vector<int64_t>& src_tokens)
   model_->eval();
   auto src = torch::tensor(src_tokens, torch::kLong).unsqueeze(0).to(device_);  // [1, T]
   auto src_mask = data::padding_mask(src, source_->pad());                        // [1, 1, T]
-  const auto max_len = sample_.max_len > 0 ? sample_.max_len : static_cast<int64_t>(src_tokens.size());
+  if (max_len <= 0) max_len = static_cast<int64_t>(src_tokens.size());
   auto tokens = greedy_decode(*model_, src, src_mask,
                               GreedyDecodeOptions(max_len, sample_.start_symbol)
                                   .end_symbol(sample_.end_symbol)
@@ -70,7 +70,7 @@ std::vector<int64_t> Seq2SeqTask::decode(const std::vector<int64_t>& src_tokens)
 
 std::string Seq2SeqTask::sample() {
   if (sample_.src.empty()) return "";
-  auto decoded = decode(sample_.src);
+  auto decoded = decode(sample_.src, sample_.max_len);
   auto text = fmt::format("src:    {}\ngreedy: {}", fmt::join(sample_.src, " "), fmt::join(decoded, " "));
   if (sample_.expect_copy) {
     text += decoded == sample_.src ? "\nthe greedy decoding copies the source exactly"

@@ -38,8 +38,9 @@ class Seq2SeqTask : public Task {
   /// "src: 1 2 3 ... -> greedy: 1 2 3 ..." for the configured sample.
   std::string sample() override;
 
-  /// Greedy decoding of `src` tokens (one row) with the sample's settings.
-  std::vector<int64_t> decode(const std::vector<int64_t>& src);
+  /// Greedy decoding of `src` tokens (one row) with the sample's start and end symbols;
+  /// max_len 0 decodes as many tokens as the source has.
+  std::vector<int64_t> decode(const std::vector<int64_t>& src, int64_t max_len = 0);
 
  private:
   BatchLoss loss(const data::Seq2SeqBatch& batch);

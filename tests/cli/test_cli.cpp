@@ -1,0 +1,131 @@
+// Runs the torchzoo executable as a user would and checks its output and exit codes.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+fs::path scratch() {
+  auto dir = fs::temp_directory_path() / ("torchzoo_cli_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+/// Runs `torchzoo ARGS` from the source root, capturing stdout, stderr and the exit code.
+Run torchzoo(const std::string& args) {
+  const auto dir = scratch();
+  const auto out = dir / "stdout.txt";
+  const auto err = dir / "stderr.txt";
+  const std::string command = std::string("cd '") + TORCHZOO_SOURCE_DIR + "' && '" + TORCHZOO_CLI + "' " + args +
+                              " > '" + out.string() + "' 2> '" + err.string() + "'";
+  const int status = std::system(command.c_str());
+  Run run;
+  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = read_file(out);
+  run.err = read_file(err);
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("torchzoo --help lists the commands, and each command has --help", "[cli]") {
+  auto help = torchzoo("--help");
+  REQUIRE(help.code == 0);
+  for (const auto* command : {"train", "eval", "decode", "info"}) {
+    CHECK_THAT(help.out, Catch::Contains(command));
+    auto sub = torchzoo(std::string(command) + " --help");
+    INFO(command << ": " << sub.out << sub.err);
+    CHECK(sub.code == 0);
+    CHECK_THAT(sub.out, Catch::Contains("Usage"));
+  }
+  auto train_help = torchzoo("train --help");
+  CHECK_THAT(train_help.out, Catch::Contains("--set") && Catch::Contains("--device") && Catch::Contains("--out"));
+}
+
+TEST_CASE("torchzoo info prints the modules and parameter counts", "[cli]") {
+  auto info = torchzoo("info configs/copy_task.yaml");
+  INFO(info.err);
+  REQUIRE(info.code == 0);
+  CHECK_THAT(info.out, Catch::Contains("torchzoo::models::EncoderDecoder(src_vocab=11"));
+  CHECK_THAT(info.out, Catch::Contains("MultiHeadedAttention(d_model=512, num_heads=8"));
+  // The reference's copy-task model (make_model(11, 11, N=2)) has 14,731,787 parameters (counted with tests/reference).
+  CHECK_THAT(info.out, Catch::Contains("total") && Catch::Contains("14,731,787"));
+}
+
+TEST_CASE("A bad config exits with code 2, names file, line and key, and writes nothing", "[cli][errors]") {
+  const auto out_dir = scratch() / "never_written";
+  fs::remove_all(out_dir);
+  auto run = torchzoo("train configs/copy_task_tiny.yaml --set model.d_modl=64 --out '" + out_dir.string() + "'");
+  REQUIRE(run.code == 2);
+  CHECK_THAT(run.err, Catch::Contains("error: --set model.d_modl=64: model.d_modl: unknown key; allowed keys:") &&
+                          Catch::Contains("d_model"));
+  CHECK_THAT(run.err, !Catch::Contains("Exception raised from"));
+  CHECK_FALSE(fs::exists(out_dir));
+
+  auto type = torchzoo("info configs/copy_task.yaml --set model.num_layers=two");
+  REQUIRE(type.code == 2);
+  CHECK_THAT(type.err, Catch::Contains("model.num_layers"));
+
+  auto missing = torchzoo("train configs/does_not_exist.yaml");
+  REQUIRE(missing.code == 2);
+  CHECK_THAT(missing.err, Catch::Contains("does_not_exist.yaml"));
+
+  auto no_command = torchzoo("");
+  REQUIRE(no_command.code == 2);
+}
+
+TEST_CASE("train, eval and decode work end to end on a small copy task", "[cli]") {
+  const auto out_dir = scratch() / "run";
+  fs::remove_all(out_dir);
+  auto train = torchzoo("train configs/copy_task_tiny.yaml --set train.epochs=1 --set data.train_batches=3 --out '" +
+                        out_dir.string() + "' --device cpu");
+  INFO(train.err);
+  REQUIRE(train.code == 0);
+  CHECK_THAT(train.err, Catch::Contains("epoch 1/1 done") && Catch::Contains("train loss"));
+  CHECK_THAT(train.out, Catch::Contains("finished: 1 epochs, 3 steps") && Catch::Contains("greedy:"));
+  const auto checkpoint = (out_dir / "checkpoint.pt").string();
+  REQUIRE(fs::exists(checkpoint));
+  REQUIRE(fs::exists(out_dir / "metrics.jsonl"));
+  CHECK_THAT(read_file(out_dir / "metrics.jsonl"), Catch::Contains("{\"event\": \"epoch\", \"epoch\": 1, \"step\": 3"));
+
+  auto eval = torchzoo("eval configs/copy_task_tiny.yaml --checkpoint '" + checkpoint + "'");
+  INFO(eval.err);
+  REQUIRE(eval.code == 0);
+  CHECK_THAT(eval.out, Catch::Contains("valid loss") && Catch::Contains("valid token_accuracy"));
+
+  auto decode = torchzoo("decode --checkpoint '" + checkpoint + "' \"1 2 3 4\"");
+  INFO(decode.err);
+  REQUIRE(decode.code == 0);
+  std::istringstream tokens(decode.out);
+  int count = 0;
+  for (int64_t token; tokens >> token; ++count) CHECK((token >= 0 && token < 11));
+  CHECK(count == 4);  // max_len = the source length, start symbol included
+
+  auto bad_tokens = torchzoo("decode --checkpoint '" + checkpoint + "' \"1 two 3\"");
+  CHECK(bad_tokens.code == 2);
+  CHECK_THAT(bad_tokens.err, Catch::Contains("expected space-separated token ids, got 'two'"));
+  auto out_of_vocab = torchzoo("decode --checkpoint '" + checkpoint + "' \"1 42\"");
+  CHECK(out_of_vocab.code == 1);
+  CHECK_THAT(out_of_vocab.err, Catch::Contains("token 42 is outside the source vocabulary [0, 11)"));
+  fs::remove_all(out_dir);
+}

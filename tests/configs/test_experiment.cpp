@@ -1,0 +1,103 @@
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include "torchzoo/configs/config.h"
+#include "torchzoo/configs/experiment.h"
+#include "torchzoo/configs/registries.h"
+#include "torchzoo/models/encoder_decoder.h"
+
+using namespace torchzoo;
+using configs::Config;
+
+namespace {
+
+std::string preset(const std::string& name) { return std::string(TORCHZOO_SOURCE_DIR) + "/configs/" + name; }
+
+}  // namespace
+
+TEST_CASE("The copy_task preset builds the reference model and recipe", "[experiment]") {
+  auto config = Config::load(preset("copy_task.yaml"));
+  config.apply_override("train.device=cpu");
+  auto experiment = configs::build_experiment(config);
+  auto model = std::dynamic_pointer_cast<models::EncoderDecoderImpl>(experiment.model);
+  REQUIRE(model);
+  REQUIRE(model->options.num_layers() == 2);
+  REQUIRE(model->options.d_model() == 512);
+  REQUIRE(model->options.d_ff() == 2048);
+  REQUIRE(model->options.num_heads() == 8);
+  REQUIRE(experiment.task->batches_per_epoch() == 20);
+  REQUIRE(experiment.trainer.epochs() == 20);
+  REQUIRE(experiment.scheduler->schedule().describe() == "noam(model_size=512, factor=1, warmup=400)");
+  // lr before the first step: 0.5 * 512^-0.5 * 1 * 400^-1.5 (step 0 counted as 1).
+  REQUIRE(experiment.scheduler->current_lr() == Approx(0.5 * std::pow(512.0, -0.5) * std::pow(400.0, -1.5)));
+  auto& adam = dynamic_cast<torch::optim::AdamOptions&>(experiment.optimizer->param_groups()[0].options());
+  REQUIRE(std::get<0>(adam.betas()) == 0.9);
+  REQUIRE(std::get<1>(adam.betas()) == 0.98);
+  REQUIRE(adam.eps() == 1e-9);
+}
+
+TEST_CASE("Every preset in configs/ builds", "[experiment]") {
+  for (const auto* name : {"copy_task.yaml", "copy_task_tiny.yaml"}) {
+    INFO(name);
+    auto config = Config::load(preset(name));
+    config.apply_override("train.device=cpu");
+    REQUIRE_NOTHROW(configs::build_experiment(config));
+  }
+}
+
+TEST_CASE("Config errors name the file, line, key and what is allowed", "[experiment][errors]") {
+  const std::string text =
+      "model:\n"
+      "  name: encoder_decoder\n"
+      "  src_vocab: 11\n"
+      "  tgt_vocab: 11\n"
+      "  d_modl: 64\n"
+      "data: {name: copy_task}\n"
+      "optimizer: {name: adam}\n"
+      "loss: {name: label_smoothing}\n"
+      "train: {device: cpu}\n";
+  auto config = Config::parse(text, "typo.yaml");
+  REQUIRE_THROWS_AS(configs::build_experiment(config), configs::ConfigError);
+  auto again = Config::parse(text, "typo.yaml");
+  REQUIRE_THROWS_WITH(configs::build_experiment(again),
+                      Catch::Contains("typo.yaml:5:3: model.d_modl: unknown key") && Catch::Contains("d_model") &&
+                          Catch::Contains("num_heads"));
+}
+
+TEST_CASE("Unknown registry names list what is registered", "[experiment][errors]") {
+  auto config = Config::parse("model: {name: transformr, src_vocab: 11, tgt_vocab: 11}\n", "bad.yaml");
+  REQUIRE_THROWS_WITH(configs::build_model(config),
+                      Catch::Contains("bad.yaml:1:15: model.name: unknown model 'transformr'; registered: "
+                                      "encoder_decoder"));
+  auto optimizer = Config::parse(
+      "model: {name: encoder_decoder, src_vocab: 11, tgt_vocab: 11, num_layers: 1, d_model: 16, d_ff: 16, "
+      "num_heads: 2}\ndata: {name: copy_task}\nloss: {name: nll}\noptimizer: {name: adamm}\ntrain: {device: cpu}\n",
+      "opt.yaml");
+  REQUIRE_THROWS_WITH(configs::build_experiment(optimizer),
+                      Catch::Contains("optimizer.name: unknown optimizer 'adamm'; registered: adam, adamw, sgd"));
+}
+
+TEST_CASE("Values are checked against the model", "[experiment][errors]") {
+  auto heads = Config::parse("model: {name: encoder_decoder, src_vocab: 11, tgt_vocab: 11, d_model: 64, num_heads: 5}\n",
+                             "heads.yaml");
+  REQUIRE_THROWS_WITH(configs::build_model(heads), Catch::Contains("model.num_heads: must divide d_model=64, got 5"));
+  auto wrong_type = Config::parse("model: {name: encoder_decoder, src_vocab: eleven, tgt_vocab: 11}\n", "type.yaml");
+  REQUIRE_THROWS_WITH(configs::build_model(wrong_type), Catch::Contains("type.yaml:1:43: model.src_vocab"));
+  auto missing = Config::parse("model: {name: encoder_decoder, src_vocab: 11}\n", "missing.yaml");
+  REQUIRE_THROWS_WITH(configs::build_model(missing), Catch::Contains("model.tgt_vocab: missing required key"));
+}
+
+TEST_CASE("An unknown top-level section is rejected", "[experiment][errors]") {
+  auto config = Config::load(preset("copy_task_tiny.yaml"));
+  config.apply_override("trainer.epochs=3");
+  REQUIRE_THROWS_WITH(configs::build_experiment(config),
+                      Catch::Contains("--set trainer.epochs=3") && Catch::Contains("trainer: unknown key") &&
+                          Catch::Contains("optimizer"));
+}
+
+TEST_CASE("Registries are filled once and list their builders", "[registry]") {
+  REQUIRE(configs::model_registry().names() == std::vector<std::string>{"encoder_decoder"});
+  REQUIRE(configs::scheduler_registry().contains("noam"));
+  REQUIRE(configs::loss_registry().contains("label_smoothing"));
+  REQUIRE(configs::task_registry().contains("copy_task"));
+}

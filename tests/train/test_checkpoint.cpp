@@ -1,0 +1,88 @@
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "torchzoo/models/encoder_decoder.h"
+#include "torchzoo/train/checkpoint.h"
+
+using namespace torchzoo;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("torchzoo_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+models::EncoderDecoder small_model() {
+  return models::EncoderDecoder(
+      models::EncoderDecoderOptions(11, 11).num_layers(1).d_model(16).d_ff(32).num_heads(2).dropout(0.0));
+}
+
+torch::Tensor run(models::EncoderDecoder& model) {
+  auto src = torch::tensor({{1, 4, 5, 6}, {1, 2, 3, 0}}, torch::kLong);
+  auto src_mask = src.ne(0).unsqueeze(-2);
+  auto tgt_mask = torch::ones({1, 4, 4}, torch::kBool).tril();
+  torch::NoGradGuard no_grad;
+  return model->generator(model(src, src, src_mask, tgt_mask));
+}
+
+}  // namespace
+
+TEST_CASE("A checkpoint round trip restores weights, optimizer state and counters", "[checkpoint]") {
+  auto dir = fresh_dir("roundtrip");
+  torch::manual_seed(3);
+  auto model = small_model();
+  model->eval();
+  torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
+  (run(model).sum() * 0 + model->generator->proj->weight.sum()).backward();
+  adam.step();
+  const auto path = (dir / "ckpt.pt").string();
+  train::save_checkpoint(path, *model, &adam, train::CheckpointState{7, 2, "model: {name: encoder_decoder}\n"});
+
+  torch::manual_seed(4);
+  auto other = small_model();
+  other->eval();
+  REQUIRE_FALSE(torch::equal(run(model), run(other)));
+  torch::optim::Adam other_adam(other->parameters(), torch::optim::AdamOptions(1e-3));
+  auto state = train::load_checkpoint(path, *other, &other_adam);
+  REQUIRE(torch::equal(run(model), run(other)));
+  REQUIRE(state.step == 7);
+  REQUIRE(state.epoch == 2);
+  REQUIRE(state.config == "model: {name: encoder_decoder}\n");
+  REQUIRE(train::read_checkpoint_state(path).step == 7);
+  // Adam's step count and moments came back too.
+  auto& restored = static_cast<torch::optim::AdamParamState&>(
+      *other_adam.state().at(other->generator->proj->weight.unsafeGetTensorImpl()));
+  REQUIRE(restored.step() == 1);
+  REQUIRE(restored.exp_avg().abs().sum().item<double>() > 0);
+
+  // Written atomically: only the final file is left in the folder.
+  REQUIRE(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("Loading a checkpoint reports missing, foreign and mismatched files", "[checkpoint][errors]") {
+  auto dir = fresh_dir("errors");
+  auto model = small_model();
+  REQUIRE_THROWS_WITH(train::load_checkpoint((dir / "missing.pt").string(), *model),
+                      Catch::Contains("missing.pt' does not exist"));
+  const auto junk = (dir / "junk.pt").string();
+  std::ofstream(junk) << "not a checkpoint";
+  REQUIRE_THROWS_WITH(train::load_checkpoint(junk, *model), Catch::Contains("is not a torchzoo checkpoint"));
+
+  const auto path = (dir / "weights.pt").string();
+  train::save_checkpoint(path, *model, nullptr, train::CheckpointState{});
+  models::EncoderDecoder wider(models::EncoderDecoderOptions(11, 11).num_layers(1).d_model(32).d_ff(32).num_heads(2));
+  REQUIRE_THROWS_WITH(train::load_checkpoint(path, *wider), Catch::Contains("does not fit this model"));
+  torch::optim::Adam adam(model->parameters());
+  REQUIRE_THROWS_WITH(train::load_checkpoint(path, *model, &adam), Catch::Contains("has no optimizer state"));
+  fs::remove_all(dir);
+}

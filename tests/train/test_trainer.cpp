@@ -1,0 +1,176 @@
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "torchzoo/configs/config.h"
+#include "torchzoo/configs/experiment.h"
+#include "torchzoo/train/seq2seq_task.h"
+#include "torchzoo/train/trainer.h"
+
+using namespace torchzoo;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A linear model with fixed batches of different sizes: loss = sum((w x - y)^2) over the batch's rows.
+class LinearTask : public train::Task {
+ public:
+  explicit LinearTask(int64_t batches) : model_(torch::nn::Linear(torch::nn::LinearOptions(3, 1).bias(false))) {
+    torch::NoGradGuard no_grad;
+    model_->weight.copy_(torch::tensor({{0.5, -0.25, 1.0}}));
+    for (int64_t i = 0; i < batches; ++i) {
+      xs_.push_back(torch::linspace(-1, 1, 3 * (i + 2)).reshape({i + 2, 3}) * (i + 1));
+      ys_.push_back(torch::ones({i + 2, 1}) * static_cast<double>(i));
+    }
+  }
+  std::shared_ptr<torch::nn::Module> module() override { return model_.ptr(); }
+  void to(torch::Device device) override {}
+  int64_t batches_per_epoch() const override { return static_cast<int64_t>(xs_.size()); }
+  train::BatchLoss train_loss(int64_t epoch, int64_t index) override {
+    auto& x = xs_[static_cast<size_t>(index)];
+    auto loss = (model_(x) - ys_[static_cast<size_t>(index)]).pow(2).sum();
+    return {loss, x.size(0), x.size(0)};
+  }
+  train::Metrics evaluate() override { return {{"loss", 0.0}}; }
+  std::string unit() const override { return "row"; }
+
+  /// The gradient of batch `index`'s per-row loss at the current weights.
+  torch::Tensor gradient(int64_t index) {
+    model_->zero_grad();
+    auto b = train_loss(0, index);
+    (b.loss / static_cast<double>(b.count)).backward();
+    auto grad = model_->weight.grad().clone();
+    model_->zero_grad();
+    return grad;
+  }
+
+  torch::nn::Linear model_;
+  std::vector<torch::Tensor> xs_, ys_;
+};
+
+fs::path fresh_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("torchzoo_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("Gradient accumulation averages per-batch losses and steps the schedule per optimizer step",
+          "[trainer][accumulation]") {
+  // 5 batches with accum_steps 2: groups {0, 1}, {2, 3}, {4}; three optimizer steps.
+  LinearTask task(5);
+  torch::optim::SGD sgd(task.model_->parameters(), torch::optim::SGDOptions(0.1));
+  auto counting = std::make_shared<train::ConstantSchedule>();
+  train::LRScheduler scheduler(sgd, counting);
+
+  // Expected weights, stepping by hand on a copy of the task.
+  LinearTask manual(5);
+  auto w = manual.model_->weight.detach().clone();
+  auto step_with = [&](std::vector<int64_t> group) {
+    auto grad = torch::zeros_like(w);
+    for (auto i : group) grad += manual.gradient(i) / static_cast<double>(group.size());
+    w -= 0.1 * grad;
+    torch::NoGradGuard no_grad;
+    manual.model_->weight.copy_(w);
+  };
+  step_with({0, 1});
+  step_with({2, 3});
+  step_with({4});
+
+  train::Trainer trainer(train::TrainerOptions().epochs(1).accum_steps(2).log_every(0), task, sgd, scheduler);
+  trainer.print = [](const std::string&) {};
+  auto result = trainer.fit();
+  REQUIRE(result.steps == 3);
+  REQUIRE(scheduler.step_count() == 3);
+  INFO("got " << task.model_->weight << " expected " << w);
+  REQUIRE(torch::allclose(task.model_->weight, w, /*rtol=*/0, /*atol=*/1e-6));
+}
+
+TEST_CASE("Gradient clipping bounds the update", "[trainer][clipping]") {
+  LinearTask clipped(1), unclipped(1);
+  torch::optim::SGD sgd_clipped(clipped.model_->parameters(), torch::optim::SGDOptions(1.0));
+  torch::optim::SGD sgd_free(unclipped.model_->parameters(), torch::optim::SGDOptions(1.0));
+  train::LRScheduler s1(sgd_clipped, std::make_shared<train::ConstantSchedule>());
+  train::LRScheduler s2(sgd_free, std::make_shared<train::ConstantSchedule>());
+  auto w0 = clipped.model_->weight.detach().clone();
+  train::Trainer a(train::TrainerOptions().clip_grad_norm(0.01).log_every(0), clipped, sgd_clipped, s1);
+  train::Trainer b(train::TrainerOptions().log_every(0), unclipped, sgd_free, s2);
+  a.print = b.print = [](const std::string&) {};
+  a.fit();
+  b.fit();
+  REQUIRE((clipped.model_->weight - w0).norm().item<double>() == Approx(0.01).epsilon(1e-4));
+  REQUIRE((unclipped.model_->weight - w0).norm().item<double>() > 0.1);
+}
+
+namespace {
+
+const char* kTinyCopy = R"(
+model: {name: encoder_decoder, src_vocab: 11, tgt_vocab: 11, num_layers: 1, d_model: 32, d_ff: 64, num_heads: 4,
+        dropout: 0.1}
+data: {name: copy_task, batch_size: 16, train_batches: 4, valid_batches: 1}
+loss: {name: label_smoothing, smoothing: 0.1}
+optimizer: {name: adam, lr: 1.0, betas: [0.9, 0.98], eps: 1.0e-9}
+scheduler: {name: noam, warmup: 10}
+train: {epochs: 3, seed: 5, log_every: 0, device: cpu}
+)";
+
+/// Trains kTinyCopy for `epochs` (resuming from `resume` when given) and returns the parameters.
+std::vector<torch::Tensor> train_tiny(int64_t epochs, const fs::path& out_dir, const std::string& resume = "") {
+  auto config = configs::Config::parse(kTinyCopy, "tiny_copy.yaml");
+  config.apply_override("train.epochs=" + std::to_string(epochs));
+  config.apply_override("train.out_dir='" + out_dir.string() + "'");
+  auto experiment = configs::build_experiment(config);
+  train::Trainer trainer(experiment.trainer, *experiment.task, *experiment.optimizer, *experiment.scheduler);
+  trainer.print = [](const std::string&) {};
+  if (!resume.empty()) trainer.resume(resume);
+  trainer.fit();
+  std::vector<torch::Tensor> parameters;
+  for (const auto& p : experiment.model->parameters()) parameters.push_back(p.detach().clone());
+  return parameters;
+}
+
+}  // namespace
+
+TEST_CASE("Resuming from a checkpoint continues exactly as an uninterrupted run", "[trainer][checkpoint]") {
+  auto straight_dir = fresh_dir("straight");
+  auto split_dir = fresh_dir("split");
+  auto straight = train_tiny(3, straight_dir);
+  train_tiny(1, split_dir);  // writes split/checkpoint.pt after epoch 1 (dropout on: the random state matters)
+  auto resumed = train_tiny(3, split_dir, (split_dir / "checkpoint.pt").string());
+  REQUIRE(straight.size() == resumed.size());
+  for (size_t i = 0; i < straight.size(); ++i) {
+    INFO("parameter " << i << " max diff " << (straight[i] - resumed[i]).abs().max().item<double>());
+    REQUIRE(torch::equal(straight[i], resumed[i]));
+  }
+  REQUIRE(fs::exists(straight_dir / "metrics.jsonl"));
+  fs::remove_all(straight_dir);
+  fs::remove_all(split_dir);
+}
+
+TEST_CASE("copy_task_tiny learns to copy: greedy decoding reproduces the source", "[trainer][copy_task]") {
+  const auto start = std::chrono::steady_clock::now();
+  auto config = configs::Config::load(std::string(TORCHZOO_SOURCE_DIR) + "/configs/copy_task_tiny.yaml");
+  auto out_dir = fresh_dir("copy_tiny");
+  config.apply_override("train.out_dir='" + out_dir.string() + "'");
+  auto experiment = configs::build_experiment(config);
+  train::Trainer trainer(experiment.trainer, *experiment.task, *experiment.optimizer, *experiment.scheduler);
+  trainer.print = [](const std::string&) {};
+  auto result = trainer.fit();
+  INFO("valid loss " << result.eval.at("loss") << ", token accuracy " << result.eval.at("token_accuracy"));
+  REQUIRE(result.eval.at("token_accuracy") > 0.98);
+
+  auto& task = dynamic_cast<train::Seq2SeqTask&>(*experiment.task);
+  const std::vector<int64_t> sample{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  REQUIRE(task.decode(sample) == sample);
+  const std::vector<int64_t> other{1, 7, 7, 3, 9, 2, 10, 5, 4, 8};
+  REQUIRE(task.decode(other) == other);
+  // The issue asks for convergence within a minute; the config takes a fraction of that on 2 cores.
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  REQUIRE(seconds < 60.0);
+  fs::remove_all(out_dir);
+}

@@ -14,6 +14,8 @@ CopyTask::CopyTask(CopyTaskOptions options) : options_(std::move(options)) {
   TORCHZOO_CHECK(options_.train_batches() > 0 && options_.valid_batches() > 0,
                  "CopyTask: train_batches and valid_batches must be positive, got {} and {}", options_.train_batches(),
                  options_.valid_batches());
+  TORCHZOO_CHECK(options_.pad() < 1 || options_.pad() >= options_.vocab(),
+                 "CopyTask: pad must lie outside the drawn symbols [1, {}), got {}", options_.vocab(), options_.pad());
   TORCHZOO_CHECK(options_.start_symbol() > 0 && options_.start_symbol() < options_.vocab(),
                  "CopyTask: start_symbol must lie in [1, {}), got {}", options_.vocab(), options_.start_symbol());
 }

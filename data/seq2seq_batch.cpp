@@ -24,7 +24,8 @@ Seq2SeqBatch Seq2SeqBatch::make(const torch::Tensor& src, const torch::Tensor& f
 Seq2SeqBatch Seq2SeqBatch::to(torch::Device device) const {
   Seq2SeqBatch moved = *this;
   for (auto* t : {&moved.src, &moved.src_mask, &moved.tgt, &moved.tgt_y, &moved.tgt_mask}) {
-    *t = t->to(device, /*non_blocking=*/true);
+    // Asynchronous only towards CUDA: a non-blocking copy back to the CPU may not have landed when read.
+    *t = t->to(device, /*non_blocking=*/device.is_cuda());
   }
   return moved;
 }

@@ -21,7 +21,7 @@ void EmbeddingsImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor EmbeddingsImpl::forward(const torch::Tensor& tokens) {
-  TORCHZOO_CHECK(tokens.dim() == 2 && !tokens.is_floating_point(),
+  TORCHZOO_CHECK(tokens.dim() == 2 && c10::isIntegralType(tokens.scalar_type(), /*includeBool=*/false),
                  "Embeddings: expected integer token ids of shape [B, T], got {} of type {}",
                  detail::shape_str(tokens.sizes()), c10::toString(tokens.scalar_type()));
   return lut(tokens) * std::sqrt(static_cast<double>(options.d_model()));  // [B, T, d_model]

@@ -1,0 +1,51 @@
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include "torchzoo/layers/decoder_layer.h"
+#include "../support/golden.h"
+
+using namespace torchzoo::layers;
+using namespace torchzoo::testing;
+
+TEST_CASE("DecoderLayer matches the reference", "[layers][decoder_layer][golden]") {
+  const bool fused = GENERATE(true, false);
+  INFO((fused ? "fused" : "math") << " attention");
+  const auto golden = load_golden("decoder_layer");
+  DecoderLayer layer(DecoderLayerOptions(kDModel, kHeads, kDff).dropout(0.0).fused_attention(fused));
+  layer->eval();
+  load_parameters(*layer, golden);
+  auto in = inputs(golden);
+  auto out = layer(in.at("x"), in.at("memory"), in.at("src_mask"), in.at("tgt_mask"));
+  check_parity(*layer, out, golden, in);
+}
+
+TEST_CASE("DecoderLayer is causal under a subsequent mask", "[layers][decoder_layer]") {
+  // Changing a later target position must leave earlier outputs unchanged.
+  torch::manual_seed(9);
+  DecoderLayer layer(DecoderLayerOptions(kDModel, kHeads, kDff));
+  layer->eval();
+  auto x = torch::randn({1, 4, kDModel});
+  auto memory = torch::randn({1, 3, kDModel});
+  auto src_mask = torch::ones({1, 1, 3}, torch::kBool);
+  auto tgt_mask = torch::ones({1, 4, 4}, torch::kBool).tril();
+  auto changed = x.clone();
+  changed[0][3] += 1.0;
+  auto a = layer(x, memory, src_mask, tgt_mask);
+  auto b = layer(changed, memory, src_mask, tgt_mask);
+  check_close(b.narrow(1, 0, 3), a.narrow(1, 0, 3), 1e-6, "earlier positions");
+  CHECK(max_abs_diff(b.narrow(1, 3, 1), a.narrow(1, 3, 1)) > 1e-3);
+}
+
+TEST_CASE("DecoderLayer rejects mismatched memory and masks", "[layers][decoder_layer][errors]") {
+  DecoderLayer layer(DecoderLayerOptions(kDModel, kHeads, kDff));
+  auto x = torch::randn({kBatch, 4, kDModel});
+  auto memory = torch::randn({kBatch, 3, kDModel});
+  auto src_mask = torch::ones({kBatch, 1, 3}, torch::kBool);
+  auto tgt_mask = torch::ones({1, 4, 4}, torch::kBool);
+  REQUIRE_NOTHROW(layer(x, memory, src_mask, tgt_mask));
+  REQUIRE_THROWS_WITH(layer(x, torch::randn({3, 3, kDModel}), src_mask, tgt_mask),
+                      Catch::Contains("must share the batch size"));
+  REQUIRE_THROWS_WITH(layer(x, memory, torch::ones({kBatch, 1, 4}, torch::kBool), tgt_mask),
+                      Catch::Contains("expected mask of shape [2 or 1, 4 or 1, 3], got [2, 1, 4]"));
+  REQUIRE_THROWS_WITH(layer(x, memory, src_mask, tgt_mask.to(torch::kLong)), Catch::Contains("expected a bool mask"));
+}

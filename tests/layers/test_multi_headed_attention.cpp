@@ -1,0 +1,145 @@
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include <set>
+#include <string>
+
+#include "torchzoo/layers/multi_headed_attention.h"
+#include "../support/golden.h"
+
+using namespace torchzoo::layers;
+using namespace torchzoo::testing;
+
+namespace {
+
+enum class Path { kFused, kMath, kKeepWeights };
+
+const char* name(Path path) {
+  switch (path) {
+    case Path::kFused:
+      return "fused";
+    case Path::kMath:
+      return "math";
+    default:
+      return "math, weights kept";
+  }
+}
+
+MultiHeadedAttentionOptions options_for(Path path) {
+  // Attention dropout as in make_model (0.1): eval mode must switch it off on both paths.
+  return MultiHeadedAttentionOptions(kDModel, kHeads)
+      .dropout(0.1)
+      .fused(path == Path::kFused)
+      .keep_attention_weights(path == Path::kKeepWeights);
+}
+
+// Rows of the kept weights sum to 1 and put ~0 weight where the mask is false.
+void check_attention_weights(const MultiHeadedAttention& attn, const torch::Tensor& mask, int64_t t_q, int64_t t_k) {
+  const auto& weights = attn->attention_weights();
+  REQUIRE(weights.defined());
+  REQUIRE(weights.sizes() == torch::IntArrayRef({kBatch, kHeads, t_q, t_k}));
+  check_close(weights.sum(-1), torch::ones({kBatch, kHeads, t_q}), 1e-5, "attention row sums");
+  const auto masked = mask.logical_not().unsqueeze(1).expand_as(weights);  // [B, h, T_q, T_k]
+  REQUIRE(masked.any().item<bool>());  // the cases do mask something
+  CHECK(weights.masked_select(masked).abs().max().item<double>() < 1e-6);
+  CHECK(weights.masked_select(masked.logical_not()).min().item<double>() > 0.0);
+}
+
+}  // namespace
+
+TEST_CASE("MultiHeadedAttention matches the annotated reference", "[layers][multi_headed_attention][golden]") {
+  const auto case_name = GENERATE(as<std::string>{}, "multi_headed_attention_self", "multi_headed_attention_cross",
+                                  "multi_headed_attention_causal");
+  const auto path = GENERATE(Path::kFused, Path::kMath, Path::kKeepWeights);
+  INFO("case " << case_name << ", " << name(path) << " path");
+
+  const auto golden = load_golden(case_name);
+  MultiHeadedAttention attn(options_for(path));
+  attn->eval();
+  load_parameters(*attn, golden);
+  auto in = inputs(golden);
+  auto out = attn(in.at("query"), in.at("key"), in.at("value"), in.at("mask"));
+  check_parity(*attn, out, golden, in);
+
+  if (path == Path::kKeepWeights) {
+    check_attention_weights(attn, in.at("mask"), in.at("query").size(1), in.at("key").size(1));
+  } else {
+    CHECK_FALSE(attn->attention_weights().defined());
+  }
+}
+
+TEST_CASE("MultiHeadedAttention fused and math paths agree without a mask and with a broadcast mask",
+          "[layers][multi_headed_attention]") {
+  torch::manual_seed(4);
+  MultiHeadedAttention fused(options_for(Path::kFused));
+  auto math = std::dynamic_pointer_cast<MultiHeadedAttentionImpl>(fused->clone());
+  math->options.fused(false);
+  fused->eval();
+  math->eval();
+  auto q = torch::randn({kBatch, 3, kDModel});
+  auto kv = torch::randn({kBatch, 7, kDModel});
+  check_close(fused(q, kv, kv), math->forward(q, kv, kv), 1e-5, "no mask");
+
+  auto mask = torch::tensor({true, true, false, true, false, true, true}).view({1, 1, 7});  // [1, 1, T_k]
+  auto masked = fused(q, kv, kv, mask);
+  check_close(masked, math->forward(q, kv, kv, mask), 1e-5, "broadcast mask");
+  CHECK(max_abs_diff(masked, fused(q, kv, kv)) > 1e-4);  // the mask does change the result
+}
+
+TEST_CASE("MultiHeadedAttention applies attention dropout only in training mode", "[layers][multi_headed_attention]") {
+  const auto path = GENERATE(Path::kFused, Path::kMath);
+  INFO(name(path) << " path");
+  torch::manual_seed(5);
+  MultiHeadedAttention attn(options_for(path).dropout(0.5));
+  auto x = torch::randn({kBatch, 6, kDModel});
+  attn->eval();
+  auto reference = attn(x, x, x);
+  CHECK(torch::equal(attn(x, x, x), reference));
+  attn->train();
+  CHECK(max_abs_diff(attn(x, x, x), reference) > 1e-3);
+}
+
+TEST_CASE("MultiHeadedAttention keeps the reference parameter names", "[layers][multi_headed_attention]") {
+  MultiHeadedAttention attn(MultiHeadedAttentionOptions(kDModel, kHeads));
+  std::set<std::string> names;
+  for (const auto& item : attn->named_parameters()) names.insert(item.key());
+  std::set<std::string> expected;
+  for (int i = 0; i < 4; ++i) {
+    expected.insert("linears." + std::to_string(i) + ".weight");
+    expected.insert("linears." + std::to_string(i) + ".bias");
+  }
+  CHECK(names == expected);
+
+  MultiHeadedAttention no_bias(MultiHeadedAttentionOptions(kDModel, kHeads).bias(false));
+  CHECK(no_bias->named_parameters().size() == 4);
+}
+
+TEST_CASE("MultiHeadedAttention output shape follows the query", "[layers][multi_headed_attention]") {
+  MultiHeadedAttention attn(MultiHeadedAttentionOptions(kDModel, kHeads));
+  attn->eval();
+  auto out = attn(torch::randn({3, 2, kDModel}), torch::randn({3, 9, kDModel}), torch::randn({3, 9, kDModel}),
+                  torch::ones({3, 2, 9}, torch::kBool));
+  CHECK(out.sizes() == torch::IntArrayRef({3, 2, kDModel}));
+}
+
+TEST_CASE("MultiHeadedAttention validates options and inputs", "[layers][multi_headed_attention][errors]") {
+  REQUIRE_THROWS_WITH(MultiHeadedAttention(MultiHeadedAttentionOptions(10, 4)),
+                      Catch::Contains("MultiHeadedAttention: d_model (10) must be divisible by num_heads (4)"));
+  REQUIRE_THROWS_WITH(MultiHeadedAttention(MultiHeadedAttentionOptions(16, 0)),
+                      Catch::Contains("d_model and num_heads must be positive"));
+  REQUIRE_THROWS_WITH(MultiHeadedAttention(MultiHeadedAttentionOptions(16, 4).dropout(1.5)),
+                      Catch::Contains("dropout must be in [0, 1), got 1.5"));
+
+  MultiHeadedAttention attn(MultiHeadedAttentionOptions(kDModel, kHeads));
+  auto x = torch::randn({kBatch, 5, kDModel});
+  REQUIRE_THROWS_WITH(attn(torch::randn({kBatch, 5, 8}), x, x),
+                      Catch::Contains("MultiHeadedAttention: expected query of shape [B, T, 16], got [2, 5, 8]"));
+  REQUIRE_THROWS_WITH(attn(x, torch::randn({kBatch, 5}), x), Catch::Contains("expected key of shape [B, T, 16]"));
+  REQUIRE_THROWS_WITH(attn(x, x, torch::randn({kBatch, 4, kDModel})), Catch::Contains("must share the batch size"));
+  REQUIRE_THROWS_WITH(attn(x, x, x, torch::ones({kBatch, 1, 4}, torch::kBool)),
+                      Catch::Contains("expected mask of shape [2 or 1, 5 or 1, 5], got [2, 1, 4]"));
+  REQUIRE_THROWS_WITH(attn(x, x, x, torch::ones({kBatch, 5}, torch::kBool)),
+                      Catch::Contains("expected mask of shape"));
+  REQUIRE_THROWS_WITH(attn(x, x, x, torch::ones({kBatch, 1, 5}, torch::kFloat)),
+                      Catch::Contains("MultiHeadedAttention: expected a bool mask (true = may attend), got Float"));
+}

@@ -168,7 +168,8 @@ void add_config_args(CLI::App* command, ConfigArgs& args) {
   command->add_option("CONFIG", args.path, "YAML config, e.g. configs/copy_task.yaml")->required()->check(
       CLI::ExistingFile);
   command->add_option("--set", args.overrides, "override a config value: section.key=value (repeatable)")
-      ->type_name("KEY=VALUE");
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
 }
 
 }  // namespace

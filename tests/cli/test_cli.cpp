@@ -70,6 +70,12 @@ TEST_CASE("torchzoo info prints the modules and parameter counts", "[cli]") {
   CHECK_THAT(info.out, Catch::Contains("MultiHeadedAttention(d_model=512, num_heads=8"));
   // The reference's copy-task model (make_model(11, 11, N=2)) has 14,731,787 parameters (counted with tests/reference).
   CHECK_THAT(info.out, Catch::Contains("total") && Catch::Contains("14,731,787"));
+
+  // Each --set takes one assignment, so the config may follow it.
+  auto overridden = torchzoo("info --set model.num_layers=1 --set model.d_model=64 configs/copy_task.yaml");
+  INFO(overridden.err);
+  REQUIRE(overridden.code == 0);
+  CHECK_THAT(overridden.out, Catch::Contains("EncoderDecoder(src_vocab=11, tgt_vocab=11, num_layers=1, d_model=64"));
 }
 
 TEST_CASE("A bad config exits with code 2, names file, line and key, and writes nothing", "[cli][errors]") {

@@ -1,6 +1,7 @@
 #include "torchzoo/layers/generator.h"
 
 #include "torchzoo/layers/detail/check.h"
+#include "torchzoo/layers/detail/linear.h"
 
 namespace torchzoo::layers {
 
@@ -22,7 +23,7 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& x) {
   TORCHZOO_CHECK(x.dim() >= 1 && x.size(-1) == options.d_model(),
                  "Generator: expected input of shape [..., {}], got {}", options.d_model(),
                  detail::shape_str(x.sizes()));
-  return torch::log_softmax(proj(x), -1);  // [B, T, vocab]
+  return torch::log_softmax(detail::linear(proj, x), -1);  // [B, T, vocab]
 }
 
 }  // namespace torchzoo::layers

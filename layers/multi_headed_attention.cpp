@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "torchzoo/layers/detail/check.h"
+#include "torchzoo/layers/detail/linear.h"
 
 namespace torchzoo::layers {
 
@@ -80,9 +81,9 @@ torch::Tensor MultiHeadedAttentionImpl::forward(const torch::Tensor& query, cons
   const auto batch = query.size(0);
   const auto head_mask = mask.defined() ? mask.unsqueeze(1) : torch::Tensor();  // [B, 1, T_q or 1, T_k]
 
-  auto q = split_heads(linear(0)(query));  // [B, h, T_q, d_k]
-  auto k = split_heads(linear(1)(key));    // [B, h, T_k, d_k]
-  auto v = split_heads(linear(2)(value));  // [B, h, T_k, d_k]
+  auto q = split_heads(detail::linear(linear(0), query));  // [B, h, T_q, d_k]
+  auto k = split_heads(detail::linear(linear(1), key));    // [B, h, T_k, d_k]
+  auto v = split_heads(detail::linear(linear(2), value));  // [B, h, T_k, d_k]
 
   torch::Tensor x;
   if (options.fused() && !options.keep_attention_weights()) {
@@ -101,7 +102,7 @@ torch::Tensor MultiHeadedAttentionImpl::forward(const torch::Tensor& query, cons
     x = torch::matmul(dropout(p_attn), v);  // [B, h, T_q, d_k]
   }
   x = x.transpose(1, 2).contiguous().view({batch, -1, options.d_model()});  // [B, T_q, d_model]
-  return linear(3)(x);
+  return detail::linear(linear(3), x);
 }
 
 }  // namespace torchzoo::layers

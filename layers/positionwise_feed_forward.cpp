@@ -1,6 +1,7 @@
 #include "torchzoo/layers/positionwise_feed_forward.h"
 
 #include "torchzoo/layers/detail/check.h"
+#include "torchzoo/layers/detail/linear.h"
 
 namespace torchzoo::layers {
 
@@ -34,7 +35,7 @@ torch::Tensor PositionwiseFeedForwardImpl::forward(const torch::Tensor& x) {
   TORCHZOO_CHECK(x.dim() >= 1 && x.size(-1) == options.d_model(),
                  "PositionwiseFeedForward: expected input of shape [..., {}], got {}", options.d_model(),
                  detail::shape_str(x.sizes()));
-  return w_2(dropout(activate(options.activation(), w_1(x))));  // [B, T, d_ff] -> [B, T, d_model]
+  return detail::linear(w_2, dropout(activate(options.activation(), detail::linear(w_1, x))));  // [B, T, d_ff] -> [B, T, d_model]
 }
 
 }  // namespace torchzoo::layers

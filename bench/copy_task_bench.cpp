@@ -65,13 +65,13 @@ Result run(const Args& args) {
   torch::set_num_threads(args.threads);
   torch::manual_seed(args.seed);
 
-  models::EncoderDecoder model(models::EncoderDecoderOptions(kVocab, kVocab).num_layers(2).fused_attention(args.fused != 0));
+  models::EncoderDecoder model(
+      models::EncoderDecoderOptions(kVocab, kVocab).num_layers(2).fused_attention(args.fused != 0));
   model->train();
   train::LabelSmoothing criterion(train::LabelSmoothingOptions(kVocab, kPad).smoothing(0.0));
-  torch::optim::Adam optimizer(model->parameters(),
-                               torch::optim::AdamOptions(0.5).betas({0.9, 0.98}).eps(1e-9));
-  train::LRScheduler scheduler(
-      optimizer, std::make_shared<train::NoamSchedule>(train::NoamScheduleOptions(kDModel).factor(1.0).warmup(kWarmupLr)));
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(0.5).betas({0.9, 0.98}).eps(1e-9));
+  train::LRScheduler scheduler(optimizer, std::make_shared<train::NoamSchedule>(
+                                              train::NoamScheduleOptions(kDModel).factor(1.0).warmup(kWarmupLr)));
 
   const int64_t total_steps = args.warmup_steps + args.steps;
   // train_batches = total steps, so batch(kTrain, 0, k) is seeded seed * 1000003 + k, like the Python side.
@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
   app.add_option("--steps", args.steps, "timed optimizer steps")->check(CLI::PositiveNumber);
   app.add_option("--warmup-steps", args.warmup_steps, "untimed optimizer steps first")->check(CLI::NonNegativeNumber);
   app.add_option("--threads", args.threads, "torch::set_num_threads")->check(CLI::PositiveNumber);
-  app.add_option("--seed", args.seed, "init seed and batch stream seed");
+  app.add_option("--seed", args.seed, "init seed and batch stream seed")->check(CLI::NonNegativeNumber);
   app.add_option("--fused", args.fused, "1: fused scaled-dot-product attention, 0: the reference's math")
       ->check(CLI::IsMember({0, 1}));
   app.add_flag("--json", args.json, "print only a JSON object on stdout");

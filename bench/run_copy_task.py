@@ -13,13 +13,16 @@ slow drifts of the machine (other jobs, thermal state) over all of them.
 All runs must report the same batch_checksum and token count (they train on the
 very same batches); otherwise the script stops with exit code 1. It prints the
 median tokens/s of each implementation over the repeats and the ratios
-cpp / python and cpp-math / python (> 1 means C++ is faster).
+cpp / python and cpp-math / python (> 1 means C++ is faster). For each run it
+also prints how many cores other jobs kept busy meanwhile (from /proc/stat less
+the run's own CPU time), so that disturbed runs can be told apart.
 """
 
 import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -47,6 +50,19 @@ def load_average():
         return (float("nan"),) * 3
 
 
+def busy_cpu_seconds():
+    """CPU seconds all processes have spent busy (not idle or waiting on I/O) since boot."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def command(impl, args):
     common = ["--steps", str(args.steps), "--warmup-steps", str(args.warmup_steps),
               "--threads", str(args.threads), "--seed", str(args.seed), "--json"]
@@ -57,7 +73,9 @@ def command(impl, args):
 
 def run_one(impl, args):
     cmd = command(impl, args)
+    busy0, own0, wall0 = busy_cpu_seconds(), children_cpu_seconds(), time.monotonic()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    busy1, own1, wall1 = busy_cpu_seconds(), children_cpu_seconds(), time.monotonic()
     if proc.returncode != 0:
         sys.exit(f"run_copy_task: {impl} failed (exit {proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
@@ -67,6 +85,9 @@ def run_one(impl, args):
         sys.exit(f"run_copy_task: {impl} printed no JSON object ({e}):\n{proc.stdout}\n{proc.stderr}")
     if result.get("impl") != impl:
         sys.exit(f"run_copy_task: expected impl {impl!r}, got {result.get('impl')!r} from {' '.join(cmd)}")
+    # Cores kept busy by everything but this run (other jobs on the machine) while it ran:
+    # a run with a clearly non-zero figure was disturbed and its tokens/s is not to be trusted.
+    result["other_cores"] = max(0.0, ((busy1 - busy0) - (own1 - own0)) / (wall1 - wall0))
     return result
 
 
@@ -101,7 +122,8 @@ def main():
             result["repeat"] = repeat
             runs.append(result)
             print(f"  repeat {repeat} {impl:<8} {result['tokens_per_s']:10.1f} tokens/s  "
-                  f"({result['seconds']:.2f}s timed, final loss {result['final_loss']:.4f})", flush=True)
+                  f"({result['seconds']:.2f}s timed, final loss {result['final_loss']:.4f}, "
+                  f"other jobs {result['other_cores']:.2f} cores)", flush=True)
     load_after = load_average()
     print("load average after:  {:.2f} {:.2f} {:.2f}  ({:.0f}s in all)".format(*load_after, time.time() - started))
 
@@ -119,10 +141,13 @@ def main():
     median = {impl: statistics.median(r["tokens_per_s"] for r in runs if r["impl"] == impl) for impl in IMPLS}
     ratios = {"cpp/python": median["cpp"] / median["python"], "cpp-math/python": median["cpp-math"] / median["python"]}
     print()
-    print(f"{'impl':<10}{'tokens/s (median)':>19}{'runs':>24}")
+    print(f"{'impl':<10}{'tokens/s (median)':>19}   runs")
     for impl in IMPLS:
         each = ", ".join(f"{r['tokens_per_s']:.1f}" for r in runs if r["impl"] == impl)
-        print(f"{impl:<10}{median[impl]:>19.1f}{each:>24}")
+        print(f"{impl:<10}{median[impl]:>19.1f}   {each}")
+    busiest = max(r["other_cores"] for r in runs)
+    if busiest > 0.1:
+        print(f"warning: other jobs kept up to {busiest:.2f} cores busy during a run; the figures are disturbed")
     for name, value in ratios.items():
         print(f"{name:<16}{value:>6.3f}x")
 

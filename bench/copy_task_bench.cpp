@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <limits>
 #include <memory>
 
 #include "torchzoo/data/copy_task.h"
@@ -119,10 +120,14 @@ std::string json_number(double x) { return std::isfinite(x) ? fmt::format("{}", 
 int main(int argc, char** argv) {
   Args args;
   CLI::App app{"annotated-Transformer copy-task benchmark (torchzoo C++)"};
-  app.add_option("--steps", args.steps, "timed optimizer steps")->check(CLI::PositiveNumber);
-  app.add_option("--warmup-steps", args.warmup_steps, "untimed optimizer steps first")->check(CLI::NonNegativeNumber);
-  app.add_option("--threads", args.threads, "torch::set_num_threads")->check(CLI::PositiveNumber);
-  app.add_option("--seed", args.seed, "init seed and batch stream seed")->check(CLI::NonNegativeNumber);
+  // Integer ranges rather than CLI::PositiveNumber, whose message prints the largest double in full.
+  constexpr auto kMaxInt = std::numeric_limits<int>::max();
+  constexpr auto kMaxInt64 = std::numeric_limits<int64_t>::max();
+  app.add_option("--steps", args.steps, "timed optimizer steps")->check(CLI::Range(int64_t{1}, kMaxInt64));
+  app.add_option("--warmup-steps", args.warmup_steps, "untimed optimizer steps first")
+      ->check(CLI::Range(int64_t{0}, kMaxInt64));
+  app.add_option("--threads", args.threads, "torch::set_num_threads")->check(CLI::Range(1, kMaxInt));
+  app.add_option("--seed", args.seed, "init seed and batch stream seed")->check(CLI::Range(int64_t{0}, kMaxInt64));
   app.add_option("--fused", args.fused, "1: fused scaled-dot-product attention, 0: the reference's math")
       ->check(CLI::IsMember({0, 1}));
   app.add_flag("--json", args.json, "print only a JSON object on stdout");

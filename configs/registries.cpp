@@ -1,10 +1,5 @@
 #include "torchzoo/configs/registries.h"
 
-#include <torch/nn/functional/loss.h>
-#include <torch/optim/adam.h>
-#include <torch/optim/adamw.h>
-#include <torch/optim/sgd.h>
-
 #include <mutex>
 
 #include "torchzoo/configs/builders.h"

@@ -1,5 +1,11 @@
 #!/usr/bin/env python3
-"""Golden values for torchzoo's C++ parity tests, from the annotated-Transformer reference.
+"""Golden values for torchzoo's C++ parity tests, from the PyTorch references.
+
+Cases come from the annotated-Transformer reference (annotated_transformer.py,
+cases defined here) and from the timm Vision Transformer reference
+(vit_reference.py, cases vit_* defined in vit_golden.py with their own seeds
+and parameter rule); both are written to the same DIR and listed in one
+manifest.
 
     python3 tests/reference/make_golden.py --out DIR      # write DIR/<case>.pt + DIR/manifest.txt
     python3 tests/reference/make_golden.py --check DIR    # reload every file and re-verify it
@@ -17,8 +23,8 @@ detached, float32 unless stated; scalars are 0-dim tensors), read in C++ with
   grad_input.<name>        d loss / d input, only for the inputs the case lists
                            (float inputs that are data, not settings)
 
-Cases without gradients (noam_rate, subsequent_mask, greedy_decode) have no
-loss_weights / grad keys.
+Cases without gradients (noam_rate, subsequent_mask, greedy_decode,
+vit_resample_pos_embed) have no loss_weights / grad keys.
 
 Parameters are set without the RNG: parameter number i (named_parameters
 order) is ``scale * sin(0.37 k + 1.1 i + 0.013 k^2 + 0.031 i^2 k)`` over its
@@ -27,7 +33,7 @@ i^2 k term decorrelates parameters of equal shape, e.g. the target embedding
 and the generator, so that greedy decoding is not trivial), with scale 1/sqrt(fan_in) for
 matrices, 0.1 for biases, and 1 + 0.1 sin(...) for LayerNorm gains (a_2).
 Inputs come from a seeded torch.Generator; both are saved, so the C++ side
-never regenerates them.
+never regenerates them. (The vit_* cases: see vit_golden.py's docstring.)
 """
 
 import argparse
@@ -40,6 +46,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import annotated_transformer as at  # noqa: E402
+import vit_golden  # noqa: E402
 
 B = 2
 D = 16
@@ -300,13 +307,18 @@ CASES = [
     "greedy_decode",
 ]
 
+ALL_CASES = CASES + vit_golden.CASES
+
 
 def build(name):
     "Returns the case spec with deterministic params and inputs (module in eval mode)."
+    if name in vit_golden.CASES:
+        return vit_golden.build(name)
     seed = 1000 + CASES.index(name)
     spec = globals()["case_" + name](Inputs(seed))
     spec.setdefault("grad", True)
     spec.setdefault("grad_inputs", [])
+    spec["weights_seed"] = 5000 + CASES.index(name)
     if spec["module"] is not None:
         set_deterministic_params(spec["module"])
         spec["module"].eval()
@@ -353,7 +365,7 @@ def make_record(name):
             record["param." + pname] = p.detach()
     for iname, t in spec["inputs"].items():
         record["input." + iname] = t
-    record.update(evaluate(spec, spec["inputs"], weights_seed=5000 + CASES.index(name)))
+    record.update(evaluate(spec, spec["inputs"], weights_seed=spec["weights_seed"]))
     # Own, contiguous storage per tensor (no views of shared storages).
     return {k: v.detach().contiguous().clone() for k, v in record.items()}
 
@@ -377,7 +389,7 @@ def write(out_dir):
     t0 = time.perf_counter()
     os.makedirs(out_dir, exist_ok=True)
     nkeys = 0
-    for name in CASES:
+    for name in ALL_CASES:
         record = make_record(name)
         for k, v in record.items():
             assert isinstance(k, str) and isinstance(v, torch.Tensor), (name, k)
@@ -387,8 +399,8 @@ def write(out_dir):
         torch.save(record, os.path.join(out_dir, name + ".pt"))
         nkeys += len(record)
     with open(os.path.join(out_dir, "manifest.txt"), "w") as f:
-        f.write("\n".join(CASES) + "\n")
-    print(f"make_golden: wrote {len(CASES)} cases ({nkeys} tensors) to {out_dir} "
+        f.write("\n".join(ALL_CASES) + "\n")
+    print(f"make_golden: wrote {len(ALL_CASES)} cases ({nkeys} tensors) to {out_dir} "
           f"in {time.perf_counter() - t0:.2f}s (torch {torch.__version__})")
 
 

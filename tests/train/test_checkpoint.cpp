@@ -1,25 +1,19 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/train/checkpoint.h"
+#include "../support/temp_dir.h"
 
 using namespace torchzoo;
+using testing::fresh_dir;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("torchzoo_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 models::EncoderDecoder small_model() {
   return models::EncoderDecoder(

@@ -2,7 +2,6 @@
 #include <torch/torch.h>
 
 #include <chrono>
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -10,8 +9,10 @@
 #include "torchzoo/configs/experiment.h"
 #include "torchzoo/train/seq2seq_task.h"
 #include "torchzoo/train/trainer.h"
+#include "../support/temp_dir.h"
 
 using namespace torchzoo;
+using testing::fresh_dir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -51,12 +52,6 @@ class LinearTask : public train::Task {
   torch::nn::Linear model_;
   std::vector<torch::Tensor> xs_, ys_;
 };
-
-fs::path fresh_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("torchzoo_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  return dir;
-}
 
 }  // namespace
 

@@ -31,6 +31,7 @@
 
 #include "torchzoo/data/copy_task.h"
 #include "torchzoo/layers/detail/format.h"
+#include "torchzoo/train/malloc_tuning.h"
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/train/label_smoothing.h"
 #include "torchzoo/train/lr_schedule.h"
@@ -118,6 +119,7 @@ std::string json_number(double x) { return std::isfinite(x) ? fmt::format("{}", 
 }  // namespace
 
 int main(int argc, char** argv) {
+  torchzoo::train::tune_malloc_for_training();
   Args args;
   CLI::App app{"annotated-Transformer copy-task benchmark (torchzoo C++)"};
   // Integer ranges rather than CLI::PositiveNumber, whose message prints the largest double in full.

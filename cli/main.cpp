@@ -4,6 +4,9 @@
 //   torchzoo eval configs/copy_task.yaml --checkpoint runs/copy/checkpoint.pt
 //   torchzoo decode --checkpoint runs/copy/checkpoint.pt "1 2 3 4 5 6 7 8 9 10"
 //   torchzoo info configs/copy_task.yaml
+//   torchzoo eval configs/vit_fashion_mnist.yaml --checkpoint runs/vit_fashion_mnist/best.pt --split test
+//   torchzoo predict --checkpoint runs/vit_fashion_mnist/best.pt shoe.png \
+//       /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz:0
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad command line or config.
 #include <CLI/CLI.hpp>
@@ -17,7 +20,11 @@
 #include "torchzoo/configs/registries.h"
 #include "torchzoo/layers/detail/format.h"
 #include "torchzoo/train/checkpoint.h"
+#include "torchzoo/data/idx.h"
+#include "torchzoo/data/png.h"
 #include "torchzoo/train/device.h"
+#include "torchzoo/train/image_classification_task.h"
+#include "torchzoo/train/malloc_tuning.h"
 #include "torchzoo/train/seq2seq_task.h"
 #include "torchzoo/train/trainer.h"
 
@@ -122,14 +129,87 @@ torch::Device device_of(const Config& config, const std::string& flag) {
   return torchzoo::train::select_device(train ? train->get("device", "auto") : "auto");
 }
 
-int run_eval(const ConfigArgs& args, const std::string& checkpoint) {
+int run_eval(const ConfigArgs& args, const std::string& checkpoint, const std::string& split) {
   auto config = load_config(args);
   auto restored = restore(config, checkpoint, device_of(config, args.device));
   torch::NoGradGuard no_grad;
+  if (auto* images = dynamic_cast<torchzoo::train::ImageClassificationTask*>(restored.task.get())) {
+    const auto& dataset = split == "test" ? images->test_set() : images->valid_set();
+    auto report = images->evaluate_on(dataset);
+    std::cout << fmt::format("eval {} on {} ({} split, {} images) | accuracy {:.4f} | loss {:.4f}\n{}\n", checkpoint,
+                             args.path, split == "test" ? "test" : images->options().valid_name(), dataset.size(),
+                             report.accuracy, report.loss, report.table(images->classes()));
+    return 0;
+  }
+  if (split != "valid") {
+    throw CLI::ValidationError("--split", fmt::format("this task has only a valid split, got '{}'", split));
+  }
   auto metrics = restored.task->evaluate();
   std::cout << fmt::format("eval {} on {}", checkpoint, args.path);
   for (const auto& [metric, value] : metrics) std::cout << fmt::format(" | valid {} {:.4f}", metric, value);
   std::cout << "\n";
+  return 0;
+}
+
+/// An input of `predict`: a PNG file, or FILE:INDEX for image INDEX of an IDX images file.
+torch::Tensor read_input_image(const std::string& input, int64_t channels, int64_t size) {
+  const auto colon = input.rfind(':');
+  torch::Tensor image;  // uint8 [C, H, W]
+  if (colon != std::string::npos && colon + 1 < input.size() &&
+      input.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
+    const auto path = input.substr(0, colon);
+    const auto index = std::stoll(input.substr(colon + 1));
+    auto images = torchzoo::data::read_idx(path, /*expected_dims=*/3);  // [N, H, W]
+    if (index >= images.size(0)) {
+      throw CLI::ValidationError("INPUT", fmt::format("'{}' holds {} images; index {} is out of range", path,
+                                                      images.size(0), index));
+    }
+    image = images[index].unsqueeze(0).expand({channels, -1, -1}).contiguous();
+  } else {
+    image = torchzoo::data::read_png(input, channels);
+  }
+  if (image.size(1) != size || image.size(2) != size) {
+    // Bilinear resize to the model's input size, with antialiasing when shrinking (as PIL does).
+    namespace F = torch::nn::functional;
+    image = F::interpolate(image.unsqueeze(0).to(torch::kFloat), F::InterpolateFuncOptions()
+                                                                     .size(std::vector<int64_t>{size, size})
+                                                                     .mode(torch::kBilinear)
+                                                                     .align_corners(false)
+                                                                     .antialias(true))
+                .squeeze(0)
+                .round()
+                .clamp(0, 255)
+                .to(torch::kUInt8);
+  }
+  return image;
+}
+
+int run_predict(const std::string& checkpoint, const std::vector<std::string>& inputs, int64_t top,
+                const std::string& device_flag) {
+  auto state = torchzoo::train::read_checkpoint_state(checkpoint);
+  auto config = Config::parse(state.config, checkpoint + ":config");
+  auto restored = restore(config, checkpoint, device_of(config, device_flag));
+  auto* task = dynamic_cast<torchzoo::train::ImageClassificationTask*>(restored.task.get());
+  if (task == nullptr) {
+    throw std::invalid_argument(fmt::format("checkpoint '{}' holds no image classifier", checkpoint));
+  }
+  const auto& sample = task->test_set().size() > 0 ? task->test_set() : task->valid_set();
+  const auto channels = sample.images.size(1), size = sample.images.size(2);
+  std::vector<torch::Tensor> images;
+  for (const auto& input : inputs) images.push_back(read_input_image(input, channels, size));
+  auto probabilities = task->predict(torch::stack(images));  // [N, classes]
+  const auto k = std::min<int64_t>(top, probabilities.size(1));
+  auto [values, indices] = probabilities.topk(k, -1);
+  const auto& classes = task->classes();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::string line = inputs[i] + ":";
+    for (int64_t j = 0; j < k; ++j) {
+      const auto c = indices[static_cast<int64_t>(i)][j].item<int64_t>();
+      line += fmt::format("{} {} ({:.4f})", j == 0 ? "" : " |", classes[static_cast<size_t>(c)],
+                          values[static_cast<int64_t>(i)][j].item<double>());
+    }
+    std::cout << line << "\n";
+  }
   return 0;
 }
 
@@ -175,13 +255,15 @@ void add_config_args(CLI::App* command, ConfigArgs& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  torchzoo::train::tune_malloc_for_training();
   CLI::App app{"torchzoo: Transformers on LibTorch, trained from YAML configs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "torchzoo 0.1.0");
 
   ConfigArgs args;
-  std::string out_dir, resume, checkpoint, source;
-  int64_t max_len = 0;
+  std::string out_dir, resume, checkpoint, source, split = "valid";
+  std::vector<std::string> predict_inputs;
+  int64_t max_len = 0, top = 3;
 
   auto* train = app.add_subcommand("train", "train a model from a config");
   add_config_args(train, args);
@@ -193,6 +275,8 @@ int main(int argc, char** argv) {
   add_config_args(eval, args);
   eval->add_option("--checkpoint", checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
   eval->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
+  eval->add_option("--split", split, "valid (default) or test (image classification)")
+      ->check(CLI::IsMember({"valid", "test"}));
 
   auto* decode = app.add_subcommand("decode", "greedy-decode token ids with a sequence-to-sequence checkpoint");
   decode->add_option("--checkpoint", checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
@@ -200,6 +284,13 @@ int main(int argc, char** argv) {
   decode->add_option("--max-len", max_len, "output length, start symbol included (default: the source length)")
       ->check(CLI::NonNegativeNumber);
   decode->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
+
+  auto* predict = app.add_subcommand("predict", "classify images with an image-classification checkpoint");
+  predict->add_option("--checkpoint", checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
+  predict->add_option("INPUT", predict_inputs, "PNG files, or IDX_FILE:INDEX for an image of an IDX file")
+      ->required();
+  predict->add_option("--top", top, "classes to print per image (default 3)")->check(CLI::Range(int64_t{1}, int64_t{1000}));
+  predict->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
 
   auto* info = app.add_subcommand("info", "print a config's model: modules and parameter counts");
   add_config_args(info, args);
@@ -213,7 +304,8 @@ int main(int argc, char** argv) {
 
   try {
     if (*train) return run_train(args, out_dir, resume);
-    if (*eval) return run_eval(args, checkpoint);
+    if (*eval) return run_eval(args, checkpoint, split);
+    if (*predict) return run_predict(checkpoint, predict_inputs, top, args.device);
     if (*decode) return run_decode(checkpoint, source, max_len, args.device);
     if (*info) return run_info(args);
   } catch (const torchzoo::configs::ConfigError& error) {

@@ -19,6 +19,8 @@ message(STATUS "torchzoo: LibTorch ${Torch_VERSION} from ${Torch_DIR}")
 find_package(fmt REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(CLI11 REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(PNG REQUIRED)
 
 # fmt: LibTorch ships its own fmt headers (12.x in torch 2.13) in its include
 # folder, which the Torch target puts ahead of /usr/include. Including those

@@ -8,20 +8,24 @@ namespace torchzoo::configs {
 
 // models (model_builders.cpp)
 std::shared_ptr<torch::nn::Module> build_encoder_decoder(const Section& model);
+std::shared_ptr<torch::nn::Module> build_vision_transformer(const Section& model);
 
 // tasks, by data.name (task_builders.cpp)
 std::unique_ptr<train::Task> build_copy_task(const Section& data, const Config& config,
                                              std::shared_ptr<torch::nn::Module> model);
+std::unique_ptr<train::Task> build_mnist_format_task(const Section& data, const Config& config,
+                                                     std::shared_ptr<torch::nn::Module> model);
 
 // optimizers, schedules and losses (optimization_builders.cpp)
-std::unique_ptr<torch::optim::Optimizer> build_adam(const Section& optimizer, std::vector<torch::Tensor> parameters);
-std::unique_ptr<torch::optim::Optimizer> build_adamw(const Section& optimizer, std::vector<torch::Tensor> parameters);
-std::unique_ptr<torch::optim::Optimizer> build_sgd(const Section& optimizer, std::vector<torch::Tensor> parameters);
+std::unique_ptr<torch::optim::Optimizer> build_adam(const Section& optimizer, const torch::nn::Module& model);
+std::unique_ptr<torch::optim::Optimizer> build_adamw(const Section& optimizer, const torch::nn::Module& model);
+std::unique_ptr<torch::optim::Optimizer> build_sgd(const Section& optimizer, const torch::nn::Module& model);
 std::shared_ptr<train::LRSchedule> build_noam_schedule(const Section& scheduler, const Config& config);
 std::shared_ptr<train::LRSchedule> build_constant_schedule(const Section& scheduler, const Config& config);
 std::shared_ptr<train::LRSchedule> build_warmup_cosine_schedule(const Section& scheduler, const Config& config);
 std::shared_ptr<train::LRSchedule> build_inverse_sqrt_schedule(const Section& scheduler, const Config& config);
 train::TokenLoss build_label_smoothing(const Section& loss, const LossContext& context);
+train::TokenLoss build_cross_entropy(const Section& loss, const LossContext& context);
 train::TokenLoss build_nll_loss(const Section& loss, const LossContext& context);
 
 }  // namespace torchzoo::configs

@@ -6,6 +6,7 @@
 
 #include "torchzoo/configs/registries.h"
 #include "torchzoo/layers/detail/format.h"
+#include "torchzoo/train/autocast.h"
 #include "torchzoo/train/device.h"
 
 namespace torchzoo::configs {
@@ -48,7 +49,10 @@ Experiment build_experiment(const Config& config) {
       .max_steps(train.get_in_range<int64_t>("max_steps", 0, 0, INT64_MAX))
       .out_dir(train.get("out_dir", default_out_dir(config)))
       .config_text(config.to_yaml())
-      .device(device);
+      .device(device)
+      .autocast(train::autocast_dtype_from_string(train.get_choice("autocast", "none", {"none", "bf16", "fp16"})))
+      .keep_best(train.get("keep_best", ""))
+      .keep_best_max(train.get_choice("keep_best_mode", "max", {"max", "min"}) == "max");
   train.finish();
 
   e.model_name = config.section("model").require<std::string>("name");
@@ -56,7 +60,7 @@ Experiment build_experiment(const Config& config) {
   e.task = build_task(config, e.model);
 
   auto optimizer = config.section("optimizer");
-  e.optimizer = lookup(optimizer_registry(), optimizer)(optimizer, e.model->parameters());
+  e.optimizer = lookup(optimizer_registry(), optimizer)(optimizer, *e.model);
   std::shared_ptr<train::LRSchedule> schedule = std::make_shared<train::ConstantSchedule>();
   if (auto scheduler = config.root().optional_section("scheduler")) {
     schedule = lookup(scheduler_registry(), *scheduler)(*scheduler, config);

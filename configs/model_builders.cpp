@@ -1,6 +1,9 @@
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/layers/detail/format.h"
 #include "torchzoo/models/encoder_decoder.h"
+#include "torchzoo/models/vision_transformer.h"
+
+#include <algorithm>
 
 namespace torchzoo::configs {
 
@@ -26,6 +29,47 @@ std::shared_ptr<torch::nn::Module> build_encoder_decoder(const Section& s) {
   if (o.d_model() % 2 != 0) s.fail("d_model", fmt::format("must be even (sinusoidal positions), got {}", o.d_model()));
   s.finish();
   return models::EncoderDecoder(o).ptr();
+}
+
+}  // namespace torchzoo::configs
+
+namespace torchzoo::configs {
+
+std::shared_ptr<torch::nn::Module> build_vision_transformer(const Section& s) {
+  models::VisionTransformerOptions o;
+  if (auto preset = s.get_optional<std::string>("preset")) {
+    const auto names = models::VisionTransformerOptions::preset_names();
+    if (std::find(names.begin(), names.end(), *preset) == names.end()) {
+      s.fail("preset", fmt::format("unknown preset '{}'; known: {}", *preset, fmt::join(names, ", ")));
+    }
+    o = models::VisionTransformerOptions::preset(*preset);
+  }
+  o.img_size(s.get_positive<int64_t>("img_size", o.img_size()))
+      .patch_size(s.get_positive<int64_t>("patch_size", o.patch_size()))
+      .in_chans(s.get_positive<int64_t>("in_chans", o.in_chans()))
+      .num_classes(s.get_positive<int64_t>("num_classes", o.num_classes()))
+      .embed_dim(s.get_positive<int64_t>("embed_dim", o.embed_dim()))
+      .depth(s.get_positive<int64_t>("depth", o.depth()))
+      .num_heads(s.get_positive<int64_t>("num_heads", o.num_heads()))
+      .mlp_ratio(s.get_positive<double>("mlp_ratio", o.mlp_ratio()))
+      .qkv_bias(s.get<bool>("qkv_bias", o.qkv_bias()))
+      .global_pool(models::global_pool_from_string(s.get_choice("global_pool", "token", {"token", "avg"})))
+      .drop_rate(s.get_in_range("drop_rate", o.drop_rate(), 0.0, 0.99))
+      .attn_drop_rate(s.get_in_range("attn_drop_rate", o.attn_drop_rate(), 0.0, 0.99))
+      .drop_path_rate(s.get_in_range("drop_path_rate", o.drop_path_rate(), 0.0, 0.99))
+      .fused_attention(s.get<bool>("fused_attention", o.fused_attention()));
+  if (auto init_values = s.get_optional<double>("init_values")) {
+    if (*init_values <= 0) s.fail("init_values", fmt::format("must be positive (LayerScale's initial gain), got {}", *init_values));
+    o.init_values(*init_values);
+  }
+  if (o.img_size() % o.patch_size() != 0) {
+    s.fail("patch_size", fmt::format("must divide img_size={}, got {}", o.img_size(), o.patch_size()));
+  }
+  if (o.embed_dim() % o.num_heads() != 0) {
+    s.fail("num_heads", fmt::format("must divide embed_dim={}, got {}", o.embed_dim(), o.num_heads()));
+  }
+  s.finish();
+  return models::VisionTransformer(o).ptr();
 }
 
 }  // namespace torchzoo::configs

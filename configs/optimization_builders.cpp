@@ -24,31 +24,66 @@ Options read_adam_options(const Section& s, double default_weight_decay) {
       .eps(s.get_positive<double>("eps", 1e-8))
       .weight_decay(s.get_in_range<double>("weight_decay", default_weight_decay, 0.0, 1.0))
       .amsgrad(s.get<bool>("amsgrad", false));
-  s.finish();
   return o;
+}
+
+/// Whether parameter `name` of shape `p` matches a `no_decay` entry: "1d" matches every
+/// parameter with at most one dimension (biases, norm gains, LayerScale), any other entry
+/// the full name or its last component (e.g. pos_embed, cls_token), as timm's
+/// param_groups_weight_decay does.
+bool excluded_from_decay(const std::string& name, const torch::Tensor& p, const std::vector<std::string>& no_decay) {
+  const auto leaf = name.substr(name.rfind('.') == std::string::npos ? 0 : name.rfind('.') + 1);
+  for (const auto& entry : no_decay) {
+    if ((entry == "1d" && p.dim() <= 1) || entry == name || entry == leaf) return true;
+  }
+  return false;
+}
+
+/// One group of all parameters, or two when `no_decay` lists any: the second with weight_decay 0.
+template <class Options>
+std::vector<torch::optim::OptimizerParamGroup> param_groups(const Section& s, const torch::nn::Module& model,
+                                                            const Options& options) {
+  const auto no_decay = s.get<std::vector<std::string>>("no_decay", {});
+  std::vector<torch::Tensor> decay, keep;
+  for (const auto& item : model.named_parameters()) {
+    (excluded_from_decay(item.key(), item.value(), no_decay) ? keep : decay).push_back(item.value());
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<Options>(options));
+  if (!keep.empty()) {
+    auto no_decay_options = std::make_unique<Options>(options);
+    no_decay_options->weight_decay(0.0);
+    groups.emplace_back(keep, std::move(no_decay_options));
+  }
+  return groups;
 }
 
 }  // namespace
 
-std::unique_ptr<torch::optim::Optimizer> build_adam(const Section& s, std::vector<torch::Tensor> parameters) {
-  return std::make_unique<torch::optim::Adam>(std::move(parameters),
-                                              read_adam_options<torch::optim::AdamOptions>(s, 0.0));
+std::unique_ptr<torch::optim::Optimizer> build_adam(const Section& s, const torch::nn::Module& model) {
+  auto o = read_adam_options<torch::optim::AdamOptions>(s, 0.0);
+  auto groups = param_groups(s, model, o);
+  s.finish();
+  return std::make_unique<torch::optim::Adam>(std::move(groups), o);
 }
 
-std::unique_ptr<torch::optim::Optimizer> build_adamw(const Section& s, std::vector<torch::Tensor> parameters) {
-  return std::make_unique<torch::optim::AdamW>(std::move(parameters),
-                                               read_adam_options<torch::optim::AdamWOptions>(s, 0.01));
+std::unique_ptr<torch::optim::Optimizer> build_adamw(const Section& s, const torch::nn::Module& model) {
+  auto o = read_adam_options<torch::optim::AdamWOptions>(s, 0.01);
+  auto groups = param_groups(s, model, o);
+  s.finish();
+  return std::make_unique<torch::optim::AdamW>(std::move(groups), o);
 }
 
-std::unique_ptr<torch::optim::Optimizer> build_sgd(const Section& s, std::vector<torch::Tensor> parameters) {
+std::unique_ptr<torch::optim::Optimizer> build_sgd(const Section& s, const torch::nn::Module& model) {
   torch::optim::SGDOptions o(s.require<double>("lr"));
   if (o.lr() <= 0) s.fail("lr", fmt::format("must be positive, got {}", o.lr()));
   o.momentum(s.get_in_range<double>("momentum", 0.0, 0.0, 1.0))
       .nesterov(s.get<bool>("nesterov", false))
       .weight_decay(s.get_in_range<double>("weight_decay", 0.0, 0.0, 1.0));
   if (o.nesterov() && o.momentum() == 0) s.fail("nesterov", "needs momentum > 0");
+  auto groups = param_groups(s, model, o);
   s.finish();
-  return std::make_unique<torch::optim::SGD>(std::move(parameters), o);
+  return std::make_unique<torch::optim::SGD>(std::move(groups), o);
 }
 
 std::shared_ptr<train::LRSchedule> build_noam_schedule(const Section& s, const Config& config) {
@@ -88,6 +123,15 @@ train::TokenLoss build_label_smoothing(const Section& s, const LossContext& cont
   s.finish();
   return [criterion](const torch::Tensor& log_probs, const torch::Tensor& target) mutable {
     return criterion(log_probs, target);
+  };
+}
+
+train::TokenLoss build_cross_entropy(const Section& s, const LossContext& context) {
+  const double smoothing = s.get_in_range<double>("label_smoothing", 0.0, 0.0, 0.99);
+  s.finish();
+  const int64_t ignore_index = context.padding_idx;
+  return [smoothing, ignore_index](const torch::Tensor& logits, const torch::Tensor& target) {
+    return torch::cross_entropy_loss(logits, target, /*weight=*/{}, at::Reduction::Sum, ignore_index, smoothing);
   };
 }
 

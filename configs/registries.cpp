@@ -19,12 +19,17 @@ struct Registries {
 void fill(Registries& r) {
   r.models.add("encoder_decoder", build_encoder_decoder,
                "annotated Transformer encoder-decoder (translation, copy task)");
+  r.models.add("vision_transformer", build_vision_transformer,
+               "ViT image classifier with timm's names (preset: vit_tiny, vit_small, vit_mini)");
 
   r.tasks.add("copy_task", build_copy_task, "the annotated Transformer's copy task (synthetic)");
+  r.tasks.add("fashion_mnist", build_mnist_format_task,
+              "Fashion-MNIST image classification (IDX files; Debian package dataset-fashion-mnist)");
+  r.tasks.add("mnist", build_mnist_format_task, "MNIST-format image classification from data.root (IDX files)");
 
-  r.optimizers.add("adam", build_adam, "torch::optim::Adam (lr, betas, eps, weight_decay, amsgrad)");
-  r.optimizers.add("adamw", build_adamw, "torch::optim::AdamW (lr, betas, eps, weight_decay, amsgrad)");
-  r.optimizers.add("sgd", build_sgd, "torch::optim::SGD (lr, momentum, nesterov, weight_decay)");
+  r.optimizers.add("adam", build_adam, "torch::optim::Adam (lr, betas, eps, weight_decay, amsgrad, no_decay)");
+  r.optimizers.add("adamw", build_adamw, "torch::optim::AdamW (lr, betas, eps, weight_decay, amsgrad, no_decay)");
+  r.optimizers.add("sgd", build_sgd, "torch::optim::SGD (lr, momentum, nesterov, weight_decay, no_decay)");
 
   r.schedulers.add("noam", build_noam_schedule, "Vaswani et al. warm-up then inverse square root (model_size, factor, warmup)");
   r.schedulers.add("constant", build_constant_schedule, "the optimizer's lr throughout");
@@ -33,6 +38,7 @@ void fill(Registries& r) {
 
   r.losses.add("label_smoothing", build_label_smoothing, "KL divergence to the smoothed targets (smoothing)");
   r.losses.add("nll", build_nll_loss, "negative log-likelihood, padding ignored");
+  r.losses.add("cross_entropy", build_cross_entropy, "cross-entropy over logits (label_smoothing)");
 }
 
 Registries& registries() {

@@ -14,7 +14,6 @@
 #include "torchzoo/configs/config.h"
 #include "torchzoo/configs/registry.h"
 #include "torchzoo/train/lr_schedule.h"
-#include "torchzoo/train/seq2seq_task.h"
 #include "torchzoo/train/task.h"
 
 namespace torchzoo::configs {
@@ -24,16 +23,16 @@ using ModelBuilder = std::function<std::shared_ptr<torch::nn::Module>(const Sect
 /// Builds the training task from the `data` section, the whole config (for `loss`, `sample`) and the model.
 using TaskBuilder = std::function<std::unique_ptr<train::Task>(const Section& data, const Config& config,
                                                                std::shared_ptr<torch::nn::Module> model)>;
-/// Builds an optimizer over `parameters` from the `optimizer` section.
-using OptimizerBuilder = std::function<std::unique_ptr<torch::optim::Optimizer>(
-    const Section& optimizer, std::vector<torch::Tensor> parameters)>;
+/// Builds an optimizer over `model`'s parameters from the `optimizer` section.
+using OptimizerBuilder = std::function<std::unique_ptr<torch::optim::Optimizer>(const Section& optimizer,
+                                                                                const torch::nn::Module& model)>;
 /// Builds a schedule from the `scheduler` section (the config gives defaults such as model.d_model).
 using SchedulerBuilder = std::function<std::shared_ptr<train::LRSchedule>(const Section& scheduler, const Config& config)>;
 
 /// What a token loss needs to know of its task.
 struct LossContext {
   int64_t num_classes = 0;
-  int64_t padding_idx = 0;
+  int64_t padding_idx = 0;  ///< target value that contributes no loss (-100: none)
 };
 /// Builds a summed token loss from the `loss` section.
 using LossBuilder = std::function<train::TokenLoss(const Section& loss, const LossContext& context)>;

@@ -1,7 +1,11 @@
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/data/copy_task.h"
 #include "torchzoo/layers/detail/format.h"
+#include "torchzoo/data/image_dataset.h"
 #include "torchzoo/models/encoder_decoder.h"
+#include "torchzoo/models/vision_transformer.h"
+#include "torchzoo/train/image_classification_task.h"
+#include "torchzoo/train/seq2seq_task.h"
 
 namespace torchzoo::configs {
 namespace {
@@ -15,6 +19,21 @@ models::EncoderDecoder require_encoder_decoder(const Section& data, const std::s
                                   data.require<std::string>("name"), model->name()));
   }
   return models::EncoderDecoder(seq2seq);
+}
+
+/// The model as an image classifier (its forward and expected input), or an error at data.name.
+struct ClassifierShape {
+  train::ImageClassifier classifier;
+  int64_t in_chans = 0, img_size = 0, num_classes = 0;
+};
+
+ClassifierShape require_image_classifier(const Section& data, const std::shared_ptr<torch::nn::Module>& model) {
+  if (auto vit = std::dynamic_pointer_cast<models::VisionTransformerImpl>(model)) {
+    return {train::ImageClassifier{vit, [vit](const torch::Tensor& images) { return vit->forward(images); }},
+            vit->options.in_chans(), vit->options.img_size(), vit->options.num_classes()};
+  }
+  data.fail("name", fmt::format("data '{}' trains an image classifier (model.name: vision_transformer), got a {}",
+                                data.require<std::string>("name"), model->name()));
 }
 
 train::TokenLoss build_loss(const Config& config, const LossContext& context) {
@@ -64,6 +83,77 @@ std::unique_ptr<train::Task> build_copy_task(const Section& s, const Config& con
   auto loss = build_loss(config, LossContext{model_options.tgt_vocab(), o.pad()});
   return std::make_unique<train::Seq2SeqTask>(encoder_decoder, std::make_shared<data::CopyTask>(o), std::move(loss),
                                               sample);
+}
+
+}  // namespace torchzoo::configs
+
+namespace torchzoo::configs {
+
+std::unique_ptr<train::Task> build_mnist_format_task(const Section& s, const Config& config,
+                                                     std::shared_ptr<torch::nn::Module> model) {
+  auto shape = require_image_classifier(s, model);
+  const bool fashion = s.require<std::string>("name") == "fashion_mnist";
+  const auto root = fashion ? s.get("root", data::kFashionMnistRoot) : s.require<std::string>("root");
+  std::vector<std::string> default_classes = data::fashion_mnist_classes();
+  if (!fashion) {
+    default_classes.clear();
+    for (int i = 0; i < 10; ++i) default_classes.push_back(std::to_string(i));
+  }
+  auto classes = s.get<std::vector<std::string>>("classes", default_classes);
+  if (static_cast<int64_t>(classes.size()) != shape.num_classes) {
+    s.fail(s.has("classes") ? "classes" : "name",
+           fmt::format("the data has {} classes but model.num_classes is {}", classes.size(), shape.num_classes));
+  }
+  const auto valid_size = s.get_in_range<int64_t>("valid_size", 5000, 0, INT64_MAX);
+  const auto train_subset = s.get_in_range<int64_t>("train_subset", 0, 0, INT64_MAX);
+  const auto valid_subset = s.get_in_range<int64_t>("valid_subset", 0, 0, INT64_MAX);
+  train::ImageClassificationOptions o;
+  data::ImageTransformOptions transform;
+  transform.mean(s.get<std::vector<double>>("mean", fashion ? std::vector<double>{0.2860} : std::vector<double>{0.1307}))
+      .std(s.get<std::vector<double>>("std", fashion ? std::vector<double>{0.3530} : std::vector<double>{0.3081}))
+      .crop_padding(s.get_in_range<int64_t>("crop_padding", 0, 0, 64))
+      .hflip(s.get<bool>("hflip", false));
+  for (auto value : transform.std()) {
+    if (value <= 0) s.fail("std", fmt::format("must be positive, got {}", value));
+  }
+  o.batch_size(s.get_positive<int64_t>("batch_size", o.batch_size()))
+      .eval_batch_size(s.get_positive<int64_t>("eval_batch_size", o.eval_batch_size()))
+      .workers(s.get_in_range<int64_t>("workers", o.workers(), 0, 64))
+      .prefetch(s.get_positive<int64_t>("prefetch", o.prefetch()))
+      .seed(static_cast<uint64_t>(s.get_in_range<int64_t>("seed", 1, 0, INT64_MAX)))
+      .transform(transform);
+  s.finish();
+
+  data::ImageDataset train_all, test;
+  try {
+    train_all = data::load_mnist_format(root, "train", classes);
+    test = data::load_mnist_format(root, "test", classes);
+  } catch (const c10::Error& error) {
+    s.fail(s.has("root") ? "root" : "name", error.what_without_backtrace());
+  }
+  const auto& images = train_all.images;  // [N, C, H, W]
+  if (images.size(1) != shape.in_chans || images.size(2) != shape.img_size || images.size(3) != shape.img_size) {
+    s.fail("name", fmt::format("the images are [{}, {}, {}] but the model takes [{}, {}, {}] (model.in_chans, "
+                               "model.img_size)",
+                               images.size(1), images.size(2), images.size(3), shape.in_chans, shape.img_size,
+                               shape.img_size));
+  }
+  if (valid_size >= train_all.size()) {
+    s.fail("valid_size", fmt::format("must be smaller than the {} training images, got {}", train_all.size(), valid_size));
+  }
+  // The validation split is the last valid_size training images (0: the test set stands in for it).
+  auto train = train_all.slice(0, train_all.size() - valid_size);
+  auto valid = valid_size > 0 ? train_all.slice(train_all.size() - valid_size, train_all.size()) : test;
+  o.valid_name(valid_size > 0 ? "valid" : "test");
+  if (train_subset > 0) train = train.slice(0, std::min(train_subset, train.size()));
+  if (valid_subset > 0) valid = valid.slice(0, std::min(valid_subset, valid.size()));
+  if (train.size() < o.batch_size()) {
+    s.fail("batch_size", fmt::format("exceeds the {} training images", train.size()));
+  }
+
+  auto loss = build_loss(config, LossContext{shape.num_classes, /*padding_idx=*/-100});
+  return std::make_unique<train::ImageClassificationTask>(shape.classifier, std::move(train), std::move(valid),
+                                                          std::move(test), std::move(loss), o);
 }
 
 }  // namespace torchzoo::configs

@@ -1,11 +1,8 @@
 #include "torchzoo/layers/multi_headed_attention.h"
 
-#include <ATen/ops/scaled_dot_product_attention.h>
-
-#include <cmath>
-
 #include "torchzoo/layers/detail/check.h"
 #include "torchzoo/layers/detail/linear.h"
+#include "torchzoo/layers/dot_product_attention.h"
 
 namespace torchzoo::layers {
 
@@ -27,7 +24,6 @@ void MultiHeadedAttentionImpl::reset() {
   for (int i = 0; i < 4; ++i) {
     linears->push_back(torch::nn::Linear(torch::nn::LinearOptions(d_model, d_model).bias(options.bias())));
   }
-  dropout = register_module("dropout", torch::nn::Dropout(options.dropout()));
 }
 
 void MultiHeadedAttentionImpl::reset_parameters() {
@@ -85,22 +81,13 @@ torch::Tensor MultiHeadedAttentionImpl::forward(const torch::Tensor& query, cons
   auto k = split_heads(detail::linear(linear(1), key));    // [B, h, T_k, d_k]
   auto v = split_heads(detail::linear(linear(2), value));  // [B, h, T_k, d_k]
 
-  torch::Tensor x;
-  if (options.fused() && !options.keep_attention_weights()) {
-    const double p = is_training() ? options.dropout() : 0.0;
-    x = at::scaled_dot_product_attention(q, k, v, head_mask.defined() ? std::optional(head_mask) : std::nullopt,
-                                         p);  // [B, h, T_q, d_k]
-  } else {
-    auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d_k()));  // [B, h, T_q, T_k]
-    if (head_mask.defined()) {
-      scores = scores.masked_fill(head_mask.logical_not(), -1e9);
-    }
-    auto p_attn = scores.softmax(-1);  // [B, h, T_q, T_k]
-    if (options.keep_attention_weights()) {
-      attention_weights_ = p_attn.detach();
-    }
-    x = torch::matmul(dropout(p_attn), v);  // [B, h, T_q, d_k]
-  }
+  DotProductAttentionArgs args;
+  args.mask = head_mask;
+  args.dropout = options.dropout();
+  args.training = is_training();
+  args.fused = options.fused();
+  args.weights = options.keep_attention_weights() ? &attention_weights_ : nullptr;
+  auto x = dot_product_attention(q, k, v, args);  // [B, h, T_q, d_k]
   x = x.transpose(1, 2).contiguous().view({batch, -1, options.d_model()});  // [B, T_q, d_model]
   return detail::linear(linear(3), x);
 }

@@ -8,18 +8,12 @@
 //   mask  bool, true = may attend, [B or 1, 1 or T_q, T_k]
 //   out   [B, T_q, d_model]
 //
-// Two paths compute the same function:
-//   - fused: at::scaled_dot_product_attention (used when `fused` is set and the
-//     attention weights are not kept);
-//   - math: softmax(Q K^T / sqrt(d_k)) V written out, with masked scores set to
-//     -1e9 as in the reference, which it reproduces exactly. It keeps the
-//     attention weights [B, h, T_q, T_k] for inspection when asked to.
-// They differ only for a query row whose keys are all masked: the reference
-// attends uniformly, SDPA returns NaN. Masks built by layers/masks.h never
-// produce such rows for sequences with at least one real token.
+// The attention itself is dot_product_attention (layers/dot_product_attention.h):
+// a fused path through at::scaled_dot_product_attention, used when `fused` is
+// set and the weights are not kept, and a math path that reproduces the
+// reference exactly and can keep the attention weights [B, h, T_q, T_k].
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
@@ -60,7 +54,6 @@ class MultiHeadedAttentionImpl : public torch::nn::Cloneable<MultiHeadedAttentio
 
   MultiHeadedAttentionOptions options;
   torch::nn::ModuleList linears;  ///< query, key, value, output projections
-  torch::nn::Dropout dropout{nullptr};
 
  protected:
   FORWARD_HAS_DEFAULT_ARGS({3, torch::nn::AnyValue(torch::Tensor())})

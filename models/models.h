@@ -1,3 +1,4 @@
 #pragma once
 // Umbrella header: every torchzoo model.
 #include "torchzoo/models/encoder_decoder.h"
+#include "torchzoo/models/vision_transformer.h"

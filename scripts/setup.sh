@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything torchzoo needs on a fresh Debian machine (idempotent):
-#   - C++ libraries and tools from Debian: fmt, yaml-cpp, Catch2 2.13, CLI11, ninja
+#   - C++ libraries and tools from Debian: fmt, yaml-cpp, Catch2 2.13, CLI11, ninja,
+#     zlib, libpng; data: dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)
 #   - LibTorch through the PyTorch wheel (pip install torch==2.13.0, CPU build);
 #     Python is only used by set-up, tests and benchmarks.
 # Set TORCHZOO_SKIP_PIP=1 to use a LibTorch given through CMAKE_PREFIX_PATH instead.
 set -euo pipefail
 
-apt_packages=(libfmt-dev libyaml-cpp-dev catch2 libcli11-dev ninja-build zlib1g-dev)
+apt_packages=(libfmt-dev libyaml-cpp-dev catch2 libcli11-dev ninja-build zlib1g-dev libpng-dev dataset-fashion-mnist)
 torch_version="2.13.0"
 
 sudo_cmd=()

@@ -43,6 +43,11 @@ CheckpointState read_state(torch::serialize::InputArchive& archive) {
   state.epoch = value.toInt();
   archive.read("config", value);
   state.config = value.toStringRef();
+  if (archive.try_read("best", value)) {
+    state.best = value.toDouble();
+    archive.read("best_epoch", value);
+    state.best_epoch = value.toInt();
+  }
   return state;
 }
 
@@ -55,6 +60,10 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
   archive.write("step", c10::IValue(state.step));
   archive.write("epoch", c10::IValue(state.epoch));
   archive.write("config", c10::IValue(state.config));
+  if (state.best) {
+    archive.write("best", c10::IValue(*state.best));
+    archive.write("best_epoch", c10::IValue(state.best_epoch));
+  }
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
   archive.write("model", model_archive);

@@ -4,6 +4,7 @@
 // CPU random-number state, in one torch::serialize archive. Written to a
 // temporary file in the same folder and renamed into place, so a crash never
 // leaves a half-written checkpoint under the final name.
+#include <optional>
 #include <string>
 
 #include <torch/nn/module.h>
@@ -15,6 +16,8 @@ struct CheckpointState {
   int64_t step = 0;    ///< optimizer steps taken
   int64_t epoch = 0;   ///< epochs completed
   std::string config;  ///< the effective YAML config the model was built from
+  std::optional<double> best;  ///< best validation value of the kept metric so far, if one is kept
+  int64_t best_epoch = 0;      ///< epoch (1-based) that reached `best`
 };
 
 /// Saves atomically. `optimizer` may be null (an export of weights only).

@@ -12,9 +12,6 @@
 
 namespace torchzoo::train {
 
-/// Summed loss of log-probabilities [N, vocab] against targets [N] (padding contributes nothing).
-using TokenLoss = std::function<torch::Tensor(const torch::Tensor& log_probs, const torch::Tensor& target)>;
-
 struct Seq2SeqSample {
   std::vector<int64_t> src;  ///< source tokens of the demonstration
   int64_t max_len = 0;       ///< decoding length, start symbol included

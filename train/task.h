@@ -3,6 +3,7 @@
 // training batches with their loss, and an evaluation. The Trainer owns the
 // loop (accumulation, clipping, the optimizer and schedule, logging and
 // checkpoints); a Task owns what is specific to its family.
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,6 +22,10 @@ struct BatchLoss {
 
 using Metrics = std::map<std::string, double>;
 
+/// Summed loss of scores [N, classes] (log-probabilities or logits, as the loss expects)
+/// against targets [N]; for tokens, padding contributes nothing.
+using TokenLoss = std::function<torch::Tensor(const torch::Tensor& scores, const torch::Tensor& target)>;
+
 class Task {
  public:
   virtual ~Task() = default;
@@ -38,6 +43,8 @@ class Task {
   virtual std::string unit() const = 0;
   /// A human-readable demonstration of the trained model, printed at the end (may be empty).
   virtual std::string sample() { return ""; }
+  /// Writes task-specific reports of the last evaluation into `out_dir` (e.g. a confusion matrix).
+  virtual void write_report(const std::string& out_dir) {}
 };
 
 }  // namespace torchzoo::train

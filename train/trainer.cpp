@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "torchzoo/layers/detail/check.h"
+#include "torchzoo/train/autocast.h"
 #include "torchzoo/train/checkpoint.h"
 
 namespace torchzoo::train {
@@ -51,6 +52,12 @@ Trainer::Trainer(TrainerOptions options, Task& task, torch::optim::Optimizer& op
   task_.to(options_.device());
 }
 
+std::string Trainer::best_checkpoint_path() const {
+  return options_.out_dir().empty() || options_.keep_best().empty()
+             ? ""
+             : (std::filesystem::path(options_.out_dir()) / "best.pt").string();
+}
+
 std::string Trainer::checkpoint_path() const {
   return options_.out_dir().empty() ? "" : (std::filesystem::path(options_.out_dir()) / "checkpoint.pt").string();
 }
@@ -59,6 +66,8 @@ void Trainer::resume(const std::string& checkpoint_path) {
   auto state = load_checkpoint(checkpoint_path, *task_.module(), &optimizer_, options_.device());
   step_ = state.step;
   epoch_ = state.epoch;
+  best_ = state.best;
+  best_epoch_ = state.best_epoch;
   scheduler_.set_step(step_);
   print(fmt::format("resumed from {} at epoch {}, step {}", checkpoint_path, epoch_, step_));
 }
@@ -95,7 +104,11 @@ TrainResult Trainer::fit() {
     for (int64_t i = 0; i < batches && !reached_max_steps(); ++i) {
       const int64_t group_start = (i / accum) * accum;
       const int64_t group_size = std::min(accum, batches - group_start);
-      auto batch = task_.train_loss(epoch_, i);
+      BatchLoss batch;
+      {
+        AutocastGuard autocast(options_.device(), options_.autocast());
+        batch = task_.train_loss(epoch_, i);
+      }
       TORCHZOO_CHECK(batch.count > 0, "Trainer: training batch {} of epoch {} has nothing to learn from", i, epoch_);
       (batch.loss / static_cast<double>(batch.count) / static_cast<double>(group_size)).backward();
       const double loss_sum = batch.loss.item<double>();
@@ -123,22 +136,42 @@ TrainResult Trainer::fit() {
     module->eval();
     {
       torch::NoGradGuard no_grad;
+      AutocastGuard autocast(options_.device(), options_.autocast());
       result.eval = task_.evaluate();
     }
+    const bool improved = update_best(result.eval, epoch_ + 1);
     print(fmt::format("epoch {}/{} done | train loss {:.4f} | valid {} | {} elapsed", epoch_ + 1, options_.epochs(),
                       result.train_loss, format_metrics(result.eval), format_duration(seconds_since(start))));
     MetricsLog::Fields fields{{"epoch", epoch_ + 1}, {"step", step_}, {"train_loss", result.train_loss}};
     for (const auto& [name, value] : result.eval) fields.emplace_back("valid_" + name, value);
     metrics_.write("epoch", fields);
     if (!options_.out_dir().empty()) {
-      save_checkpoint(checkpoint_path(), *module, &optimizer_,
-                      CheckpointState{step_, epoch_ + 1, options_.config_text()});
+      const CheckpointState state{step_, epoch_ + 1, options_.config_text(), best_, best_epoch_};
+      save_checkpoint(checkpoint_path(), *module, &optimizer_, state);
+      if (improved) save_checkpoint(best_checkpoint_path(), *module, &optimizer_, state);
     }
   }
+  if (!options_.out_dir().empty()) task_.write_report(options_.out_dir());
+  result.best = best_;
+  result.best_epoch = best_epoch_;
   result.steps = step_;
   result.epochs = epoch_;
   result.seconds = seconds_since(start);
   return result;
+}
+
+bool Trainer::update_best(const Metrics& eval, int64_t epoch) {
+  const auto& name = options_.keep_best();
+  if (name.empty()) return false;
+  auto it = eval.find(name);
+  TORCHZOO_CHECK(it != eval.end(), "Trainer: keep_best names '{}', which the evaluation does not report", name);
+  const double value = it->second;
+  const bool better = !best_ || (options_.keep_best_max() ? value > *best_ : value < *best_);
+  if (better) {
+    best_ = value;
+    best_epoch_ = epoch;
+  }
+  return better;
 }
 
 void Trainer::log_step(int64_t epoch, double loss, double units_per_s, double eta_s) {

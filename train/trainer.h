@@ -36,6 +36,12 @@ struct TrainerOptions {
   TORCH_ARG(std::string, config_text) = "";
   /// Device the task's model and batches live on.
   TORCH_ARG(torch::Device, device) = torch::kCPU;
+  /// Mixed precision for forward passes and evaluation (bf16 or fp16); none: fp32.
+  TORCH_ARG(std::optional<c10::ScalarType>, autocast) = std::nullopt;
+  /// Also keep best.pt, the checkpoint whose validation `keep_best` was best (empty: off).
+  TORCH_ARG(std::string, keep_best) = "";
+  /// Whether a larger keep_best metric is better (accuracy) or a smaller one (loss).
+  TORCH_ARG(bool, keep_best_max) = true;
 };
 
 struct TrainResult {
@@ -44,6 +50,8 @@ struct TrainResult {
   double train_loss = 0.0;  ///< per item, last epoch
   Metrics eval;             ///< last evaluation
   double seconds = 0.0;
+  std::optional<double> best;  ///< best value of keep_best, when kept
+  int64_t best_epoch = 0;
 };
 
 /// Example:
@@ -60,12 +68,16 @@ class Trainer {
   TrainResult fit();
   /// Where fit() writes the checkpoint ("" when out_dir is empty).
   std::string checkpoint_path() const;
+  /// Where fit() keeps the best checkpoint ("" when out_dir or keep_best is empty).
+  std::string best_checkpoint_path() const;
 
   /// Lines of progress go here (stderr by default).
   std::function<void(const std::string&)> print;
 
  private:
   void optimizer_step();
+  /// Records `eval`'s keep_best value if it is the best so far; returns whether it was.
+  bool update_best(const Metrics& eval, int64_t epoch);
   void log_step(int64_t epoch, double loss, double units_per_s, double eta_s);
 
   TrainerOptions options_;
@@ -75,6 +87,8 @@ class Trainer {
   MetricsLog metrics_;
   int64_t step_ = 0;
   int64_t epoch_ = 0;
+  std::optional<double> best_;
+  int64_t best_epoch_ = 0;
 };
 
 }  // namespace torchzoo::train

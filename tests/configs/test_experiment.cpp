@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
+#include <filesystem>
+
 #include "torchzoo/configs/config.h"
 #include "torchzoo/configs/experiment.h"
 #include "torchzoo/configs/registries.h"
@@ -37,12 +39,16 @@ TEST_CASE("The copy_task preset builds the reference model and recipe", "[experi
 }
 
 TEST_CASE("Every preset in configs/ builds", "[experiment]") {
-  for (const auto* name : {"copy_task.yaml", "copy_task_tiny.yaml"}) {
-    INFO(name);
-    auto config = Config::load(preset(name));
+  int presets = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(TORCHZOO_SOURCE_DIR) + "/configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++presets;
+    INFO(entry.path().string());
+    auto config = Config::load(entry.path().string());
     config.apply_override("train.device=cpu");
     REQUIRE_NOTHROW(configs::build_experiment(config));
   }
+  CHECK(presets >= 4);
 }
 
 TEST_CASE("Config errors name the file, line, key and what is allowed", "[experiment][errors]") {
@@ -96,8 +102,46 @@ TEST_CASE("An unknown top-level section is rejected", "[experiment][errors]") {
 }
 
 TEST_CASE("Registries are filled once and list their builders", "[registry]") {
-  REQUIRE(configs::model_registry().names() == std::vector<std::string>{"encoder_decoder"});
+  REQUIRE(configs::model_registry().names() == std::vector<std::string>{"encoder_decoder", "vision_transformer"});
   REQUIRE(configs::scheduler_registry().contains("noam"));
+  REQUIRE(configs::scheduler_registry().contains("warmup_cosine"));
   REQUIRE(configs::loss_registry().contains("label_smoothing"));
+  REQUIRE(configs::loss_registry().contains("cross_entropy"));
   REQUIRE(configs::task_registry().contains("copy_task"));
+  REQUIRE(configs::task_registry().contains("fashion_mnist"));
+  REQUIRE(configs::task_registry().contains("mnist"));
+}
+
+TEST_CASE("Image-classification configs are checked against the model and the data", "[experiment][errors]") {
+  const auto tiny = preset("vit_fashion_mnist_tiny.yaml");
+  {
+    auto config = Config::load(tiny);
+    config.apply_override("model.num_classes=7");
+    REQUIRE_THROWS_WITH(configs::build_experiment(config),
+                        Catch::Contains("the data has 10 classes but model.num_classes is 7"));
+  }
+  {
+    auto config = Config::load(tiny);
+    config.apply_override("data.root=/nonexistent");
+    REQUIRE_THROWS_WITH(configs::build_experiment(config),
+                        Catch::Contains("data.root") && Catch::Contains("/nonexistent/train-images-idx3-ubyte"));
+  }
+  {
+    auto config = Config::load(tiny);
+    config.apply_override("model.img_size=35");
+    REQUIRE_THROWS_WITH(configs::build_experiment(config),
+                        Catch::Contains("the images are [1, 28, 28] but the model takes [1, 35, 35]"));
+  }
+  {
+    auto config = Config::load(tiny);
+    config.apply_override("model.preset=vit_giant");
+    REQUIRE_THROWS_WITH(configs::build_experiment(config),
+                        Catch::Contains("model.preset") && Catch::Contains("known: vit_tiny, vit_small, vit_mini"));
+  }
+  {
+    auto config = Config::load(preset("copy_task_tiny.yaml"));
+    config.apply_override("data.name=fashion_mnist");
+    REQUIRE_THROWS_WITH(configs::build_experiment(config),
+                        Catch::Contains("trains an image classifier (model.name: vision_transformer)"));
+  }
 }

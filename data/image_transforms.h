@@ -1,0 +1,29 @@
+#pragma once
+// Batched image transforms for training and evaluation, as torchvision's
+// RandomCrop(size, padding) + RandomHorizontalFlip + ToTensor + Normalize,
+// applied to a whole uint8 batch at once.
+#include <vector>
+
+#include <ATen/core/Generator.h>
+#include <torch/arg.h>
+#include <torch/types.h>
+
+namespace torchzoo::data {
+
+struct ImageTransformOptions {
+  /// Per-channel mean and std of the [0, 1] pixels (one value is used for every channel).
+  TORCH_ARG(std::vector<double>, mean) = {0.0};
+  TORCH_ARG(std::vector<double>, std) = {1.0};
+  /// Training: zero-pad each side by this many pixels, then crop back to the original size at a random offset.
+  TORCH_ARG(int64_t, crop_padding) = 0;
+  /// Training: flip left-right with probability 1/2.
+  TORCH_ARG(bool, hflip) = false;
+};
+
+/// uint8 [B, C, H, W] -> float [B, C, H, W]: pixels / 255, normalised. With a
+/// generator, the random crop and flip are applied first (training); without
+/// one the images are only normalised (evaluation).
+torch::Tensor transform_images(const torch::Tensor& images, const ImageTransformOptions& options,
+                               std::optional<at::Generator> generator = std::nullopt);
+
+}  // namespace torchzoo::data

@@ -1,0 +1,171 @@
+#include "torchzoo/train/image_classification_task.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include "torchzoo/layers/detail/check.h"
+
+namespace torchzoo::train {
+namespace {
+
+/// A generator for (seed, a, b): every epoch and batch has its own stream.
+at::Generator seeded(uint64_t seed, int64_t a, int64_t b = 0) {
+  auto generator = at::make_generator<at::CPUGeneratorImpl>();
+  generator.set_current_seed(seed * 1000003ULL + static_cast<uint64_t>(a) * 10007ULL + static_cast<uint64_t>(b));
+  return generator;
+}
+
+}  // namespace
+
+std::string ClassificationReport::table(const std::vector<std::string>& classes) const {
+  const auto n = static_cast<int64_t>(classes.size());
+  size_t width = 5;
+  for (const auto& name : classes) width = std::max(width, name.size());
+  std::string text = fmt::format("confusion matrix (rows: true class, columns: predicted)\n{:>{}}", "", width);
+  for (int64_t j = 0; j < n; ++j) text += fmt::format(" {:>6}", j);
+  text += fmt::format(" | {:>8}\n", "accuracy");
+  const auto* counts = confusion.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    text += fmt::format("{:<{}}", fmt::format("{} {}", i, classes[static_cast<size_t>(i)]), width + 3);
+    for (int64_t j = 0; j < n; ++j) text += fmt::format(" {:>6}", counts[i * n + j]);
+    text += fmt::format(" | {:>8.4f}\n", per_class[static_cast<size_t>(i)]);
+  }
+  return text + fmt::format("top-1 accuracy {:.4f} | loss {:.4f}", accuracy, loss);
+}
+
+std::string ClassificationReport::csv(const std::vector<std::string>& classes) const {
+  const auto n = static_cast<int64_t>(classes.size());
+  std::string text = "true\\predicted";
+  for (const auto& name : classes) text += "," + name;
+  text += ",accuracy\n";
+  const auto* counts = confusion.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    text += classes[static_cast<size_t>(i)];
+    for (int64_t j = 0; j < n; ++j) text += fmt::format(",{}", counts[i * n + j]);
+    text += fmt::format(",{:.6f}\n", per_class[static_cast<size_t>(i)]);
+  }
+  return text;
+}
+
+ImageClassificationTask::ImageClassificationTask(ImageClassifier model, data::ImageDataset train,
+                                                 data::ImageDataset valid, data::ImageDataset test,
+                                                 TokenLoss criterion, ImageClassificationOptions options)
+    : model_(std::move(model)),
+      train_(std::move(train)),
+      valid_(std::move(valid)),
+      test_(std::move(test)),
+      criterion_(std::move(criterion)),
+      options_(std::move(options)) {
+  TORCHZOO_CHECK(model_.module != nullptr && model_.forward != nullptr, "ImageClassificationTask: a model is required");
+  TORCHZOO_CHECK(criterion_ != nullptr, "ImageClassificationTask: a loss is required");
+  TORCHZOO_CHECK(options_.batch_size() > 0 && options_.eval_batch_size() > 0,
+                 "ImageClassificationTask: batch sizes must be positive, got {} and {}", options_.batch_size(),
+                 options_.eval_batch_size());
+  TORCHZOO_CHECK(train_.size() >= options_.batch_size(),
+                 "ImageClassificationTask: {} training images are fewer than one batch of {}", train_.size(),
+                 options_.batch_size());
+  TORCHZOO_CHECK(valid_.size() > 0, "ImageClassificationTask: the {} split is empty", options_.valid_name());
+  TORCHZOO_CHECK(train_.classes == valid_.classes, "ImageClassificationTask: the splits have different classes");
+}
+
+void ImageClassificationTask::to(torch::Device device) {
+  device_ = device;
+  model_.module->to(device);
+}
+
+int64_t ImageClassificationTask::batches_per_epoch() const {
+  return train_.size() / options_.batch_size();  // the last partial batch is dropped, as drop_last=True
+}
+
+ImageClassificationTask::CpuBatch ImageClassificationTask::make_train_batch(int64_t epoch, int64_t index,
+                                                                            const torch::Tensor& order) const {
+  const auto bs = options_.batch_size();
+  auto ids = order.slice(0, index * bs, (index + 1) * bs);  // [B]
+  auto images = train_.images.index_select(0, ids);        // uint8 [B, C, H, W]
+  return CpuBatch{data::transform_images(images, options_.transform(), seeded(options_.seed(), epoch + 1, index + 1)),
+                  train_.labels.index_select(0, ids)};
+}
+
+void ImageClassificationTask::start_epoch(int64_t epoch, int64_t first_index) {
+  batches_.reset();  // joins the previous epoch's workers
+  auto order_generator = seeded(options_.seed(), epoch + 1);
+  auto order = torch::randperm(train_.size(), order_generator, torch::kInt64);
+  batches_ = std::make_unique<data::Prefetcher<CpuBatch>>(
+      [this, epoch, order](int64_t index) { return make_train_batch(epoch, index, order); }, batches_per_epoch(),
+      options_.workers(), options_.prefetch(), first_index);
+  epoch_ = epoch;
+}
+
+BatchLoss ImageClassificationTask::train_loss(int64_t epoch, int64_t index) {
+  if (epoch != epoch_ || !batches_ || batches_->position() != index) start_epoch(epoch, index);
+  auto batch = batches_->next();
+  auto images = batch.images.to(device_, /*non_blocking=*/true);
+  auto labels = batch.labels.to(device_, /*non_blocking=*/true);
+  auto logits = model_.forward(images);  // [B, classes]
+  const auto n = labels.size(0);
+  return BatchLoss{criterion_(logits, labels), n, n};
+}
+
+ClassificationReport ImageClassificationTask::evaluate_on(const data::ImageDataset& dataset) {
+  const auto num_classes = static_cast<int64_t>(dataset.classes.size());
+  model_.module->eval();
+  torch::NoGradGuard no_grad;
+  double total_loss = 0.0;
+  auto confusion = torch::zeros({num_classes * num_classes}, torch::kInt64);
+  for (int64_t begin = 0; begin < dataset.size(); begin += options_.eval_batch_size()) {
+    const auto end = std::min(dataset.size(), begin + options_.eval_batch_size());
+    auto images = data::transform_images(dataset.images.slice(0, begin, end), options_.transform()).to(device_);
+    auto labels = dataset.labels.slice(0, begin, end);
+    auto logits = model_.forward(images);  // [B, classes]
+    total_loss += criterion_(logits, labels.to(device_)).item<double>();
+    auto predicted = logits.argmax(-1).to(torch::kCPU);
+    confusion.index_add_(0, labels * num_classes + predicted, torch::ones_like(labels));
+  }
+  ClassificationReport report;
+  report.confusion = confusion.view({num_classes, num_classes});
+  const auto correct = report.confusion.diagonal().sum().item<int64_t>();
+  report.loss = total_loss / static_cast<double>(dataset.size());
+  report.accuracy = static_cast<double>(correct) / static_cast<double>(dataset.size());
+  auto per_class_total = report.confusion.sum(1);
+  for (int64_t i = 0; i < num_classes; ++i) {
+    const auto total = per_class_total[i].item<int64_t>();
+    report.per_class.push_back(total > 0 ? static_cast<double>(report.confusion[i][i].item<int64_t>()) / total
+                                         : std::numeric_limits<double>::quiet_NaN());
+  }
+  return report;
+}
+
+Metrics ImageClassificationTask::evaluate() {
+  last_report_ = evaluate_on(valid_);
+  return {{"loss", last_report_.loss}, {"accuracy", last_report_.accuracy}};
+}
+
+std::string ImageClassificationTask::sample() {
+  if (!last_report_.confusion.defined()) return "";
+  return fmt::format("{} split:\n{}", options_.valid_name(), last_report_.table(classes()));
+}
+
+void ImageClassificationTask::write_report(const std::string& out_dir) {
+  if (!last_report_.confusion.defined() || out_dir.empty()) return;
+  const auto path = std::filesystem::path(out_dir) / "confusion_matrix.csv";
+  const auto tmp = path.string() + ".tmp";
+  {
+    std::ofstream file(tmp);
+    TORCHZOO_CHECK(file.good(), "cannot write '{}'", tmp);
+    file << last_report_.csv(classes());
+    TORCHZOO_CHECK(file.good(), "writing '{}' failed", tmp);
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+torch::Tensor ImageClassificationTask::predict(const torch::Tensor& images) {
+  model_.module->eval();
+  torch::NoGradGuard no_grad;
+  auto x = data::transform_images(images, options_.transform()).to(device_);
+  return model_.forward(x).softmax(-1).to(torch::kCPU);  // [B, classes]
+}
+
+}  // namespace torchzoo::train

@@ -21,46 +21,14 @@ the run's own CPU time), so that disturbed runs can be told apart.
 import argparse
 import json
 import os
-import platform
-import resource
 import statistics
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from bench_common import cpu_model, load_average, run_json  # noqa: E402
 IMPLS = ("python", "cpp", "cpp-math")
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def load_average():
-    try:
-        return os.getloadavg()
-    except OSError:
-        return (float("nan"),) * 3
-
-
-def busy_cpu_seconds():
-    """CPU seconds all processes have spent busy (not idle or waiting on I/O) since boot."""
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def children_cpu_seconds():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def command(impl, args):
@@ -73,21 +41,9 @@ def command(impl, args):
 
 def run_one(impl, args):
     cmd = command(impl, args)
-    busy0, own0, wall0 = busy_cpu_seconds(), children_cpu_seconds(), time.monotonic()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    busy1, own1, wall1 = busy_cpu_seconds(), children_cpu_seconds(), time.monotonic()
-    if proc.returncode != 0:
-        sys.exit(f"run_copy_task: {impl} failed (exit {proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
-    lines = [line for line in proc.stdout.splitlines() if line.strip()]
-    try:
-        result = json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError) as e:
-        sys.exit(f"run_copy_task: {impl} printed no JSON object ({e}):\n{proc.stdout}\n{proc.stderr}")
+    result = run_json(cmd, "run_copy_task", impl)
     if result.get("impl") != impl:
         sys.exit(f"run_copy_task: expected impl {impl!r}, got {result.get('impl')!r} from {' '.join(cmd)}")
-    # Cores kept busy by everything but this run (other jobs on the machine) while it ran:
-    # a run with a clearly non-zero figure was disturbed and its tokens/s is not to be trusted.
-    result["other_cores"] = max(0.0, ((busy1 - busy0) - (own1 - own0)) / (wall1 - wall0))
     return result
 
 

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -133,5 +134,47 @@ TEST_CASE("train, eval and decode work end to end on a small copy task", "[cli]"
   auto out_of_vocab = torchzoo("decode --checkpoint '" + checkpoint + "' \"1 42\"");
   CHECK(out_of_vocab.code == 1);
   CHECK_THAT(out_of_vocab.err, Catch::Contains("token 42 is outside the source vocabulary [0, 11)"));
+  fs::remove_all(out_dir);
+}
+
+TEST_CASE("train, eval --split test and predict work on a small ViT", "[cli]") {
+  const auto out_dir = scratch() / "vit";
+  fs::remove_all(out_dir);
+  auto train = torchzoo("train configs/vit_fashion_mnist_tiny.yaml --set train.epochs=1 --set data.train_subset=1000 "
+                        "--out '" + out_dir.string() + "' --device cpu");
+  INFO(train.err);
+  REQUIRE(train.code == 0);
+  CHECK_THAT(train.out, Catch::Contains("confusion matrix") && Catch::Contains("9 Ankle boot"));
+  const auto best = (out_dir / "best.pt").string();
+  REQUIRE(fs::exists(best));
+  REQUIRE(fs::exists(out_dir / "confusion_matrix.csv"));
+
+  auto eval = torchzoo("eval configs/vit_fashion_mnist_tiny.yaml --checkpoint '" + best + "' --split test");
+  INFO(eval.err);
+  REQUIRE(eval.code == 0);
+  CHECK_THAT(eval.out, Catch::Contains("(test split, 10000 images) | accuracy"));
+
+  const std::string test_images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  auto predict = torchzoo("predict --checkpoint '" + best + "' --top 2 " + test_images + ":0 " + test_images + ":1");
+  INFO(predict.err);
+  REQUIRE(predict.code == 0);
+  std::istringstream lines(predict.out);
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    ++count;
+    CHECK_THAT(line, Catch::StartsWith(test_images + ":"));
+    CHECK(std::count(line.begin(), line.end(), '|') == 1);  // two classes with probabilities
+  }
+  CHECK(count == 2);
+
+  auto out_of_range = torchzoo("predict --checkpoint '" + best + "' " + test_images + ":10000");
+  CHECK(out_of_range.code == 2);
+  CHECK_THAT(out_of_range.err, Catch::Contains("holds 10000 images; index 10000 is out of range"));
+  auto not_png = torchzoo("predict --checkpoint '" + best + "' configs/vit_fashion_mnist_tiny.yaml");
+  CHECK(not_png.code == 1);
+  CHECK_THAT(not_png.err, Catch::Contains("PNG file 'configs/vit_fashion_mnist_tiny.yaml'"));
+  auto wrong_task = torchzoo("eval configs/copy_task_tiny.yaml --checkpoint '" + best + "'");
+  CHECK(wrong_task.code != 0);
   fs::remove_all(out_dir);
 }

@@ -20,7 +20,6 @@
 // seed and steps: bench/run_copy_task.py checks it.
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad command line.
-#include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -29,12 +28,13 @@
 #include <limits>
 #include <memory>
 
+#include "bench_args.h"
 #include "torchzoo/data/copy_task.h"
 #include "torchzoo/layers/detail/format.h"
-#include "torchzoo/train/malloc_tuning.h"
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/train/label_smoothing.h"
 #include "torchzoo/train/lr_schedule.h"
+#include "torchzoo/train/malloc_tuning.h"
 
 namespace {
 
@@ -46,14 +46,7 @@ constexpr int64_t kPad = 0;
 constexpr int64_t kDModel = 512;
 constexpr int64_t kWarmupLr = 400;
 
-struct Args {
-  int64_t steps = 20;
-  int64_t warmup_steps = 2;
-  int threads = 1;
-  uint64_t seed = 0;
-  int fused = 1;
-  bool json = false;
-};
+using Args = torchzoo::bench::CommonArgs;
 
 struct Result {
   int64_t tokens = 0;
@@ -113,26 +106,13 @@ Result run(const Args& args) {
   return result;
 }
 
-/// A JSON number; NaN and infinities are not JSON, so they become null.
-std::string json_number(double x) { return std::isfinite(x) ? fmt::format("{}", x) : "null"; }
-
 }  // namespace
 
 int main(int argc, char** argv) {
   torchzoo::train::tune_malloc_for_training();
   Args args;
   CLI::App app{"annotated-Transformer copy-task benchmark (torchzoo C++)"};
-  // Integer ranges rather than CLI::PositiveNumber, whose message prints the largest double in full.
-  constexpr auto kMaxInt = std::numeric_limits<int>::max();
-  constexpr auto kMaxInt64 = std::numeric_limits<int64_t>::max();
-  app.add_option("--steps", args.steps, "timed optimizer steps")->check(CLI::Range(int64_t{1}, kMaxInt64));
-  app.add_option("--warmup-steps", args.warmup_steps, "untimed optimizer steps first")
-      ->check(CLI::Range(int64_t{0}, kMaxInt64));
-  app.add_option("--threads", args.threads, "torch::set_num_threads")->check(CLI::Range(1, kMaxInt));
-  app.add_option("--seed", args.seed, "init seed and batch stream seed")->check(CLI::Range(int64_t{0}, kMaxInt64));
-  app.add_option("--fused", args.fused, "1: fused scaled-dot-product attention, 0: the reference's math")
-      ->check(CLI::IsMember({0, 1}));
-  app.add_flag("--json", args.json, "print only a JSON object on stdout");
+  torchzoo::bench::add_common_options(app, args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -154,7 +134,7 @@ int main(int argc, char** argv) {
         "{{\"impl\": \"{}\", \"steps\": {}, \"tokens\": {}, \"seconds\": {}, \"tokens_per_s\": {}, "
         "\"final_loss\": {}, \"batch_checksum\": {}, \"warmup_steps\": {}, \"threads\": {}, \"seed\": {}, "
         "\"torch_version\": \"{}\"}}\n",
-        impl, args.steps, r.tokens, json_number(r.seconds), json_number(tokens_per_s), json_number(r.final_loss),
+        impl, args.steps, r.tokens, torchzoo::bench::json_number(r.seconds), torchzoo::bench::json_number(tokens_per_s), torchzoo::bench::json_number(r.final_loss),
         r.batch_checksum, args.warmup_steps, args.threads, args.seed, TORCH_VERSION);
   } else {
     std::cout << fmt::format(

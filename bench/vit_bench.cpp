@@ -22,7 +22,6 @@
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad command line.
 #include <ATen/CPUGeneratorImpl.h>
-#include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -30,6 +29,7 @@
 #include <iostream>
 #include <limits>
 
+#include "bench_args.h"
 #include "torchzoo/layers/detail/format.h"
 #include "torchzoo/train/malloc_tuning.h"
 #include "torchzoo/models/vision_transformer.h"
@@ -37,15 +37,9 @@
 
 namespace {
 
-struct Args {
-  int64_t steps = 20;
-  int64_t warmup_steps = 3;
-  int threads = 2;
-  uint64_t seed = 1;
+struct Args : torchzoo::bench::CommonArgs {
   int64_t batch = 128;
   std::string autocast = "none";
-  int fused = 1;
-  bool json = false;
 };
 
 struct Result {
@@ -103,26 +97,15 @@ Result run(const Args& args) {
   return result;
 }
 
-std::string json_number(double x) { return std::isfinite(x) ? fmt::format("{}", x) : "null"; }
-
 }  // namespace
 
 int main(int argc, char** argv) {
   torchzoo::train::tune_malloc_for_training();
   Args args;
   CLI::App app{"ViT training benchmark (torchzoo C++)"};
-  constexpr auto kMaxInt = std::numeric_limits<int>::max();
-  constexpr auto kMaxInt64 = std::numeric_limits<int64_t>::max();
-  app.add_option("--steps", args.steps, "timed optimizer steps")->check(CLI::Range(int64_t{1}, kMaxInt64));
-  app.add_option("--warmup-steps", args.warmup_steps, "untimed optimizer steps first")
-      ->check(CLI::Range(int64_t{0}, kMaxInt64));
-  app.add_option("--threads", args.threads, "torch::set_num_threads")->check(CLI::Range(1, kMaxInt));
-  app.add_option("--seed", args.seed, "init seed and batch stream seed")->check(CLI::Range(int64_t{0}, kMaxInt64));
+  torchzoo::bench::add_common_options(app, args);
   app.add_option("--batch", args.batch, "images per step")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   app.add_option("--autocast", args.autocast, "none or bf16")->check(CLI::IsMember({"none", "bf16"}));
-  app.add_option("--fused", args.fused, "1: fused scaled-dot-product attention, 0: the math path")
-      ->check(CLI::IsMember({0, 1}));
-  app.add_flag("--json", args.json, "print only a JSON object on stdout");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -144,8 +127,8 @@ int main(int argc, char** argv) {
         "{{\"impl\": \"{}\", \"autocast\": \"{}\", \"steps\": {}, \"batch\": {}, \"images\": {}, \"seconds\": {}, "
         "\"images_per_s\": {}, \"final_loss\": {}, \"batch_checksum\": {}, \"warmup_steps\": {}, \"threads\": {}, "
         "\"seed\": {}, \"torch_version\": \"{}\"}}\n",
-        impl, args.autocast, args.steps, args.batch, r.images, json_number(r.seconds), json_number(images_per_s),
-        json_number(r.final_loss), json_number(r.batch_checksum), args.warmup_steps, args.threads, args.seed,
+        impl, args.autocast, args.steps, args.batch, r.images, torchzoo::bench::json_number(r.seconds), torchzoo::bench::json_number(images_per_s),
+        torchzoo::bench::json_number(r.final_loss), torchzoo::bench::json_number(r.batch_checksum), args.warmup_steps, args.threads, args.seed,
         TORCH_VERSION);
   } else {
     std::cout << fmt::format("{} ({}): {} steps ({} warm-up), {} images in {:.3f}s = {:.1f} images/s, final loss "

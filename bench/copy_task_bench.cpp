@@ -38,6 +38,8 @@
 
 namespace {
 
+using torchzoo::bench::json_number;
+
 // The reference's constants (bench/copy_task_reference.py).
 constexpr int64_t kVocab = 11;
 constexpr int64_t kBatch = 80;
@@ -70,13 +72,9 @@ Result run(const Args& args) {
 
   const int64_t total_steps = args.warmup_steps + args.steps;
   // train_batches = total steps, so batch(kTrain, 0, k) is seeded seed * 1000003 + k, like the Python side.
-  data::CopyTask task(data::CopyTaskOptions()
-                          .vocab(kVocab)
-                          .seq_len(kSeqLen)
-                          .batch_size(kBatch)
-                          .pad(kPad)
-                          .seed(args.seed)
-                          .train_batches(total_steps));
+  data::CopyTask task(
+      data::CopyTaskOptions().vocab(kVocab).seq_len(kSeqLen).batch_size(kBatch).pad(kPad).seed(args.seed).train_batches(
+          total_steps));
   const auto weights = torch::arange(1, kSeqLen + 1, torch::kLong);  // [T]
 
   Result result;
@@ -134,7 +132,7 @@ int main(int argc, char** argv) {
         "{{\"impl\": \"{}\", \"steps\": {}, \"tokens\": {}, \"seconds\": {}, \"tokens_per_s\": {}, "
         "\"final_loss\": {}, \"batch_checksum\": {}, \"warmup_steps\": {}, \"threads\": {}, \"seed\": {}, "
         "\"torch_version\": \"{}\"}}\n",
-        impl, args.steps, r.tokens, torchzoo::bench::json_number(r.seconds), torchzoo::bench::json_number(tokens_per_s), torchzoo::bench::json_number(r.final_loss),
+        impl, args.steps, r.tokens, json_number(r.seconds), json_number(tokens_per_s), json_number(r.final_loss),
         r.batch_checksum, args.warmup_steps, args.threads, args.seed, TORCH_VERSION);
   } else {
     std::cout << fmt::format(

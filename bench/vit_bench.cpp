@@ -31,11 +31,13 @@
 
 #include "bench_args.h"
 #include "torchzoo/layers/detail/format.h"
-#include "torchzoo/train/malloc_tuning.h"
 #include "torchzoo/models/vision_transformer.h"
 #include "torchzoo/train/autocast.h"
+#include "torchzoo/train/malloc_tuning.h"
 
 namespace {
+
+using torchzoo::bench::json_number;
 
 struct Args : torchzoo::bench::CommonArgs {
   int64_t batch = 128;
@@ -72,7 +74,7 @@ Result run(const Args& args) {
   torch::Tensor last_loss;
   for (int64_t k = 0; k < args.warmup_steps + args.steps; ++k) {
     auto generator = at::make_generator<at::CPUGeneratorImpl>(args.seed * 1000003ULL + static_cast<uint64_t>(k));
-    auto images = torch::randn({args.batch, 1, 28, 28}, generator);     // [B, 1, 28, 28]
+    auto images = torch::randn({args.batch, 1, 28, 28}, generator);              // [B, 1, 28, 28]
     auto labels = torch::randint(0, 10, {args.batch}, generator, torch::kLong);  // [B]
 
     const auto t0 = std::chrono::steady_clock::now();
@@ -127,14 +129,15 @@ int main(int argc, char** argv) {
         "{{\"impl\": \"{}\", \"autocast\": \"{}\", \"steps\": {}, \"batch\": {}, \"images\": {}, \"seconds\": {}, "
         "\"images_per_s\": {}, \"final_loss\": {}, \"batch_checksum\": {}, \"warmup_steps\": {}, \"threads\": {}, "
         "\"seed\": {}, \"torch_version\": \"{}\"}}\n",
-        impl, args.autocast, args.steps, args.batch, r.images, torchzoo::bench::json_number(r.seconds), torchzoo::bench::json_number(images_per_s),
-        torchzoo::bench::json_number(r.final_loss), torchzoo::bench::json_number(r.batch_checksum), args.warmup_steps, args.threads, args.seed,
+        impl, args.autocast, args.steps, args.batch, r.images, json_number(r.seconds), json_number(images_per_s),
+        json_number(r.final_loss), json_number(r.batch_checksum), args.warmup_steps, args.threads, args.seed,
         TORCH_VERSION);
   } else {
-    std::cout << fmt::format("{} ({}): {} steps ({} warm-up), {} images in {:.3f}s = {:.1f} images/s, final loss "
-                             "{:.4f}, batch checksum {}\n",
-                             impl, args.autocast, args.steps, args.warmup_steps, r.images, r.seconds, images_per_s,
-                             r.final_loss, r.batch_checksum);
+    std::cout << fmt::format(
+        "{} ({}): {} steps ({} warm-up), {} images in {:.3f}s = {:.1f} images/s, final loss "
+        "{:.4f}, batch checksum {}\n",
+        impl, args.autocast, args.steps, args.warmup_steps, r.images, r.seconds, images_per_s, r.final_loss,
+        r.batch_checksum);
   }
   return 0;
 }

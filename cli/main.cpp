@@ -9,8 +9,8 @@
 //       /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz:0
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad command line or config.
-#include <CLI/CLI.hpp>
 #include <torch/torch.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <sstream>
@@ -18,10 +18,10 @@
 #include "torchzoo/configs/config.h"
 #include "torchzoo/configs/experiment.h"
 #include "torchzoo/configs/registries.h"
-#include "torchzoo/layers/detail/format.h"
-#include "torchzoo/train/checkpoint.h"
 #include "torchzoo/data/idx.h"
 #include "torchzoo/data/png.h"
+#include "torchzoo/layers/detail/format.h"
+#include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/device.h"
 #include "torchzoo/train/image_classification_task.h"
 #include "torchzoo/train/malloc_tuning.h"
@@ -98,8 +98,8 @@ int run_train(const ConfigArgs& args, const std::string& out_dir, const std::str
   if (!resume.empty()) trainer.resume(resume);
   auto result = trainer.fit();
 
-  std::cout << fmt::format("finished: {} epochs, {} steps in {:.1f} s | train loss {:.4f}", result.epochs,
-                           result.steps, result.seconds, result.train_loss);
+  std::cout << fmt::format("finished: {} epochs, {} steps in {:.1f} s | train loss {:.4f}", result.epochs, result.steps,
+                           result.seconds, result.train_loss);
   for (const auto& [metric, value] : result.eval) std::cout << fmt::format(" | valid {} {:.4f}", metric, value);
   std::cout << fmt::format("\ncheckpoint: {}\n", trainer.checkpoint_path());
   auto sample = experiment.task->sample();
@@ -161,8 +161,8 @@ torch::Tensor read_input_image(const std::string& input, int64_t channels, int64
     const auto index = std::stoll(input.substr(colon + 1));
     auto images = torchzoo::data::read_idx(path, /*expected_dims=*/3);  // [N, H, W]
     if (index >= images.size(0)) {
-      throw CLI::ValidationError("INPUT", fmt::format("'{}' holds {} images; index {} is out of range", path,
-                                                      images.size(0), index));
+      throw CLI::ValidationError(
+          "INPUT", fmt::format("'{}' holds {} images; index {} is out of range", path, images.size(0), index));
     }
     image = images[index].unsqueeze(0).expand({channels, -1, -1}).contiguous();
   } else {
@@ -245,8 +245,9 @@ int run_decode(const std::string& checkpoint, const std::string& source, int64_t
 }
 
 void add_config_args(CLI::App* command, ConfigArgs& args) {
-  command->add_option("CONFIG", args.path, "YAML config, e.g. configs/copy_task.yaml")->required()->check(
-      CLI::ExistingFile);
+  command->add_option("CONFIG", args.path, "YAML config, e.g. configs/copy_task.yaml")
+      ->required()
+      ->check(CLI::ExistingFile);
   command->add_option("--set", args.overrides, "override a config value: section.key=value (repeatable)")
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false);
@@ -287,9 +288,9 @@ int main(int argc, char** argv) {
 
   auto* predict = app.add_subcommand("predict", "classify images with an image-classification checkpoint");
   predict->add_option("--checkpoint", checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
-  predict->add_option("INPUT", predict_inputs, "PNG files, or IDX_FILE:INDEX for an image of an IDX file")
-      ->required();
-  predict->add_option("--top", top, "classes to print per image (default 3)")->check(CLI::Range(int64_t{1}, int64_t{1000}));
+  predict->add_option("INPUT", predict_inputs, "PNG files, or IDX_FILE:INDEX for an image of an IDX file")->required();
+  predict->add_option("--top", top, "classes to print per image (default 3)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000}));
   predict->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
 
   auto* info = app.add_subcommand("info", "print a config's model: modules and parameter counts");

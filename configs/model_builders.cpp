@@ -59,7 +59,8 @@ std::shared_ptr<torch::nn::Module> build_vision_transformer(const Section& s) {
       .drop_path_rate(s.get_in_range("drop_path_rate", o.drop_path_rate(), 0.0, 0.99))
       .fused_attention(s.get<bool>("fused_attention", o.fused_attention()));
   if (auto init_values = s.get_optional<double>("init_values")) {
-    if (*init_values <= 0) s.fail("init_values", fmt::format("must be positive (LayerScale's initial gain), got {}", *init_values));
+    if (*init_values <= 0)
+      s.fail("init_values", fmt::format("must be positive (LayerScale's initial gain), got {}", *init_values));
     o.init_values(*init_values);
   }
   if (o.img_size() % o.patch_size() != 0) {

@@ -24,10 +24,11 @@ using ModelBuilder = std::function<std::shared_ptr<torch::nn::Module>(const Sect
 using TaskBuilder = std::function<std::unique_ptr<train::Task>(const Section& data, const Config& config,
                                                                std::shared_ptr<torch::nn::Module> model)>;
 /// Builds an optimizer over `model`'s parameters from the `optimizer` section.
-using OptimizerBuilder = std::function<std::unique_ptr<torch::optim::Optimizer>(const Section& optimizer,
-                                                                                const torch::nn::Module& model)>;
+using OptimizerBuilder =
+    std::function<std::unique_ptr<torch::optim::Optimizer>(const Section& optimizer, const torch::nn::Module& model)>;
 /// Builds a schedule from the `scheduler` section (the config gives defaults such as model.d_model).
-using SchedulerBuilder = std::function<std::shared_ptr<train::LRSchedule>(const Section& scheduler, const Config& config)>;
+using SchedulerBuilder =
+    std::function<std::shared_ptr<train::LRSchedule>(const Section& scheduler, const Config& config)>;
 
 /// What a token loss needs to know of its task.
 struct LossContext {

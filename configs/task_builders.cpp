@@ -1,7 +1,7 @@
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/data/copy_task.h"
-#include "torchzoo/layers/detail/format.h"
 #include "torchzoo/data/image_dataset.h"
+#include "torchzoo/layers/detail/format.h"
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/models/vision_transformer.h"
 #include "torchzoo/train/image_classification_task.h"
@@ -109,7 +109,8 @@ std::unique_ptr<train::Task> build_mnist_format_task(const Section& s, const Con
   const auto valid_subset = s.get_in_range<int64_t>("valid_subset", 0, 0, INT64_MAX);
   train::ImageClassificationOptions o;
   data::ImageTransformOptions transform;
-  transform.mean(s.get<std::vector<double>>("mean", fashion ? std::vector<double>{0.2860} : std::vector<double>{0.1307}))
+  transform
+      .mean(s.get<std::vector<double>>("mean", fashion ? std::vector<double>{0.2860} : std::vector<double>{0.1307}))
       .std(s.get<std::vector<double>>("std", fashion ? std::vector<double>{0.3530} : std::vector<double>{0.3081}))
       .crop_padding(s.get_in_range<int64_t>("crop_padding", 0, 0, 64))
       .hflip(s.get<bool>("hflip", false));
@@ -133,13 +134,14 @@ std::unique_ptr<train::Task> build_mnist_format_task(const Section& s, const Con
   }
   const auto& images = train_all.images;  // [N, C, H, W]
   if (images.size(1) != shape.in_chans || images.size(2) != shape.img_size || images.size(3) != shape.img_size) {
-    s.fail("name", fmt::format("the images are [{}, {}, {}] but the model takes [{}, {}, {}] (model.in_chans, "
-                               "model.img_size)",
-                               images.size(1), images.size(2), images.size(3), shape.in_chans, shape.img_size,
-                               shape.img_size));
+    s.fail("name",
+           fmt::format("the images are [{}, {}, {}] but the model takes [{}, {}, {}] (model.in_chans, "
+                       "model.img_size)",
+                       images.size(1), images.size(2), images.size(3), shape.in_chans, shape.img_size, shape.img_size));
   }
   if (valid_size >= train_all.size()) {
-    s.fail("valid_size", fmt::format("must be smaller than the {} training images, got {}", train_all.size(), valid_size));
+    s.fail("valid_size",
+           fmt::format("must be smaller than the {} training images, got {}", train_all.size(), valid_size));
   }
   // The validation split is the last valid_size training images (0: the test set stands in for it).
   auto train = train_all.slice(0, train_all.size() - valid_size);

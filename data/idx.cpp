@@ -63,8 +63,8 @@ torch::Tensor read_idx(const std::string& path, int64_t expected_dims) {
                  "IDX file '{}': data type 0x{:02x} is not supported; expected 0x08 (unsigned byte)", path, magic[2]);
   const int64_t dims = magic[3];
   TORCHZOO_CHECK(dims >= 1, "IDX file '{}': the header gives 0 dimensions", path);
-  TORCHZOO_CHECK(expected_dims <= 0 || dims == expected_dims, "IDX file '{}': expected {} dimensions, the header gives {}",
-                 path, expected_dims, dims);
+  TORCHZOO_CHECK(expected_dims <= 0 || dims == expected_dims,
+                 "IDX file '{}': expected {} dimensions, the header gives {}", path, expected_dims, dims);
 
   std::vector<uint8_t> size_bytes(static_cast<size_t>(4 * dims));
   TORCHZOO_CHECK(read_some(file.get(), size_bytes.data(), 4 * dims, path) == 4 * dims,

@@ -33,8 +33,8 @@ torch::Tensor random_crop(const torch::Tensor& x, int64_t pad, at::Generator& ge
 torch::Tensor transform_images(const torch::Tensor& images, const ImageTransformOptions& options,
                                std::optional<at::Generator> generator) {
   TORCHZOO_CHECK(images.dim() == 4 && images.scalar_type() == torch::kUInt8,
-                 "transform_images: expected uint8 images [B, C, H, W], got {} {}",
-                 c10::toString(images.scalar_type()), detail::shape_str(images.sizes()));
+                 "transform_images: expected uint8 images [B, C, H, W], got {} {}", c10::toString(images.scalar_type()),
+                 detail::shape_str(images.sizes()));
   TORCHZOO_CHECK(options.crop_padding() >= 0, "transform_images: crop_padding must be >= 0, got {}",
                  options.crop_padding());
   const auto channels = images.size(1);

@@ -28,7 +28,11 @@ class Prefetcher {
   /// Makes batches first, first + 1, ..., count - 1 with `make`; at most `depth`
   /// are made ahead of the consumer. workers = 0 makes each batch in next().
   Prefetcher(std::function<Batch(int64_t)> make, int64_t count, int64_t workers, int64_t depth, int64_t first = 0)
-      : make_(std::move(make)), count_(count), depth_(std::max<int64_t>(depth, 1)), next_make_(first), next_take_(first) {
+      : make_(std::move(make)),
+        count_(count),
+        depth_(std::max<int64_t>(depth, 1)),
+        next_make_(first),
+        next_take_(first) {
     TORCH_CHECK(workers >= 0, "Prefetcher: workers must be >= 0, got ", workers);
     for (int64_t w = 0; w < workers; ++w) threads_.emplace_back([this] { work(); });
   }

@@ -39,19 +39,19 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
   const auto batch = x.size(0);
   const auto tokens = x.size(1);
   const auto heads = options.num_heads();
-  auto qkv_heads = detail::linear(qkv, x)                              // [B, N, 3 dim]
-                       .view({batch, tokens, 3, heads, dim / heads})   // [B, N, 3, h, d_k]
-                       .permute({2, 0, 3, 1, 4});                      // [3, B, h, N, d_k]
-  const auto q = qkv_heads[0], k = qkv_heads[1], v = qkv_heads[2];     // [B, h, N, d_k]
+  auto qkv_heads = detail::linear(qkv, x)                             // [B, N, 3 dim]
+                       .view({batch, tokens, 3, heads, dim / heads})  // [B, N, 3, h, d_k]
+                       .permute({2, 0, 3, 1, 4});                     // [3, B, h, N, d_k]
+  const auto q = qkv_heads[0], k = qkv_heads[1], v = qkv_heads[2];    // [B, h, N, d_k]
 
   DotProductAttentionArgs args;
   args.dropout = options.attn_drop();
   args.training = is_training();
   args.fused = options.fused();
   args.weights = options.keep_attention_weights() ? &attention_weights_ : nullptr;
-  auto y = dot_product_attention(q, k, v, args)   // [B, h, N, d_k]
-               .transpose(1, 2)                   // [B, N, h, d_k]
-               .reshape({batch, tokens, dim});    // [B, N, dim]
+  auto y = dot_product_attention(q, k, v, args)  // [B, h, N, d_k]
+               .transpose(1, 2)                  // [B, N, h, d_k]
+               .reshape({batch, tokens, dim});   // [B, N, dim]
   return proj_drop(detail::linear(proj, y));
 }
 

@@ -35,7 +35,7 @@ torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
   TORCHZOO_CHECK(x.dim() >= 1 && x.size(-1) == options.in_features(), "Mlp: expected x of shape [..., {}], got {}",
                  options.in_features(), detail::shape_str(x.sizes()));
   auto hidden = drop1(at::gelu(detail::linear(fc1, x)));  // [..., hidden_features]
-  return drop2(detail::linear(fc2, hidden));             // [..., out_features]
+  return drop2(detail::linear(fc2, hidden));              // [..., out_features]
 }
 
 }  // namespace torchzoo::layers

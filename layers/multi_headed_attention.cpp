@@ -6,8 +6,7 @@
 
 namespace torchzoo::layers {
 
-MultiHeadedAttentionImpl::MultiHeadedAttentionImpl(MultiHeadedAttentionOptions options)
-    : options(std::move(options)) {
+MultiHeadedAttentionImpl::MultiHeadedAttentionImpl(MultiHeadedAttentionOptions options) : options(std::move(options)) {
   reset();
 }
 
@@ -61,7 +60,8 @@ void MultiHeadedAttentionImpl::check_inputs(const torch::Tensor& query, const to
     return;
   }
   TORCHZOO_CHECK(mask.scalar_type() == torch::kBool,
-                 "MultiHeadedAttention: expected a bool mask (true = may attend), got {}", c10::toString(mask.scalar_type()));
+                 "MultiHeadedAttention: expected a bool mask (true = may attend), got {}",
+                 c10::toString(mask.scalar_type()));
   const auto batch = query.size(0);
   const auto t_q = query.size(1);
   const auto t_k = key.size(1);
@@ -87,7 +87,7 @@ torch::Tensor MultiHeadedAttentionImpl::forward(const torch::Tensor& query, cons
   args.training = is_training();
   args.fused = options.fused();
   args.weights = options.keep_attention_weights() ? &attention_weights_ : nullptr;
-  auto x = dot_product_attention(q, k, v, args);  // [B, h, T_q, d_k]
+  auto x = dot_product_attention(q, k, v, args);                            // [B, h, T_q, d_k]
   x = x.transpose(1, 2).contiguous().view({batch, -1, options.d_model()});  // [B, T_q, d_model]
   return detail::linear(linear(3), x);
 }

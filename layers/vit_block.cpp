@@ -8,8 +8,8 @@ VitBlockImpl::VitBlockImpl(VitBlockOptions options) : options(std::move(options)
 
 void VitBlockImpl::reset() {
   const auto& o = options;
-  TORCHZOO_CHECK(o.mlp_ratio() > 0 && o.mlp_hidden() > 0, "VitBlock: mlp_ratio must give a positive hidden width, got {}",
-                 o.mlp_ratio());
+  TORCHZOO_CHECK(o.mlp_ratio() > 0 && o.mlp_hidden() > 0,
+                 "VitBlock: mlp_ratio must give a positive hidden width, got {}", o.mlp_ratio());
   const auto norm_options = torch::nn::LayerNormOptions({o.dim()}).eps(o.layer_norm_eps());
   norm1 = register_module("norm1", torch::nn::LayerNorm(norm_options));
   attn = register_module("attn", Attention(AttentionOptions(o.dim(), o.num_heads())

@@ -43,15 +43,16 @@ void VisionTransformerImpl::reset() {
     TORCHZOO_CHECK(p >= 0 && p < 1, "VisionTransformer: {} must be in [0, 1), got {}", name, p);
   }
   const auto dim = o.embed_dim();
-  patch_embed = register_module("patch_embed",
-                                layers::PatchEmbed(layers::PatchEmbedOptions(o.img_size(), o.patch_size(), o.in_chans(), dim)));
+  patch_embed = register_module(
+      "patch_embed", layers::PatchEmbed(layers::PatchEmbedOptions(o.img_size(), o.patch_size(), o.in_chans(), dim)));
   cls_token = register_parameter("cls_token", torch::zeros({1, 1, dim}));
   pos_embed = register_parameter("pos_embed", torch::zeros({1, 1 + o.num_patches(), dim}));
   pos_drop = register_module("pos_drop", torch::nn::Dropout(o.drop_rate()));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < o.depth(); ++i) {
     // Stochastic depth rises linearly over the blocks: 0 for the first, drop_path_rate for the last.
-    const double drop_path = o.depth() > 1 ? o.drop_path_rate() * static_cast<double>(i) / static_cast<double>(o.depth() - 1) : 0.0;
+    const double drop_path =
+        o.depth() > 1 ? o.drop_path_rate() * static_cast<double>(i) / static_cast<double>(o.depth() - 1) : 0.0;
     blocks->push_back(layers::VitBlock(layers::VitBlockOptions(dim, o.num_heads())
                                            .mlp_ratio(o.mlp_ratio())
                                            .qkv_bias(o.qkv_bias())
@@ -101,8 +102,8 @@ void VisionTransformerImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor VisionTransformerImpl::forward_features(const torch::Tensor& images) {
-  auto x = patch_embed(images);                                                  // [B, N, D]
-  x = torch::cat({cls_token.expand({x.size(0), -1, -1}), x}, /*dim=*/1);         // [B, 1 + N, D]
+  auto x = patch_embed(images);                                           // [B, N, D]
+  x = torch::cat({cls_token.expand({x.size(0), -1, -1}), x}, /*dim=*/1);  // [B, 1 + N, D]
   x = pos_drop(x + pos_embed);
   for (const auto& block : *blocks) {
     x = block->as<layers::VitBlock>()->forward(x);
@@ -112,9 +113,9 @@ torch::Tensor VisionTransformerImpl::forward_features(const torch::Tensor& image
 
 torch::Tensor VisionTransformerImpl::forward_head(const torch::Tensor& tokens) {
   auto pooled = options.global_pool() == GlobalPool::kToken
-                    ? tokens.select(1, 0)                               // [B, D]: the class token
-                    : fc_norm(tokens.slice(1, 1).mean(1));              // [B, D]: mean of the patch tokens
-  return detail::linear(head, head_drop(pooled));                      // [B, num_classes]
+                    ? tokens.select(1, 0)                   // [B, D]: the class token
+                    : fc_norm(tokens.slice(1, 1).mean(1));  // [B, D]: mean of the patch tokens
+  return detail::linear(head, head_drop(pooled));           // [B, num_classes]
 }
 
 torch::Tensor VisionTransformerImpl::forward(const torch::Tensor& images) {
@@ -125,24 +126,26 @@ torch::Tensor resample_abs_pos_embed(const torch::Tensor& pos_embed, std::array<
                                      std::array<int64_t, 2> old_grid, int64_t num_prefix_tokens) {
   const auto [old_h, old_w] = old_grid;
   const auto [new_h, new_w] = new_grid;
-  TORCHZOO_CHECK(pos_embed.dim() == 3 && pos_embed.size(0) == 1 && pos_embed.size(1) == num_prefix_tokens + old_h * old_w,
-                 "resample_abs_pos_embed: expected pos_embed of shape [1, {} + {}x{}, D], got {}", num_prefix_tokens,
-                 old_h, old_w, detail::shape_str(pos_embed.sizes()));
+  TORCHZOO_CHECK(
+      pos_embed.dim() == 3 && pos_embed.size(0) == 1 && pos_embed.size(1) == num_prefix_tokens + old_h * old_w,
+      "resample_abs_pos_embed: expected pos_embed of shape [1, {} + {}x{}, D], got {}", num_prefix_tokens, old_h, old_w,
+      detail::shape_str(pos_embed.sizes()));
   TORCHZOO_CHECK(new_h > 0 && new_w > 0, "resample_abs_pos_embed: the new grid must be positive, got {}x{}", new_h,
                  new_w);
   if (new_h == old_h && new_w == old_w) return pos_embed;
   const auto dim = pos_embed.size(2);
-  auto prefix = pos_embed.slice(1, 0, num_prefix_tokens);                          // [1, prefix, D]
-  auto grid = pos_embed.slice(1, num_prefix_tokens)                                // [1, gh*gw, D]
+  auto prefix = pos_embed.slice(1, 0, num_prefix_tokens);  // [1, prefix, D]
+  auto grid = pos_embed
+                  .slice(1, num_prefix_tokens)  // [1, gh*gw, D]
                   .reshape({1, old_h, old_w, dim})
-                  .permute({0, 3, 1, 2});                                          // [1, D, gh, gw]
+                  .permute({0, 3, 1, 2});  // [1, D, gh, gw]
   namespace F = torch::nn::functional;
   grid = F::interpolate(grid.to(torch::kFloat), F::InterpolateFuncOptions()
                                                     .size(std::vector<int64_t>{new_h, new_w})
                                                     .mode(torch::kBilinear)
                                                     .align_corners(false))
-             .to(pos_embed.scalar_type());                                         // [1, D, new_h, new_w]
-  grid = grid.permute({0, 2, 3, 1}).reshape({1, new_h * new_w, dim});             // [1, new_h*new_w, D]
+             .to(pos_embed.scalar_type());                             // [1, D, new_h, new_w]
+  grid = grid.permute({0, 2, 3, 1}).reshape({1, new_h * new_w, dim});  // [1, new_h*new_w, D]
   return torch::cat({prefix, grid}, 1);
 }
 
@@ -157,8 +160,8 @@ void load_vit_state(VisionTransformerImpl& model, const std::map<std::string, to
       const auto old_patches = source.size(1) - 1;
       const auto old_side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(old_patches))));
       TORCHZOO_CHECK(source.dim() == 3 && old_side * old_side == old_patches && source.size(2) == target->size(2),
-                     "load_vit_state: pos_embed {} is not [1, 1 + a square grid, {}]", detail::shape_str(source.sizes()),
-                     target->size(2));
+                     "load_vit_state: pos_embed {} is not [1, 1 + a square grid, {}]",
+                     detail::shape_str(source.sizes()), target->size(2));
       const auto grid = model.options.grid_size();
       source = resample_abs_pos_embed(source, {grid, grid}, {old_side, old_side});
     }

@@ -4,11 +4,11 @@
 #include <torch/serialize.h>
 #include <torch/serialize/archive.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <system_error>
-#include <unistd.h>
 
 #include "torchzoo/layers/detail/check.h"
 
@@ -29,8 +29,8 @@ torch::serialize::InputArchive open_archive(const std::string& path, torch::Devi
   c10::IValue version;
   TORCHZOO_CHECK(archive.try_read("torchzoo_checkpoint_version", version) && version.isInt(),
                  "checkpoint '{}' is not a torchzoo checkpoint (no torchzoo_checkpoint_version)", path);
-  TORCHZOO_CHECK(version.toInt() == kFormatVersion, "checkpoint '{}' has format version {}, this build reads {}",
-                 path, version.toInt(), kFormatVersion);
+  TORCHZOO_CHECK(version.toInt() == kFormatVersion, "checkpoint '{}' has format version {}, this build reads {}", path,
+                 version.toInt(), kFormatVersion);
   return archive;
 }
 

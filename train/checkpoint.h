@@ -13,9 +13,9 @@
 namespace torchzoo::train {
 
 struct CheckpointState {
-  int64_t step = 0;    ///< optimizer steps taken
-  int64_t epoch = 0;   ///< epochs completed
-  std::string config;  ///< the effective YAML config the model was built from
+  int64_t step = 0;            ///< optimizer steps taken
+  int64_t epoch = 0;           ///< epochs completed
+  std::string config;          ///< the effective YAML config the model was built from
   std::optional<double> best;  ///< best validation value of the kept metric so far, if one is kept
   int64_t best_epoch = 0;      ///< epoch (1-based) that reached `best`
 };

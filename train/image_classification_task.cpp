@@ -51,8 +51,8 @@ std::string ClassificationReport::csv(const std::vector<std::string>& classes) c
 }
 
 ImageClassificationTask::ImageClassificationTask(ImageClassifier model, data::ImageDataset train,
-                                                 data::ImageDataset valid, data::ImageDataset test,
-                                                 TokenLoss criterion, ImageClassificationOptions options)
+                                                 data::ImageDataset valid, data::ImageDataset test, TokenLoss criterion,
+                                                 ImageClassificationOptions options)
     : model_(std::move(model)),
       train_(std::move(train)),
       valid_(std::move(valid)),
@@ -84,7 +84,7 @@ ImageClassificationTask::CpuBatch ImageClassificationTask::make_train_batch(int6
                                                                             const torch::Tensor& order) const {
   const auto bs = options_.batch_size();
   auto ids = order.slice(0, index * bs, (index + 1) * bs);  // [B]
-  auto images = train_.images.index_select(0, ids);        // uint8 [B, C, H, W]
+  auto images = train_.images.index_select(0, ids);         // uint8 [B, C, H, W]
   return CpuBatch{data::transform_images(images, options_.transform(), seeded(options_.seed(), epoch + 1, index + 1)),
                   train_.labels.index_select(0, ids)};
 }

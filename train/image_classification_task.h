@@ -40,9 +40,9 @@ struct ImageClassificationOptions {
 
 /// Accuracy figures of one pass over a labelled set.
 struct ClassificationReport {
-  double loss = 0.0;            ///< per image
-  double accuracy = 0.0;        ///< top-1
-  torch::Tensor confusion;      ///< int64 [classes, classes]: row = true class, column = predicted
+  double loss = 0.0;              ///< per image
+  double accuracy = 0.0;          ///< top-1
+  torch::Tensor confusion;        ///< int64 [classes, classes]: row = true class, column = predicted
   std::vector<double> per_class;  ///< accuracy of each true class (NaN when it has no examples)
   /// The confusion matrix and per-class accuracy as a text table with the class names.
   std::string table(const std::vector<std::string>& classes) const;

@@ -16,9 +16,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 std::string format_duration(double seconds) {
   const auto s = static_cast<int64_t>(std::max(0.0, std::round(seconds)));
@@ -124,7 +122,8 @@ TrainResult Trainer::fit() {
       if (log_now) {
         const double elapsed = seconds_since(start);
         const double window_seconds = seconds_since(window_start);
-        const double eta = elapsed / static_cast<double>(step_ - first_step) * static_cast<double>(planned_steps - step_);
+        const double eta =
+            elapsed / static_cast<double>(step_ - first_step) * static_cast<double>(planned_steps - step_);
         log_step(epoch_, window_loss / window_count, window_units / window_seconds, eta);
         window_loss = 0.0;
         window_count = window_units = 0;

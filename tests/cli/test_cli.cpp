@@ -140,8 +140,10 @@ TEST_CASE("train, eval and decode work end to end on a small copy task", "[cli]"
 TEST_CASE("train, eval --split test and predict work on a small ViT", "[cli]") {
   const auto out_dir = scratch() / "vit";
   fs::remove_all(out_dir);
-  auto train = torchzoo("train configs/vit_fashion_mnist_tiny.yaml --set train.epochs=1 --set data.train_subset=1000 "
-                        "--out '" + out_dir.string() + "' --device cpu");
+  auto train = torchzoo(
+      "train configs/vit_fashion_mnist_tiny.yaml --set train.epochs=1 --set data.train_subset=1000 "
+      "--out '" +
+      out_dir.string() + "' --device cpu");
   INFO(train.err);
   REQUIRE(train.code == 0);
   CHECK_THAT(train.out, Catch::Contains("confusion matrix") && Catch::Contains("9 Ankle boot"));

@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 
@@ -65,9 +65,8 @@ TEST_CASE("Config errors name the file, line, key and what is allowed", "[experi
   auto config = Config::parse(text, "typo.yaml");
   REQUIRE_THROWS_AS(configs::build_experiment(config), configs::ConfigError);
   auto again = Config::parse(text, "typo.yaml");
-  REQUIRE_THROWS_WITH(configs::build_experiment(again),
-                      Catch::Contains("typo.yaml:5:3: model.d_modl: unknown key") && Catch::Contains("d_model") &&
-                          Catch::Contains("num_heads"));
+  REQUIRE_THROWS_WITH(configs::build_experiment(again), Catch::Contains("typo.yaml:5:3: model.d_modl: unknown key") &&
+                                                            Catch::Contains("d_model") && Catch::Contains("num_heads"));
 }
 
 TEST_CASE("Unknown registry names list what is registered", "[experiment][errors]") {
@@ -84,8 +83,8 @@ TEST_CASE("Unknown registry names list what is registered", "[experiment][errors
 }
 
 TEST_CASE("Values are checked against the model", "[experiment][errors]") {
-  auto heads = Config::parse("model: {name: encoder_decoder, src_vocab: 11, tgt_vocab: 11, d_model: 64, num_heads: 5}\n",
-                             "heads.yaml");
+  auto heads = Config::parse(
+      "model: {name: encoder_decoder, src_vocab: 11, tgt_vocab: 11, d_model: 64, num_heads: 5}\n", "heads.yaml");
   REQUIRE_THROWS_WITH(configs::build_model(heads), Catch::Contains("model.num_heads: must divide d_model=64, got 5"));
   auto wrong_type = Config::parse("model: {name: encoder_decoder, src_vocab: eleven, tgt_vocab: 11}\n", "type.yaml");
   REQUIRE_THROWS_WITH(configs::build_model(wrong_type), Catch::Contains("type.yaml:1:43: model.src_vocab"));
@@ -96,9 +95,9 @@ TEST_CASE("Values are checked against the model", "[experiment][errors]") {
 TEST_CASE("An unknown top-level section is rejected", "[experiment][errors]") {
   auto config = Config::load(preset("copy_task_tiny.yaml"));
   config.apply_override("trainer.epochs=3");
-  REQUIRE_THROWS_WITH(configs::build_experiment(config),
-                      Catch::Contains("--set trainer.epochs=3") && Catch::Contains("trainer: unknown key") &&
-                          Catch::Contains("optimizer"));
+  REQUIRE_THROWS_WITH(configs::build_experiment(config), Catch::Contains("--set trainer.epochs=3") &&
+                                                             Catch::Contains("trainer: unknown key") &&
+                                                             Catch::Contains("optimizer"));
 }
 
 TEST_CASE("Registries are filled once and list their builders", "[registry]") {

@@ -1,13 +1,13 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
 #include <zlib.h>
+#include <catch2/catch.hpp>
 
 #include <fstream>
 #include <vector>
 
+#include "../support/temp_dir.h"
 #include "torchzoo/data/idx.h"
 #include "torchzoo/data/image_dataset.h"
-#include "../support/temp_dir.h"
 
 using namespace torchzoo::data;
 using torchzoo::testing::fresh_dir;
@@ -82,9 +82,9 @@ TEST_CASE("read_idx names the file and the problem", "[data][idx][errors]") {
   REQUIRE_THROWS_WITH(read_idx(path("dims.gz"), 3), Catch::Contains("expected 3 dimensions, the header gives 1"));
 
   write_gz(path("truncated.gz"), concat(header(0x08, {2, 2, 2}), six));
-  REQUIRE_THROWS_WITH(read_idx(path("truncated.gz")),
-                      Catch::Contains("'" + path("truncated.gz") + "': truncated: the header [2, 2, 2] needs 8 data "
-                                      "bytes, the file has 6"));
+  REQUIRE_THROWS_WITH(read_idx(path("truncated.gz")), Catch::Contains("'" + path("truncated.gz") +
+                                                                      "': truncated: the header [2, 2, 2] needs 8 data "
+                                                                      "bytes, the file has 6"));
 
   write_plain(path("short_header"), Bytes{0, 0, 8, 3, 0, 0});
   REQUIRE_THROWS_WITH(read_idx(path("short_header")), Catch::Contains("truncated in the header"));
@@ -101,7 +101,8 @@ TEST_CASE("read_idx names the file and the problem", "[data][idx][errors]") {
   write_plain(path("cut.gz"), compressed);
   REQUIRE_THROWS_WITH(read_idx(path("cut.gz")), Catch::Contains("IDX file '" + path("cut.gz") + "'"));
 
-  REQUIRE_THROWS_WITH(read_idx(path("missing.gz")), Catch::Contains("IDX file '" + path("missing.gz") + "' does not exist"));
+  REQUIRE_THROWS_WITH(read_idx(path("missing.gz")),
+                      Catch::Contains("IDX file '" + path("missing.gz") + "' does not exist"));
 }
 
 TEST_CASE("load_mnist_format checks that images and labels agree", "[data][idx][errors]") {

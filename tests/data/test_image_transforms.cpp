@@ -1,15 +1,15 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <fstream>
 #include <set>
 
+#include "../support/temp_dir.h"
 #include "torchzoo/data/image_transforms.h"
 #include "torchzoo/data/png.h"
 #include "torchzoo/data/prefetcher.h"
-#include "../support/temp_dir.h"
 
 using namespace torchzoo::data;
 
@@ -92,5 +92,6 @@ TEST_CASE("PNG files round-trip through libpng in grey and RGB", "[data][png]") 
   // RGB of a grey image repeats the channel.
   CHECK(torch::equal(read_png((dir / "grey.png").string(), 3), grey.expand({3, 5, 7})));
   std::ofstream((dir / "bad.png").string()) << "not a png";
-  REQUIRE_THROWS_WITH(read_png((dir / "bad.png").string(), 1), Catch::Contains("PNG file '" + (dir / "bad.png").string() + "'"));
+  REQUIRE_THROWS_WITH(read_png((dir / "bad.png").string(), 1),
+                      Catch::Contains("PNG file '" + (dir / "bad.png").string() + "'"));
 }

@@ -1,14 +1,13 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
-#include "torchzoo/layers/attention.h"
 #include "../support/golden.h"
+#include "torchzoo/layers/attention.h"
 
 using namespace torchzoo::layers;
 using namespace torchzoo::testing;
 
-TEST_CASE("Attention (fused qkv) matches the timm-structured reference on both paths",
-          "[layers][attention][golden]") {
+TEST_CASE("Attention (fused qkv) matches the timm-structured reference on both paths", "[layers][attention][golden]") {
   const bool qkv_bias = GENERATE(true, false);
   const bool fused = GENERATE(true, false);
   const auto case_name = qkv_bias ? "vit_attention" : "vit_attention_no_qkv_bias";
@@ -49,8 +48,10 @@ TEST_CASE("Attention applies attention dropout only in training", "[layers][atte
 }
 
 TEST_CASE("Attention validates options and input", "[layers][attention][errors]") {
-  REQUIRE_THROWS_WITH(Attention(AttentionOptions(10, 4)), Catch::Contains("dim (10) must be divisible by num_heads (4)"));
-  REQUIRE_THROWS_WITH(Attention(AttentionOptions(16, 4).attn_drop(1.0)), Catch::Contains("attn_drop must be in [0, 1)"));
+  REQUIRE_THROWS_WITH(Attention(AttentionOptions(10, 4)),
+                      Catch::Contains("dim (10) must be divisible by num_heads (4)"));
+  REQUIRE_THROWS_WITH(Attention(AttentionOptions(16, 4).attn_drop(1.0)),
+                      Catch::Contains("attn_drop must be in [0, 1)"));
   Attention attn(AttentionOptions(16, 4));
   REQUIRE_THROWS_WITH(attn(torch::randn({2, 5, 8})), Catch::Contains("expected x of shape [B, N, 16], got [2, 5, 8]"));
 }

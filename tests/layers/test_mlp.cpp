@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
-#include "torchzoo/layers/mlp.h"
 #include "../support/golden.h"
+#include "torchzoo/layers/mlp.h"
 
 using namespace torchzoo::layers;
 using namespace torchzoo::testing;
@@ -21,5 +21,6 @@ TEST_CASE("Mlp validates options and input", "[layers][mlp][errors]") {
   REQUIRE_THROWS_WITH(Mlp(MlpOptions(16, 32).drop(1.5)), Catch::Contains("drop must be in [0, 1), got 1.5"));
   Mlp mlp(MlpOptions(16, 32).out_features(8));
   CHECK(mlp(torch::randn({2, 3, 16})).sizes() == torch::IntArrayRef({2, 3, 8}));
-  REQUIRE_THROWS_WITH(mlp(torch::randn({2, 3, 8})), Catch::Contains("Mlp: expected x of shape [..., 16], got [2, 3, 8]"));
+  REQUIRE_THROWS_WITH(mlp(torch::randn({2, 3, 8})),
+                      Catch::Contains("Mlp: expected x of shape [..., 16], got [2, 3, 8]"));
 }

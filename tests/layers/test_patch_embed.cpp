@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
-#include "torchzoo/layers/patch_embed.h"
 #include "../support/golden.h"
+#include "torchzoo/layers/patch_embed.h"
 
 using namespace torchzoo::layers;
 using namespace torchzoo::testing;

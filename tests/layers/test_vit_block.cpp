@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
+#include "../support/golden.h"
 #include "torchzoo/layers/drop_path.h"
 #include "torchzoo/layers/layer_scale.h"
 #include "torchzoo/layers/vit_block.h"
-#include "../support/golden.h"
 
 using namespace torchzoo::layers;
 using namespace torchzoo::testing;

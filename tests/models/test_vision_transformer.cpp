@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
-#include "torchzoo/models/vision_transformer.h"
 #include "../support/golden.h"
+#include "torchzoo/models/vision_transformer.h"
 
 using namespace torchzoo::models;
 using namespace torchzoo::testing;
@@ -38,7 +38,8 @@ TEST_CASE("VisionTransformer matches the timm-structured reference", "[models][v
   check_parity(*vit, vit(in.at("x")), golden, in);
 }
 
-TEST_CASE("resample_abs_pos_embed matches the reference's bilinear resampling", "[models][vision_transformer][golden]") {
+TEST_CASE("resample_abs_pos_embed matches the reference's bilinear resampling",
+          "[models][vision_transformer][golden]") {
   const auto golden = load_golden("vit_resample_pos_embed");
   auto in = inputs(golden);
   auto out = resample_abs_pos_embed(in.at("pos_embed"), {3, 3}, {2, 2}, 1);
@@ -48,7 +49,7 @@ TEST_CASE("resample_abs_pos_embed matches the reference's bilinear resampling", 
 
 TEST_CASE("load_vit_state resamples pos_embed for another image size", "[models][vision_transformer]") {
   torch::manual_seed(7);
-  VisionTransformer trained(small_options(GlobalPool::kToken));  // 8x8 images: a 2x2 grid
+  VisionTransformer trained(small_options(GlobalPool::kToken));              // 8x8 images: a 2x2 grid
   VisionTransformer bigger(small_options(GlobalPool::kToken).img_size(12));  // a 3x3 grid
   std::map<std::string, torch::Tensor> state;
   for (const auto& p : trained->named_parameters()) state[p.key()] = p.value().detach().clone();

@@ -1,13 +1,12 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
-
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
 
+#include "../support/temp_dir.h"
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/train/checkpoint.h"
-#include "../support/temp_dir.h"
 
 using namespace torchzoo;
 using testing::fresh_dir;

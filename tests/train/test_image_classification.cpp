@@ -1,23 +1,24 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 
+#include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
 #include "torchzoo/configs/experiment.h"
 #include "torchzoo/train/autocast.h"
 #include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/image_classification_task.h"
 #include "torchzoo/train/trainer.h"
-#include "../support/temp_dir.h"
 
 using namespace torchzoo;
 using testing::fresh_dir;
 namespace fs = std::filesystem;
 
-TEST_CASE("vit_fashion_mnist_tiny learns well above chance and keeps its best checkpoint", "[train][image_classification]") {
+TEST_CASE("vit_fashion_mnist_tiny learns well above chance and keeps its best checkpoint",
+          "[train][image_classification]") {
   const auto start = std::chrono::steady_clock::now();
   auto config = configs::Config::load(std::string(TORCHZOO_SOURCE_DIR) + "/configs/vit_fashion_mnist_tiny.yaml");
   auto out_dir = fresh_dir("vit_tiny");

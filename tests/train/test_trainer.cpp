@@ -1,15 +1,15 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
 #include <chrono>
 
 #include <filesystem>
 
+#include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
 #include "torchzoo/configs/experiment.h"
 #include "torchzoo/train/seq2seq_task.h"
 #include "torchzoo/train/trainer.h"
-#include "../support/temp_dir.h"
 
 using namespace torchzoo;
 using testing::fresh_dir;

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "torchzoo/configs/config.h"
@@ -152,14 +153,17 @@ int run_eval(const ConfigArgs& args, const std::string& checkpoint, const std::s
 }
 
 /// An input of `predict`: a PNG file, or FILE:INDEX for image INDEX of an IDX images file.
-torch::Tensor read_input_image(const std::string& input, int64_t channels, int64_t size) {
+/// `idx_files` keeps each IDX file read so far, so that several indices of one file read it once.
+torch::Tensor read_input_image(const std::string& input, int64_t channels, int64_t size,
+                               std::map<std::string, torch::Tensor>& idx_files) {
   const auto colon = input.rfind(':');
   torch::Tensor image;  // uint8 [C, H, W]
   if (colon != std::string::npos && colon + 1 < input.size() &&
       input.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
     const auto path = input.substr(0, colon);
     const auto index = std::stoll(input.substr(colon + 1));
-    auto images = torchzoo::data::read_idx(path, /*expected_dims=*/3);  // [N, H, W]
+    auto& images = idx_files[path];  // [N, H, W]
+    if (!images.defined()) images = torchzoo::data::read_idx(path, /*expected_dims=*/3);
     if (index >= images.size(0)) {
       throw CLI::ValidationError(
           "INPUT", fmt::format("'{}' holds {} images; index {} is out of range", path, images.size(0), index));
@@ -196,7 +200,8 @@ int run_predict(const std::string& checkpoint, const std::vector<std::string>& i
   const auto& sample = task->test_set().size() > 0 ? task->test_set() : task->valid_set();
   const auto channels = sample.images.size(1), size = sample.images.size(2);
   std::vector<torch::Tensor> images;
-  for (const auto& input : inputs) images.push_back(read_input_image(input, channels, size));
+  std::map<std::string, torch::Tensor> idx_files;
+  for (const auto& input : inputs) images.push_back(read_input_image(input, channels, size, idx_files));
   auto probabilities = task->predict(torch::stack(images));  // [N, classes]
   const auto k = std::min<int64_t>(top, probabilities.size(1));
   auto [values, indices] = probabilities.topk(k, -1);

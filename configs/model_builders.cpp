@@ -3,8 +3,6 @@
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/models/vision_transformer.h"
 
-#include <algorithm>
-
 namespace torchzoo::configs {
 
 std::shared_ptr<torch::nn::Module> build_encoder_decoder(const Section& s) {
@@ -38,11 +36,11 @@ namespace torchzoo::configs {
 std::shared_ptr<torch::nn::Module> build_vision_transformer(const Section& s) {
   models::VisionTransformerOptions o;
   if (auto preset = s.get_optional<std::string>("preset")) {
-    const auto names = models::VisionTransformerOptions::preset_names();
-    if (std::find(names.begin(), names.end(), *preset) == names.end()) {
-      s.fail("preset", fmt::format("unknown preset '{}'; known: {}", *preset, fmt::join(names, ", ")));
+    try {
+      o = models::VisionTransformerOptions::preset(*preset);
+    } catch (const c10::Error& error) {
+      s.fail("preset", error.what_without_backtrace());
     }
-    o = models::VisionTransformerOptions::preset(*preset);
   }
   o.img_size(s.get_positive<int64_t>("img_size", o.img_size()))
       .patch_size(s.get_positive<int64_t>("patch_size", o.patch_size()))

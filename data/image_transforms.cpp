@@ -37,11 +37,12 @@ torch::Tensor transform_images(const torch::Tensor& images, const ImageTransform
                  detail::shape_str(images.sizes()));
   TORCHZOO_CHECK(options.crop_padding() >= 0, "transform_images: crop_padding must be >= 0, got {}",
                  options.crop_padding());
+  for (double s : options.std()) {
+    TORCHZOO_CHECK(s > 0, "transform_images: std must be positive, got [{}]", fmt::join(options.std(), ", "));
+  }
   const auto channels = images.size(1);
   auto mean = per_channel(options.mean(), channels, "mean");
   auto std = per_channel(options.std(), channels, "std");
-  TORCHZOO_CHECK((std > 0).all().item<bool>(), "transform_images: std must be positive, got [{}]",
-                 fmt::join(options.std(), ", "));
 
   auto x = images.to(torch::kFloat).div_(255.0);  // [B, C, H, W] in [0, 1]
   if (generator) {

@@ -1,7 +1,6 @@
 #include "torchzoo/models/vision_transformer.h"
 
 #include <torch/nn/functional/upsampling.h>
-#include <torch/nn/init.h>
 
 #include <cmath>
 
@@ -18,15 +17,32 @@ GlobalPool global_pool_from_string(const std::string& name) {
 
 std::string to_string(GlobalPool pool) { return pool == GlobalPool::kToken ? "token" : "avg"; }
 
-VisionTransformerOptions VisionTransformerOptions::preset(const std::string& name) {
-  VisionTransformerOptions o;
-  if (name == "vit_tiny") return o.embed_dim(192).depth(12).num_heads(3);
-  if (name == "vit_small") return o.embed_dim(384).depth(12).num_heads(6);
-  if (name == "vit_mini") return o.embed_dim(128).depth(6).num_heads(4).mlp_ratio(2.0);
-  TORCH_CHECK(false, "unknown ViT preset '", name, "'; known: vit_tiny, vit_small, vit_mini");
+namespace {
+
+/// The named shapes, in the order preset_names() lists them.
+const std::vector<std::pair<std::string, VisionTransformerOptions>>& presets() {
+  static const std::vector<std::pair<std::string, VisionTransformerOptions>> table = {
+      {"vit_tiny", VisionTransformerOptions().embed_dim(192).depth(12).num_heads(3)},
+      {"vit_small", VisionTransformerOptions().embed_dim(384).depth(12).num_heads(6)},
+      {"vit_mini", VisionTransformerOptions().embed_dim(128).depth(6).num_heads(4).mlp_ratio(2.0)},
+  };
+  return table;
 }
 
-std::vector<std::string> VisionTransformerOptions::preset_names() { return {"vit_tiny", "vit_small", "vit_mini"}; }
+}  // namespace
+
+VisionTransformerOptions VisionTransformerOptions::preset(const std::string& name) {
+  for (const auto& [preset_name, options] : presets()) {
+    if (preset_name == name) return options;
+  }
+  TORCHZOO_CHECK(false, "unknown ViT preset '{}'; known: {}", name, fmt::join(preset_names(), ", "));
+}
+
+std::vector<std::string> VisionTransformerOptions::preset_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : presets()) names.push_back(entry.first);
+  return names;
+}
 
 VisionTransformerImpl::VisionTransformerImpl(VisionTransformerOptions options) : options(std::move(options)) {
   reset();

@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <limits>
 
 #include "torchzoo/layers/detail/check.h"
 
@@ -129,12 +128,9 @@ ClassificationReport ImageClassificationTask::evaluate_on(const data::ImageDatas
   const auto correct = report.confusion.diagonal().sum().item<int64_t>();
   report.loss = total_loss / static_cast<double>(dataset.size());
   report.accuracy = static_cast<double>(correct) / static_cast<double>(dataset.size());
-  auto per_class_total = report.confusion.sum(1);
-  for (int64_t i = 0; i < num_classes; ++i) {
-    const auto total = per_class_total[i].item<int64_t>();
-    report.per_class.push_back(total > 0 ? static_cast<double>(report.confusion[i][i].item<int64_t>()) / total
-                                         : std::numeric_limits<double>::quiet_NaN());
-  }
+  // Correct over total per true class; 0 / 0 gives NaN for a class without examples.
+  auto per_class = report.confusion.diagonal().to(torch::kDouble) / report.confusion.sum(1).to(torch::kDouble);
+  report.per_class.assign(per_class.data_ptr<double>(), per_class.data_ptr<double>() + num_classes);
   return report;
 }
 

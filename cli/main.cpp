@@ -7,11 +7,20 @@
 //   torchzoo eval configs/vit_fashion_mnist.yaml --checkpoint runs/vit_fashion_mnist/best.pt --split test
 //   torchzoo predict --checkpoint runs/vit_fashion_mnist/best.pt shoe.png \
 //       /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz:0
+//   torchzoo data prepare libreoffice-help --src en-US --tgt de
+//   torchzoo translate --checkpoint runs/translation_en_de/averaged.pt --beam 4 < test.en-US > hyp.de
+//   torchzoo bleu test.de < hyp.de
+//   torchzoo average -o averaged.pt runs/x/snapshots/step_*.pt
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad command line or config.
 #include <torch/torch.h>
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -20,14 +29,20 @@
 #include "torchzoo/configs/experiment.h"
 #include "torchzoo/configs/registries.h"
 #include "torchzoo/data/idx.h"
+#include "torchzoo/data/libreoffice_help.h"
 #include "torchzoo/data/png.h"
+#include "torchzoo/layers/shared_parameters.h"
 #include "torchzoo/layers/detail/format.h"
+#include "torchzoo/train/bleu.h"
 #include "torchzoo/train/checkpoint.h"
+#include "torchzoo/train/checkpoint_average.h"
 #include "torchzoo/train/device.h"
 #include "torchzoo/train/image_classification_task.h"
 #include "torchzoo/train/malloc_tuning.h"
 #include "torchzoo/train/seq2seq_task.h"
 #include "torchzoo/train/trainer.h"
+#include "torchzoo/train/translation_task.h"
+#include "torchzoo/train/translator.h"
 
 namespace {
 
@@ -61,7 +76,7 @@ std::string thousands(int64_t n) {
 
 int64_t count_parameters(const torch::nn::Module& module) {
   int64_t total = 0;
-  for (const auto& p : module.parameters()) total += p.numel();
+  for (const auto& p : torchzoo::layers::unique_parameters(module)) total += p.numel();  // tied weights once
   return total;
 }
 
@@ -130,10 +145,24 @@ torch::Device device_of(const Config& config, const std::string& flag) {
   return torchzoo::train::select_device(train ? train->get("device", "auto") : "auto");
 }
 
-int run_eval(const ConfigArgs& args, const std::string& checkpoint, const std::string& split) {
+int run_eval(const ConfigArgs& args, const std::string& checkpoint, const std::string& split,
+             const torchzoo::train::TranslatorOptions& decoding) {
   auto config = load_config(args);
   auto restored = restore(config, checkpoint, device_of(config, args.device));
   torch::NoGradGuard no_grad;
+  if (auto* translation = dynamic_cast<torchzoo::train::TranslationTask*>(restored.task.get())) {
+    const bool test = split == "test";
+    if (test && translation->test_pairs().empty()) {
+      throw CLI::ValidationError("--split", "the config's data section names no test split (data.test)");
+    }
+    const auto& pairs = test ? translation->test_pairs() : translation->valid_data().text;
+    auto metrics = translation->evaluate_on(pairs, decoding);
+    std::cout << fmt::format("eval {} on {} ({} split, {} pairs, {})", checkpoint, args.path, split, pairs.size(),
+                             decoding.beam_size() > 1 ? fmt::format("beam {}", decoding.beam_size()) : "greedy");
+    for (const auto& [metric, value] : metrics) std::cout << fmt::format(" | {} {:.4f}", metric, value);
+    std::cout << "\n";
+    return 0;
+  }
   if (auto* images = dynamic_cast<torchzoo::train::ImageClassificationTask*>(restored.task.get())) {
     const auto& dataset = split == "test" ? images->test_set() : images->valid_set();
     auto report = images->evaluate_on(dataset);
@@ -249,6 +278,150 @@ int run_decode(const std::string& checkpoint, const std::string& source, int64_t
   return 0;
 }
 
+/// `torchzoo data prepare libreoffice-help`: the aligned corpus as TSV splits plus plain
+/// one-sentence-per-line files per split and language (for sacreBLEU and `translate`).
+int run_prepare(const std::string& corpus, const torchzoo::data::HelpCorpusOptions& options, std::string out_dir) {
+  if (corpus != "libreoffice-help") {
+    throw CLI::ValidationError("CORPUS", fmt::format("known corpora: libreoffice-help; got '{}'", corpus));
+  }
+  if (out_dir.empty()) out_dir = fmt::format("data/libreoffice-help/{}-{}", options.src_lang(), options.tgt_lang());
+  const auto start = std::chrono::steady_clock::now();
+  auto counts = torchzoo::data::prepare_libreoffice_help(options, out_dir);
+  for (const auto* split : {"train", "valid", "test"}) {
+    const auto tsv = std::filesystem::path(out_dir) / fmt::format("{}.tsv", split);
+    const auto pairs = torchzoo::data::read_parallel_tsv(tsv.string());
+    for (const auto& [lang, source] : {std::pair{options.src_lang(), true}, std::pair{options.tgt_lang(), false}}) {
+      const auto path = std::filesystem::path(out_dir) / fmt::format("{}.{}", split, lang);
+      const auto temporary = path.string() + ".tmp";
+      {
+        std::ofstream file(temporary, std::ios::binary);
+        for (const auto& pair : pairs) file << (source ? pair.src : pair.tgt) << '\n';
+        if (!file) throw std::runtime_error(fmt::format("cannot write {}", temporary));
+      }
+      std::filesystem::rename(temporary, path);
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << fmt::format("{} {} -> {} in {}: train {} | valid {} | test {} pairs ({:.1f} s)\n{}", corpus,
+                           options.src_lang(), options.tgt_lang(), out_dir, counts.train, counts.valid, counts.test,
+                           seconds, torchzoo::data::to_string(counts));
+  return 0;
+}
+
+/// Lines of `in` without their line ends ('\n' or "\r\n").
+std::vector<std::string> read_all_lines(std::istream& in) {
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+/// The EncoderDecoder and tokenizers of a translation checkpoint.
+torchzoo::train::Translator load_translator(const std::string& checkpoint, const std::string& device_flag) {
+  auto state = torchzoo::train::read_checkpoint_state(checkpoint);
+  auto config = Config::parse(state.config, checkpoint + ":config");
+  auto model = torchzoo::configs::build_model(config);
+  auto encoder_decoder = std::dynamic_pointer_cast<torchzoo::models::EncoderDecoderImpl>(model);
+  if (!encoder_decoder) {
+    throw std::invalid_argument(fmt::format("checkpoint '{}' holds no encoder-decoder model", checkpoint));
+  }
+  auto tokenizers = torchzoo::configs::load_translation_tokenizers(config);
+  const auto device = device_of(config, device_flag);
+  torchzoo::train::load_checkpoint(checkpoint, *model);
+  model->to(device);
+  model->eval();
+  return torchzoo::train::Translator(torchzoo::models::EncoderDecoder(encoder_decoder), tokenizers.src, tokenizers.tgt);
+}
+
+/// `torchzoo translate`: stdin lines to stdout translations. From a terminal, each line is
+/// translated as it comes; from a file or pipe, all lines in length-sorted batches with a
+/// progress line on stderr.
+int run_translate(const std::string& checkpoint, const torchzoo::train::TranslatorOptions& options,
+                  const std::string& device_flag, bool quiet) {
+  auto translator = load_translator(checkpoint, device_flag);
+  torch::NoGradGuard no_grad;
+  if (::isatty(STDIN_FILENO)) {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      std::cout << translator.translate({line}, options).front() << std::endl;
+    }
+    return 0;
+  }
+  const auto lines = read_all_lines(std::cin);
+  const auto start = std::chrono::steady_clock::now();
+  auto progress = [&](int64_t done, int64_t total) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cerr << fmt::format("\rtranslated {}/{} sentences ({:.0f}%) | {:.1f} sentences/s", done, total,
+                             100.0 * static_cast<double>(done) / static_cast<double>(total),
+                             static_cast<double>(done) / std::max(seconds, 1e-9))
+              << std::flush;
+  };
+  const auto translations =
+      translator.translate(lines, options, quiet ? std::function<void(int64_t, int64_t)>() : progress);
+  if (!quiet && !lines.empty()) std::cerr << "\n";
+  for (const auto& translation : translations) std::cout << translation << '\n';
+  std::cout.flush();
+  return 0;
+}
+
+/// `torchzoo bleu REF... < HYP`: corpus BLEU as `sacrebleu REF... < HYP` computes and prints it.
+int run_bleu(const std::vector<std::string>& ref_paths, const std::string& format, bool lowercase,
+             const std::string& tokenize) {
+  const auto hypotheses = torchzoo::train::read_lines(std::cin);
+  std::vector<std::vector<std::string>> references;
+  for (const auto& path : ref_paths) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) throw std::runtime_error(fmt::format("cannot read reference file '{}'", path));
+    references.push_back(torchzoo::train::read_lines(file));
+    if (references.back().size() != hypotheses.size()) {
+      throw std::invalid_argument(fmt::format("the reference file '{}' has {} lines, the hypotheses on stdin {}",
+                                              path, references.back().size(), hypotheses.size()));
+    }
+  }
+  torchzoo::train::BleuOptions options;
+  options.lowercase = lowercase;
+  options.tokenize = tokenize;
+  auto score = torchzoo::train::corpus_bleu(hypotheses, references, options);
+  std::cout << (format == "json" ? score.json() : score.text()) << "\n";
+  return 0;
+}
+
+/// `torchzoo average -o OUT CHECKPOINT...`: the mean of the checkpoints' weights.
+int run_average(const std::vector<std::string>& checkpoints, const std::string& out) {
+  auto state = torchzoo::train::read_checkpoint_state(checkpoints.front());
+  auto config = Config::parse(state.config, checkpoints.front() + ":config");
+  auto model = torchzoo::configs::build_model(config);
+  torchzoo::train::average_checkpoints(checkpoints, *model, out);
+  std::cout << fmt::format("averaged {} checkpoints into {}\n", checkpoints.size(), out);
+  return 0;
+}
+
+void add_decoding_options(CLI::App* command, torchzoo::train::TranslatorOptions& options) {
+  command->add_option_function<int64_t>(
+      "--beam", [&options](int64_t beam) { options.beam_size(beam); }, "beam size (default 1: greedy)")
+      ->check(CLI::Range(int64_t{1}, int64_t{64}));
+  command->add_option_function<double>(
+      "--length-penalty", [&options](double alpha) { options.length_penalty(alpha); },
+      "beam search length penalty alpha (default 0.6; 0: none)")
+      ->check(CLI::Range(0.0, 10.0));
+  command->add_option_function<double>(
+      "--max-len-a", [&options](double a) { options.max_len_a(a); },
+      "longest output: a * source tokens + b (default a 1.5)")
+      ->check(CLI::Range(0.0, 100.0));
+  command->add_option_function<int64_t>(
+      "--max-len-b", [&options](int64_t b) { options.max_len_b(b); }, "(default b 10)")
+      ->check(CLI::Range(int64_t{0}, int64_t{10000}));
+  command->add_option_function<int64_t>(
+      "--batch-size", [&options](int64_t n) { options.batch_size(n); }, "sentences decoded together (default 64)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  command->add_flag_function(
+      "--no-cache", [&options](int64_t) { options.use_cache(false); },
+      "re-run the decoder on the whole prefix each step (the reference's way; slower)");
+}
+
 void add_config_args(CLI::App* command, ConfigArgs& args) {
   command->add_option("CONFIG", args.path, "YAML config, e.g. configs/copy_task.yaml")
       ->required()
@@ -281,7 +454,7 @@ int main(int argc, char** argv) {
   add_config_args(eval, args);
   eval->add_option("--checkpoint", checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
   eval->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
-  eval->add_option("--split", split, "valid (default) or test (image classification)")
+  eval->add_option("--split", split, "valid (default) or test (image classification, translation)")
       ->check(CLI::IsMember({"valid", "test"}));
 
   auto* decode = app.add_subcommand("decode", "greedy-decode token ids with a sequence-to-sequence checkpoint");
@@ -298,6 +471,51 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
   predict->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
 
+  torchzoo::train::TranslatorOptions decoding;
+  add_decoding_options(eval, decoding);
+
+  auto* data = app.add_subcommand("data", "prepare corpora");
+  data->require_subcommand(1);
+  auto* prepare = data->add_subcommand("prepare", "download and align a parallel corpus into TSV splits");
+  std::string corpus, prepare_out;
+  torchzoo::data::HelpCorpusOptions help_options;
+  prepare->add_option("CORPUS", corpus, "libreoffice-help")->required();
+  prepare->add_option_function<std::string>(
+      "--src", [&](const std::string& lang) { help_options.src_lang(lang); }, "source language (default en-US)");
+  prepare->add_option_function<std::string>(
+      "--tgt", [&](const std::string& lang) { help_options.tgt_lang(lang); }, "target language (default de)");
+  prepare->add_option("--out", prepare_out, "output folder (default data/libreoffice-help/<src>-<tgt>)");
+  prepare->add_option_function<std::string>(
+      "--cache", [&](const std::string& dir) { help_options.cache_dir(dir); },
+      "where the downloaded packages are kept (default data/cache/libreoffice-help)");
+  prepare->add_option_function<int64_t>(
+      "--max-chars", [&](int64_t n) { help_options.max_chars(n); },
+      "drop pairs with a side longer than this many characters (default 400)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+
+  auto* translate = app.add_subcommand("translate", "translate stdin lines with a translation checkpoint");
+  translate->add_option("--checkpoint", checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
+  translate->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
+  bool quiet = false;
+  translate->add_flag("--quiet", quiet, "no progress line on stderr");
+  add_decoding_options(translate, decoding);
+
+  auto* bleu = app.add_subcommand("bleu", "corpus BLEU of stdin against reference files, as sacreBLEU computes it");
+  std::vector<std::string> ref_paths;
+  std::string bleu_format = "json", bleu_tokenize = "13a";
+  bool lowercase = false;
+  bleu->add_option("REF", ref_paths, "reference files, one sentence per line")->required()->check(CLI::ExistingFile);
+  bleu->add_option("-f,--format", bleu_format, "json (sacreBLEU's default) or text")
+      ->check(CLI::IsMember({"json", "text"}));
+  bleu->add_option("--tokenize", bleu_tokenize, "13a (default) or none")->check(CLI::IsMember({"13a", "none"}));
+  bleu->add_flag("--lowercase", lowercase, "case-insensitive BLEU");
+
+  auto* average = app.add_subcommand("average", "average the weights of checkpoints of one model");
+  std::vector<std::string> average_inputs;
+  std::string average_out;
+  average->add_option("CHECKPOINT", average_inputs, "checkpoints")->required()->check(CLI::ExistingFile);
+  average->add_option("-o,--out", average_out, "output checkpoint")->required();
+
   auto* info = app.add_subcommand("info", "print a config's model: modules and parameter counts");
   add_config_args(info, args);
 
@@ -310,7 +528,11 @@ int main(int argc, char** argv) {
 
   try {
     if (*train) return run_train(args, out_dir, resume);
-    if (*eval) return run_eval(args, checkpoint, split);
+    if (*eval) return run_eval(args, checkpoint, split, decoding);
+    if (*prepare) return run_prepare(corpus, help_options, prepare_out);
+    if (*translate) return run_translate(checkpoint, decoding, args.device, quiet);
+    if (*bleu) return run_bleu(ref_paths, bleu_format, lowercase, bleu_tokenize);
+    if (*average) return run_average(average_inputs, average_out);
     if (*predict) return run_predict(checkpoint, predict_inputs, top, args.device);
     if (*decode) return run_decode(checkpoint, source, max_len, args.device);
     if (*info) return run_info(args);

@@ -22,6 +22,18 @@ find_package(CLI11 REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(PNG REQUIRED)
 
+# SentencePiece (Debian libsentencepiece-dev) installs a pkg-config file but no
+# CMake package: an imported target over the two libraries.
+find_path(SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h)
+find_library(SENTENCEPIECE_LIBRARY sentencepiece)
+find_library(SENTENCEPIECE_TRAIN_LIBRARY sentencepiece_train)
+if(NOT SENTENCEPIECE_INCLUDE_DIR OR NOT SENTENCEPIECE_LIBRARY OR NOT SENTENCEPIECE_TRAIN_LIBRARY)
+  message(FATAL_ERROR "torchzoo: SentencePiece not found (install libsentencepiece-dev: bash scripts/setup.sh)")
+endif()
+add_library(torchzoo_sentencepiece INTERFACE)
+target_include_directories(torchzoo_sentencepiece INTERFACE "${SENTENCEPIECE_INCLUDE_DIR}")
+target_link_libraries(torchzoo_sentencepiece INTERFACE "${SENTENCEPIECE_TRAIN_LIBRARY}" "${SENTENCEPIECE_LIBRARY}")
+
 # fmt: LibTorch ships its own fmt headers (12.x in torch 2.13) in its include
 # folder, which the Torch target puts ahead of /usr/include. Including those
 # headers while linking Debian's libfmt (9.x) would mix two versions. We put a

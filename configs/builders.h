@@ -13,8 +13,13 @@ std::shared_ptr<torch::nn::Module> build_vision_transformer(const Section& model
 // tasks, by data.name (task_builders.cpp)
 std::unique_ptr<train::Task> build_copy_task(const Section& data, const Config& config,
                                              std::shared_ptr<torch::nn::Module> model);
+std::unique_ptr<train::Task> build_translation_task(const Section& data, const Config& config,
+                                                    std::shared_ptr<torch::nn::Module> model);
 std::unique_ptr<train::Task> build_mnist_format_task(const Section& data, const Config& config,
                                                      std::shared_ptr<torch::nn::Module> model);
+
+/// The token loss of the `loss` section (task_builders.cpp).
+train::TokenLoss build_loss(const Config& config, const LossContext& context);
 
 // optimizers, schedules and losses (optimization_builders.cpp)
 std::unique_ptr<torch::optim::Optimizer> build_adam(const Section& optimizer, const torch::nn::Module& model);

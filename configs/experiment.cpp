@@ -52,7 +52,13 @@ Experiment build_experiment(const Config& config) {
       .device(device)
       .autocast(train::autocast_dtype_from_string(train.get_choice("autocast", "none", {"none", "bf16", "fp16"})))
       .keep_best(train.get("keep_best", ""))
-      .keep_best_max(train.get_choice("keep_best_mode", "max", {"max", "min"}) == "max");
+      .keep_best_max(train.get_choice("keep_best_mode", "max", {"max", "min"}) == "max")
+      .eval_every(train.get_in_range<int64_t>("eval_every", 0, 0, INT64_MAX))
+      .patience(train.get_in_range<int64_t>("patience", 0, 0, INT64_MAX))
+      .average_last(train.get_in_range<int64_t>("average_last", 0, 0, 1000));
+  if (e.trainer.patience() > 0 && e.trainer.keep_best().empty()) {
+    train.fail("patience", "early stopping watches the keep_best metric: set train.keep_best (e.g. bleu)");
+  }
   train.finish();
 
   e.model_name = config.section("model").require<std::string>("name");

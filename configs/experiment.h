@@ -9,6 +9,7 @@
 #include <string>
 
 #include "torchzoo/configs/config.h"
+#include "torchzoo/data/sentencepiece_tokenizer.h"
 #include "torchzoo/train/lr_schedule.h"
 #include "torchzoo/train/task.h"
 #include "torchzoo/train/trainer.h"
@@ -34,6 +35,13 @@ std::unique_ptr<train::Task> build_task(const Config& config, std::shared_ptr<to
 
 /// Everything for `torchzoo train`; checks that no top-level section is unknown.
 Experiment build_experiment(const Config& config);
+
+/// The SentencePiece models of a translation config (data.tokenizer), which training
+/// wrote; src and tgt are the same object for a joint vocabulary.
+struct TranslationTokenizers {
+  std::shared_ptr<const data::SentencePieceTokenizer> src, tgt;
+};
+TranslationTokenizers load_translation_tokenizers(const Config& config);
 
 /// `runs/<config file stem>` unless train.out_dir says otherwise.
 std::string default_out_dir(const Config& config);

@@ -20,7 +20,13 @@ std::shared_ptr<torch::nn::Module> build_encoder_decoder(const Section& s) {
       .layer_norm_eps(s.get_positive<double>("layer_norm_eps", o.layer_norm_eps()))
       .use_torch_layer_norm(s.get<bool>("use_torch_layer_norm", o.use_torch_layer_norm()))
       .fused_attention(s.get<bool>("fused_attention", o.fused_attention()))
-      .max_len(s.get_positive<int64_t>("max_len", o.max_len()));
+      .max_len(s.get_positive<int64_t>("max_len", o.max_len()))
+      .share_embeddings(s.get<bool>("share_embeddings", o.share_embeddings()))
+      .tie_generator(s.get<bool>("tie_generator", o.tie_generator()));
+  if (o.share_embeddings() && o.src_vocab() != o.tgt_vocab()) {
+    s.fail("share_embeddings", fmt::format("needs one vocabulary: src_vocab={} and tgt_vocab={} differ",
+                                           o.src_vocab(), o.tgt_vocab()));
+  }
   if (o.d_model() % o.num_heads() != 0) {
     s.fail("num_heads", fmt::format("must divide d_model={}, got {}", o.d_model(), o.num_heads()));
   }

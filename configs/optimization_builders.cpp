@@ -4,6 +4,7 @@
 
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/layers/detail/format.h"
+#include "torchzoo/layers/shared_parameters.h"
 #include "torchzoo/train/label_smoothing.h"
 
 namespace torchzoo::configs {
@@ -45,8 +46,9 @@ std::vector<torch::optim::OptimizerParamGroup> param_groups(const Section& s, co
                                                             const Options& options) {
   const auto no_decay = s.get<std::vector<std::string>>("no_decay", {});
   std::vector<torch::Tensor> decay, keep;
-  for (const auto& item : model.named_parameters()) {
-    (excluded_from_decay(item.key(), item.value(), no_decay) ? keep : decay).push_back(item.value());
+  // A tied weight is listed under each of its names; the optimizer must update it once.
+  for (const auto& [name, parameter] : layers::unique_named_parameters(model)) {
+    (excluded_from_decay(name, parameter, no_decay) ? keep : decay).push_back(parameter);
   }
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decay, std::make_unique<Options>(options));

@@ -23,6 +23,8 @@ void fill(Registries& r) {
                "ViT image classifier with timm's names (preset: vit_tiny, vit_small, vit_mini)");
 
   r.tasks.add("copy_task", build_copy_task, "the annotated Transformer's copy task (synthetic)");
+  r.tasks.add("translation", build_translation_task,
+              "a parallel corpus (TSV or aligned files) with SentencePiece, token-budget batches and BLEU");
   r.tasks.add("fashion_mnist", build_mnist_format_task,
               "Fashion-MNIST image classification (IDX files; Debian package dataset-fashion-mnist)");
   r.tasks.add("mnist", build_mnist_format_task, "MNIST-format image classification from data.root (IDX files)");

@@ -36,12 +36,12 @@ ClassifierShape require_image_classifier(const Section& data, const std::shared_
                                 data.require<std::string>("name"), model->name()));
 }
 
+}  // namespace
+
 train::TokenLoss build_loss(const Config& config, const LossContext& context) {
   auto loss = config.section("loss");
   return lookup(loss_registry(), loss)(loss, context);
 }
-
-}  // namespace
 
 std::unique_ptr<train::Task> build_copy_task(const Section& s, const Config& config,
                                              std::shared_ptr<torch::nn::Module> model) {

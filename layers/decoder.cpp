@@ -37,4 +37,35 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& x, const torch::Tensor& 
   return norm ? norm(y) : y;
 }
 
+DecoderState DecoderImpl::init_state(const torch::Tensor& memory, const torch::Tensor& src_mask) {
+  const auto d_model = options.layer().d_model();
+  TORCHZOO_CHECK(memory.dim() == 3 && memory.size(2) == d_model,
+                 "Decoder: expected memory of shape [B, T_src, {}], got {}", d_model,
+                 detail::shape_str(memory.sizes()));
+  TORCHZOO_CHECK(src_mask.defined() && src_mask.dim() == 3 && src_mask.size(0) == memory.size(0) &&
+                     src_mask.size(1) == 1 && src_mask.size(2) == memory.size(1),
+                 "Decoder: expected src_mask of shape [{}, 1, {}] for incremental decoding, got {}", memory.size(0),
+                 memory.size(1), src_mask.defined() ? detail::shape_str(src_mask.sizes()) : "undefined");
+  DecoderState state;
+  state.src_mask = src_mask;
+  for (const auto& layer : *layers) {
+    state.layers.push_back(layer->as<DecoderLayerImpl>()->init_state(memory));
+  }
+  return state;
+}
+
+torch::Tensor DecoderImpl::step(const torch::Tensor& x, DecoderState& state) {
+  const auto d_model = options.layer().d_model();
+  TORCHZOO_CHECK(x.dim() == 3 && x.size(0) == state.batch_size() && x.size(1) == 1 && x.size(2) == d_model,
+                 "Decoder: expected one position of shape [{}, 1, {}] per step, got {}", state.batch_size(), d_model,
+                 detail::shape_str(x.sizes()));
+  TORCHZOO_CHECK(state.layers.size() == layers->size(), "Decoder: the state holds {} layers, the decoder has {}",
+                 state.layers.size(), layers->size());
+  auto y = x;
+  for (size_t i = 0; i < layers->size(); ++i) {
+    y = layers->ptr<DecoderLayerImpl>(i)->step(y, state.src_mask, state.layers[i]);
+  }
+  return norm ? norm(y) : y;  // [B, 1, d_model]
+}
+
 }  // namespace torchzoo::layers

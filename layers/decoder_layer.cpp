@@ -29,4 +29,20 @@ torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Ten
   return residual(2).forward(y, [&](const torch::Tensor& z) { return feed_forward(z); });
 }
 
+DecoderLayerState DecoderLayerImpl::init_state(const torch::Tensor& memory) {
+  return {KeyValue{}, src_attn->project_key_value(memory, memory)};  // src_attn: [B, h, T_src, d_k]
+}
+
+torch::Tensor DecoderLayerImpl::step(const torch::Tensor& x, const torch::Tensor& src_mask, DecoderLayerState& state) {
+  TORCHZOO_CHECK(x.dim() == 3 && x.size(1) == 1, "DecoderLayer: expected one position [B, 1, {}] per step, got {}",
+                 options.d_model(), detail::shape_str(x.sizes()));
+  // The new position attends to every cached position and itself: no mask, the cache is the causal prefix.
+  auto y = residual(0).forward(x, [&](const torch::Tensor& z) {
+    state.self_attn = state.self_attn.append(self_attn->project_key_value(z, z));  // [B, h, T + 1, d_k]
+    return self_attn->attend(z, state.self_attn);
+  });
+  y = residual(1).forward(y, [&](const torch::Tensor& z) { return src_attn->attend(z, state.src_attn, src_mask); });
+  return residual(2).forward(y, [&](const torch::Tensor& z) { return feed_forward(z); });
+}
+
 }  // namespace torchzoo::layers

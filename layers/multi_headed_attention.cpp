@@ -56,15 +56,16 @@ void MultiHeadedAttentionImpl::check_inputs(const torch::Tensor& query, const to
                  "MultiHeadedAttention: query {}, key {} and value {} must share the batch size, and key and value "
                  "the length",
                  detail::shape_str(query.sizes()), detail::shape_str(key.sizes()), detail::shape_str(value.sizes()));
+  check_mask(mask, query.size(0), query.size(1), key.size(1));
+}
+
+void MultiHeadedAttentionImpl::check_mask(const torch::Tensor& mask, int64_t batch, int64_t t_q, int64_t t_k) const {
   if (!mask.defined()) {
     return;
   }
   TORCHZOO_CHECK(mask.scalar_type() == torch::kBool,
                  "MultiHeadedAttention: expected a bool mask (true = may attend), got {}",
                  c10::toString(mask.scalar_type()));
-  const auto batch = query.size(0);
-  const auto t_q = query.size(1);
-  const auto t_k = key.size(1);
   TORCHZOO_CHECK(mask.dim() == 3 && (mask.size(0) == batch || mask.size(0) == 1) &&
                      (mask.size(1) == t_q || mask.size(1) == 1) && mask.size(2) == t_k,
                  "MultiHeadedAttention: expected mask of shape [{} or 1, {} or 1, {}], got {}", batch, t_q, t_k,
@@ -74,12 +75,44 @@ void MultiHeadedAttentionImpl::check_inputs(const torch::Tensor& query, const to
 torch::Tensor MultiHeadedAttentionImpl::forward(const torch::Tensor& query, const torch::Tensor& key,
                                                 const torch::Tensor& value, const torch::Tensor& mask) {
   check_inputs(query, key, value, mask);
-  const auto batch = query.size(0);
-  const auto head_mask = mask.defined() ? mask.unsqueeze(1) : torch::Tensor();  // [B, 1, T_q or 1, T_k]
-
+  // Projected in the reference's order (query, key, value): the order in which autograd sums their
+  // gradients into a shared input, and so the last bits of a self-attention's input gradient.
   auto q = split_heads(detail::linear(linear(0), query));  // [B, h, T_q, d_k]
-  auto k = split_heads(detail::linear(linear(1), key));    // [B, h, T_k, d_k]
-  auto v = split_heads(detail::linear(linear(2), value));  // [B, h, T_k, d_k]
+  auto key_value = project_key_value(key, value);
+  return attention(q, key_value, mask);
+}
+
+KeyValue MultiHeadedAttentionImpl::project_key_value(const torch::Tensor& key, const torch::Tensor& value) {
+  const auto d_model = options.d_model();
+  TORCHZOO_CHECK(key.dim() == 3 && key.size(2) == d_model && value.sizes() == key.sizes(),
+                 "MultiHeadedAttention: expected key and value of shape [B, T, {}], got {} and {}", d_model,
+                 detail::shape_str(key.sizes()), detail::shape_str(value.sizes()));
+  return {split_heads(detail::linear(linear(1), key)),     // [B, h, T_k, d_k]
+          split_heads(detail::linear(linear(2), value))};  // [B, h, T_k, d_k]
+}
+
+torch::Tensor MultiHeadedAttentionImpl::attend(const torch::Tensor& query, const KeyValue& key_value,
+                                               const torch::Tensor& mask) {
+  const auto d_model = options.d_model();
+  TORCHZOO_CHECK(query.dim() == 3 && query.size(2) == d_model,
+                 "MultiHeadedAttention: expected query of shape [B, T, {}], got {}", d_model,
+                 detail::shape_str(query.sizes()));
+  const auto batch = query.size(0);
+  TORCHZOO_CHECK(
+      key_value.defined() && key_value.key.dim() == 4 &&
+          key_value.key.sizes() == torch::IntArrayRef({batch, options.num_heads(), key_value.length(), d_k()}) &&
+          key_value.value.sizes() == key_value.key.sizes(),
+      "MultiHeadedAttention: expected projected key and value of shape [{}, {}, T_k, {}], got {} and {}", batch,
+      options.num_heads(), d_k(), key_value.defined() ? detail::shape_str(key_value.key.sizes()) : "undefined",
+      key_value.value.defined() ? detail::shape_str(key_value.value.sizes()) : "undefined");
+  check_mask(mask, batch, query.size(1), key_value.length());
+  return attention(split_heads(detail::linear(linear(0), query)), key_value, mask);  // q: [B, h, T_q, d_k]
+}
+
+torch::Tensor MultiHeadedAttentionImpl::attention(const torch::Tensor& q, const KeyValue& key_value,
+                                                  const torch::Tensor& mask) {
+  const auto batch = q.size(0);
+  const auto head_mask = mask.defined() ? mask.unsqueeze(1) : torch::Tensor();  // [B, 1, T_q or 1, T_k]
 
   DotProductAttentionArgs args;
   args.mask = head_mask;
@@ -87,9 +120,24 @@ torch::Tensor MultiHeadedAttentionImpl::forward(const torch::Tensor& query, cons
   args.training = is_training();
   args.fused = options.fused();
   args.weights = options.keep_attention_weights() ? &attention_weights_ : nullptr;
-  auto x = dot_product_attention(q, k, v, args);                            // [B, h, T_q, d_k]
+  auto x = dot_product_attention(q, key_value.key, key_value.value, args);  // [B, h, T_q, d_k]
   x = x.transpose(1, 2).contiguous().view({batch, -1, options.d_model()});  // [B, T_q, d_model]
   return detail::linear(linear(3), x);
+}
+
+KeyValue KeyValue::append(const KeyValue& next) const {
+  if (!defined()) {
+    return next;
+  }
+  return {torch::cat({key, next.key}, 2),       // [B, h, T + T_next, d_k]
+          torch::cat({value, next.value}, 2)};  // [B, h, T + T_next, d_k]
+}
+
+KeyValue KeyValue::index_select(const torch::Tensor& rows) const {
+  if (!defined()) {
+    return {};
+  }
+  return {key.index_select(0, rows), value.index_select(0, rows)};  // [B', h, T, d_k]
 }
 
 }  // namespace torchzoo::layers

@@ -12,6 +12,13 @@
 // a fused path through at::scaled_dot_product_attention, used when `fused` is
 // set and the weights are not kept, and a math path that reproduces the
 // reference exactly and can keep the attention weights [B, h, T_q, T_k].
+//
+// Incremental decoding splits forward in two: project_key_value projects keys
+// and values once ([B, h, T_k, d_k], a KeyValue), attend attends over such
+// projections -- the encoder memory's, computed once per sentence, or a
+// decoder's self-attention cache that grows by one position per step
+// (layers/decoder_state.h). forward(q, k, v, mask) is
+// attend(q, project_key_value(k, v), mask).
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
@@ -19,6 +26,20 @@
 #include <torch/types.h>
 
 namespace torchzoo::layers {
+
+/// Keys and values after their projections (linears 1 and 2), heads split: [B, h, T_k, d_k] each.
+struct KeyValue {
+  torch::Tensor key;
+  torch::Tensor value;
+
+  bool defined() const { return key.defined(); }
+  /// Positions T_k (0 when undefined).
+  int64_t length() const { return defined() ? key.size(2) : 0; }
+  /// These positions followed by `next`'s (concatenated on the position dimension).
+  KeyValue append(const KeyValue& next) const;
+  /// Rows `rows` [B'] (int64) of the batch, in that order.
+  KeyValue index_select(const torch::Tensor& rows) const;
+};
 
 struct MultiHeadedAttentionOptions {
   MultiHeadedAttentionOptions(int64_t d_model, int64_t num_heads) : d_model_(d_model), num_heads_(num_heads) {}
@@ -49,6 +70,12 @@ class MultiHeadedAttentionImpl : public torch::nn::Cloneable<MultiHeadedAttentio
   torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value,
                         const torch::Tensor& mask = {});
 
+  /// key [B, T_k, d_model], value [B, T_k, d_model] -> their projections [B, h, T_k, d_k].
+  KeyValue project_key_value(const torch::Tensor& key, const torch::Tensor& value);
+  /// Attention of query [B, T_q, d_model] over projected keys and values (from project_key_value,
+  /// possibly concatenated or reordered); mask as forward's. -> [B, T_q, d_model]
+  torch::Tensor attend(const torch::Tensor& query, const KeyValue& key_value, const torch::Tensor& mask = {});
+
   /// Attention weights [B, h, T_q, T_k] of the last forward when keep_attention_weights is set.
   const torch::Tensor& attention_weights() const { return attention_weights_; }
 
@@ -65,6 +92,10 @@ class MultiHeadedAttentionImpl : public torch::nn::Cloneable<MultiHeadedAttentio
   torch::Tensor split_heads(const torch::Tensor& x) const;
   void check_inputs(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value,
                     const torch::Tensor& mask) const;
+  void check_mask(const torch::Tensor& mask, int64_t batch, int64_t t_q, int64_t t_k) const;
+  /// The attention of projected queries q [B, h, T_q, d_k] over projected keys and values, through the
+  /// output projection -> [B, T_q, d_model]; no input checks.
+  torch::Tensor attention(const torch::Tensor& q, const KeyValue& key_value, const torch::Tensor& mask);
 
   torch::Tensor attention_weights_;
 };

@@ -11,12 +11,24 @@
 //   encode  -> memory [B, T_src, d_model]
 //   decode  -> [B, T_tgt, d_model]
 //   forward -> [B, T_tgt, d_model] (apply `generator` for log-probabilities, as the reference does)
+//
+// Incremental decoding (greedy and beam search, train/greedy_decode.h and
+// train/beam_search.h): init_decoder_state(memory, src_mask) projects the
+// memory once for every decoder layer, then decode_step(tokens [B, 1], state)
+// -> [B, 1, d_model] embeds the last tokens at position state.length() and
+// decodes that one position with the cached keys and values. The steps give
+// decode()'s outputs under a subsequent mask, one position at a time.
+//
+// Weight tying (share_embeddings, tie_generator) registers one tensor under
+// several of the names above; optimizers and gradient clipping must then take
+// layers::unique_parameters(model) (layers/shared_parameters.h), not parameters().
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
 #include "torchzoo/layers/decoder.h"
+#include "torchzoo/layers/decoder_state.h"
 #include "torchzoo/layers/embeddings.h"
 #include "torchzoo/layers/encoder.h"
 #include "torchzoo/layers/generator.h"
@@ -55,6 +67,12 @@ struct EncoderDecoderOptions {
   TORCH_ARG(bool, fused_attention) = true;
   /// Longest sequence the positional encoding covers.
   TORCH_ARG(int64_t, max_len) = 5000;
+  /// src_embed and tgt_embed use one embedding matrix (a joint vocabulary: src_vocab must equal tgt_vocab);
+  /// it is listed under both src_embed.0.lut.weight and tgt_embed.0.lut.weight.
+  TORCH_ARG(bool, share_embeddings) = false;
+  /// generator.proj.weight is the target embedding matrix (Press & Wolf 2017; Vaswani et al. 2017, section 3.4);
+  /// the generator keeps its own bias.
+  TORCH_ARG(bool, tie_generator) = false;
 
  public:
   /// Options shared by every encoder and decoder layer.
@@ -78,12 +96,27 @@ class EncoderDecoderImpl : public torch::nn::Cloneable<EncoderDecoderImpl> {
   torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& tgt, const torch::Tensor& src_mask,
                         const torch::Tensor& tgt_mask);
 
+  /// Decoder state before the first target position: memory [B, T_src, d_model] (from encode)
+  /// projected for every decoder layer, and src_mask [B, 1, T_src].
+  layers::DecoderState init_decoder_state(const torch::Tensor& memory, const torch::Tensor& src_mask);
+  /// tokens [B, 1] at target position state.length() -> decoder output [B, 1, d_model] for that
+  /// position (apply `generator` for the next token's log-probabilities); advances `state` by one.
+  torch::Tensor decode_step(const torch::Tensor& tokens, layers::DecoderState& state);
+
+  /// Cloneable::clone copies every parameter on its own, which would untie shared weights:
+  /// the copy is re-tied.
+  std::shared_ptr<torch::nn::Module> clone(const std::optional<torch::Device>& device = std::nullopt) const override;
+
   EncoderDecoderOptions options;
   layers::Encoder encoder{nullptr};
   layers::Decoder decoder{nullptr};
   torch::nn::Sequential src_embed{nullptr};  ///< Embeddings, PositionalEncoding
   torch::nn::Sequential tgt_embed{nullptr};  ///< Embeddings, PositionalEncoding
   layers::Generator generator{nullptr};
+
+ private:
+  /// Registers the shared tensors of share_embeddings and tie_generator under their names.
+  void tie_weights();
 };
 TORCH_MODULE(EncoderDecoder);
 

@@ -48,6 +48,10 @@ CheckpointState read_state(torch::serialize::InputArchive& archive) {
     archive.read("best_epoch", value);
     state.best_epoch = value.toInt();
   }
+  // Written since evaluation within an epoch was added; older checkpoints stop at epoch ends.
+  if (archive.try_read("batch", value)) state.batch = value.toInt();
+  if (archive.try_read("best_step", value)) state.best_step = value.toInt();
+  if (archive.try_read("evals_since_best", value)) state.evals_since_best = value.toInt();
   return state;
 }
 
@@ -63,7 +67,10 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
   if (state.best) {
     archive.write("best", c10::IValue(*state.best));
     archive.write("best_epoch", c10::IValue(state.best_epoch));
+    archive.write("best_step", c10::IValue(state.best_step));
+    archive.write("evals_since_best", c10::IValue(state.evals_since_best));
   }
+  archive.write("batch", c10::IValue(state.batch));
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
   archive.write("model", model_archive);

@@ -13,11 +13,14 @@
 namespace torchzoo::train {
 
 struct CheckpointState {
-  int64_t step = 0;            ///< optimizer steps taken
-  int64_t epoch = 0;           ///< epochs completed
-  std::string config;          ///< the effective YAML config the model was built from
-  std::optional<double> best;  ///< best validation value of the kept metric so far, if one is kept
-  int64_t best_epoch = 0;      ///< epoch (1-based) that reached `best`
+  int64_t step = 0;              ///< optimizer steps taken
+  int64_t epoch = 0;             ///< epochs completed
+  std::string config;            ///< the effective YAML config the model was built from
+  std::optional<double> best;    ///< best validation value of the kept metric so far, if one is kept
+  int64_t best_epoch = 0;        ///< epoch (1-based) that reached `best`
+  int64_t batch = 0;             ///< batches of the next epoch already trained on (evaluation within an epoch)
+  int64_t best_step = 0;         ///< optimizer step that reached `best`
+  int64_t evals_since_best = 0;  ///< evaluations since `best` (early stopping)
 };
 
 /// Saves atomically. `optimizer` may be null (an export of weights only).

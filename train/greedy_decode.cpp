@@ -1,7 +1,7 @@
 #include "torchzoo/train/greedy_decode.h"
 
-#include "torchzoo/data/masks.h"
 #include "torchzoo/layers/detail/check.h"
+#include "torchzoo/train/next_token_scorer.h"
 
 namespace torchzoo::train {
 
@@ -12,15 +12,14 @@ torch::Tensor greedy_decode(models::EncoderDecoderImpl& model, const torch::Tens
                  detail::shape_str(src.sizes()));
   torch::NoGradGuard no_grad;
   const auto batch = src.size(0);
-  auto memory = model.encode(src, src_mask);                                      // [B, T_src, d_model]
-  auto ys = torch::full({batch, 1}, options.start_symbol(), src.options());      // [B, 1]
-  auto finished = torch::zeros({batch}, src.options().dtype(torch::kBool));      // [B]
+  NextTokenScorer scorer(model, model.encode(src, src_mask), src_mask, options.use_cache());
+  auto ys = torch::full({batch, 1}, options.start_symbol(), src.options());  // [B, 1]
+  auto finished = torch::zeros({batch}, src.options().dtype(torch::kBool));  // [B]
   for (int64_t i = 1; i < options.max_len(); ++i) {
-    auto out = model.decode(memory, src_mask, ys, data::subsequent_mask(ys.size(1), src.device()));  // [B, i, d_model]
-    auto log_probs = model.generator(out.select(1, -1));                         // [B, vocab]
-    auto next = std::get<1>(log_probs.max(-1));                                   // [B]
+    auto log_probs = scorer.next(ys.narrow(1, i - 1, 1));  // [B, vocab], given ys[:, :i]
+    auto next = std::get<1>(log_probs.max(-1));            // [B]
     next = next.masked_fill(finished, options.pad());
-    ys = torch::cat({ys, next.unsqueeze(1)}, 1);                                  // [B, i + 1]
+    ys = torch::cat({ys, next.unsqueeze(1)}, 1);  // [B, i + 1]
     if (options.end_symbol() >= 0) {
       finished = finished | next.eq(options.end_symbol());
       if (finished.all().item<bool>()) {

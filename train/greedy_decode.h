@@ -3,6 +3,10 @@
 // sentence at a time; here every row advances together, rows that emitted the
 // end symbol are padded, and decoding stops when all rows have ended.
 // Rows do not interact, so each row's tokens equal the one-at-a-time result.
+// With use_cache (the default) each step decodes only the new position, with
+// the decoder's key/value cache (train/next_token_scorer.h); without it every
+// step re-runs the decoder on the whole prefix, as the reference does. Both
+// give the same tokens.
 // Shapes: src [B, T_src], src_mask bool [B, 1, T_src] -> tokens [B, <= max_len],
 //         column 0 holding the start symbol (as the reference's output).
 #include <torch/arg.h>
@@ -22,6 +26,8 @@ struct GreedyDecodeOptions {
   TORCH_ARG(int64_t, end_symbol) = -1;
   /// Written after a row's end symbol.
   TORCH_ARG(int64_t, pad) = 0;
+  /// Incremental decoding with cached keys and values; false re-runs the decoder on the prefix each step.
+  TORCH_ARG(bool, use_cache) = true;
 };
 
 /// Example:

@@ -3,8 +3,15 @@
 // right (each micro-batch's loss is divided by the accumulation count, and the
 // optimizer and the schedule step once per accumulated step -- the annotated
 // Transformer's run_epoch steps its scheduler per batch), optional gradient
-// clipping, evaluation after each epoch, a progress line, a JSON-lines
-// metrics log and an atomically written checkpoint after each epoch.
+// clipping, a progress line and a JSON-lines metrics log.
+//
+// Evaluation runs after each epoch, or every `eval_every` optimizer steps (as
+// OpenNMT's valid_steps and Marian's valid-freq), and each evaluation writes
+// an atomic checkpoint that resumes at the next batch. On top of that, as
+// translation toolkits do: the best checkpoint by a validation metric
+// (best.pt), early stopping after `patience` evaluations without a new best,
+// and the average of the weights of the last `average_last` evaluations
+// (averaged.pt; Vaswani et al. 2017 average the last 5 or 20 checkpoints).
 #include <functional>
 #include <memory>
 #include <optional>
@@ -13,6 +20,7 @@
 #include <torch/arg.h>
 #include <torch/optim/optimizer.h>
 
+#include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/lr_schedule.h"
 #include "torchzoo/train/metrics_log.h"
 #include "torchzoo/train/task.h"
@@ -42,6 +50,12 @@ struct TrainerOptions {
   TORCH_ARG(std::string, keep_best) = "";
   /// Whether a larger keep_best metric is better (accuracy) or a smaller one (loss).
   TORCH_ARG(bool, keep_best_max) = true;
+  /// Evaluate (and checkpoint) every this many optimizer steps; 0: after each epoch.
+  TORCH_ARG(int64_t, eval_every) = 0;
+  /// Stop after this many evaluations without a new best keep_best value; 0: never.
+  TORCH_ARG(int64_t, patience) = 0;
+  /// Keep the weights of the last this many evaluations and write their average to averaged.pt; 0: off.
+  TORCH_ARG(int64_t, average_last) = 0;
 };
 
 struct TrainResult {
@@ -51,7 +65,10 @@ struct TrainResult {
   Metrics eval;             ///< last evaluation
   double seconds = 0.0;
   std::optional<double> best;  ///< best value of keep_best, when kept
-  int64_t best_epoch = 0;
+  int64_t best_epoch = 0;      ///< epoch (1-based) of the evaluation that reached `best`
+  int64_t best_step = 0;       ///< optimizer step of that evaluation
+  bool stopped_early = false;  ///< patience ran out
+  Metrics averaged_eval;       ///< evaluation of the averaged weights, when average_last is set
 };
 
 /// Example:
@@ -70,14 +87,24 @@ class Trainer {
   std::string checkpoint_path() const;
   /// Where fit() keeps the best checkpoint ("" when out_dir or keep_best is empty).
   std::string best_checkpoint_path() const;
+  /// Where fit() writes the averaged weights ("" when out_dir is empty or average_last is 0).
+  std::string averaged_checkpoint_path() const;
 
   /// Lines of progress go here (stderr by default).
   std::function<void(const std::string&)> print;
 
  private:
   void optimizer_step();
+  /// Evaluates, logs, checkpoints (position: `epochs_done` whole epochs plus `next_batch`
+  /// batches) and returns whether early stopping says to stop.
+  bool evaluate_and_save(int64_t epochs_done, int64_t next_batch, double train_loss, TrainResult& result);
   /// Records `eval`'s keep_best value if it is the best so far; returns whether it was.
   bool update_best(const Metrics& eval, int64_t epoch);
+  /// Keeps this evaluation's weights among the last average_last ones.
+  void save_snapshot(const CheckpointState& state);
+  /// Averages the kept snapshots into averaged.pt and evaluates them; the model keeps its weights.
+  void average_snapshots(TrainResult& result);
+  std::string snapshot_dir() const;
   void log_step(int64_t epoch, double loss, double units_per_s, double eta_s);
 
   TrainerOptions options_;
@@ -87,8 +114,12 @@ class Trainer {
   MetricsLog metrics_;
   int64_t step_ = 0;
   int64_t epoch_ = 0;
+  int64_t next_batch_ = 0;  ///< batches of epoch_ already trained on (after a resume)
   std::optional<double> best_;
   int64_t best_epoch_ = 0;
+  int64_t best_step_ = 0;
+  int64_t evals_since_best_ = 0;
+  int64_t last_eval_step_ = -1;
 };
 
 }  // namespace torchzoo::train

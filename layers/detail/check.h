@@ -1,4 +1,5 @@
 #pragma once
+#include <c10/util/ArrayRef.h>
 #include <c10/util/Exception.h>
 
 #include "torchzoo/layers/detail/format.h"

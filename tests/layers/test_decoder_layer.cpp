@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
-#include "torchzoo/layers/decoder_layer.h"
 #include "../support/golden.h"
+#include "torchzoo/layers/decoder_layer.h"
 
 using namespace torchzoo::layers;
 using namespace torchzoo::testing;
@@ -48,4 +48,30 @@ TEST_CASE("DecoderLayer rejects mismatched memory and masks", "[layers][decoder_
   REQUIRE_THROWS_WITH(layer(x, memory, torch::ones({kBatch, 1, 4}, torch::kBool), tgt_mask),
                       Catch::Contains("expected mask of shape [2 or 1, 4 or 1, 3], got [2, 1, 4]"));
   REQUIRE_THROWS_WITH(layer(x, memory, src_mask, tgt_mask.to(torch::kLong)), Catch::Contains("expected a bool mask"));
+}
+
+TEST_CASE("DecoderLayer steps with cached keys and values equal forward under a subsequent mask",
+          "[layers][decoder_layer][incremental]") {
+  const bool fused = GENERATE(true, false);
+  const bool norm_first = GENERATE(true, false);
+  INFO((fused ? "fused" : "math") << " attention, " << (norm_first ? "pre" : "post") << "-norm");
+  torch::manual_seed(10);
+  DecoderLayer layer(DecoderLayerOptions(kDModel, kHeads, kDff).fused_attention(fused).norm_first(norm_first));
+  layer->eval();
+  auto x = torch::randn({kBatch, 5, kDModel});
+  auto memory = torch::randn({kBatch, 4, kDModel});
+  auto src_mask = torch::tensor({true, true, true, true, true, true, false, false}).view({kBatch, 1, 4});
+  auto whole = layer(x, memory, src_mask, torch::ones({1, 5, 5}, torch::kBool).tril());
+
+  auto state = layer->init_state(memory);
+  CHECK(state.self_attn.length() == 0);
+  CHECK(state.src_attn.key.sizes() == torch::IntArrayRef({kBatch, kHeads, 4, kDModel / kHeads}));
+  for (int64_t t = 0; t < 5; ++t) {
+    INFO("position " << t);
+    auto y = layer->step(x.narrow(1, t, 1), src_mask, state);
+    check_close(y, whole.narrow(1, t, 1), 1e-5, "step");
+    CHECK(state.self_attn.length() == t + 1);
+  }
+  REQUIRE_THROWS_WITH(layer->step(x.narrow(1, 0, 2), src_mask, state),
+                      Catch::Contains("DecoderLayer: expected one position [B, 1, 16] per step, got [2, 2, 16]"));
 }

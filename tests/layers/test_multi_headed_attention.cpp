@@ -1,11 +1,11 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
 #include <set>
 #include <string>
 
-#include "torchzoo/layers/multi_headed_attention.h"
 #include "../support/golden.h"
+#include "torchzoo/layers/multi_headed_attention.h"
 
 using namespace torchzoo::layers;
 using namespace torchzoo::testing;
@@ -40,7 +40,7 @@ void check_attention_weights(const MultiHeadedAttention& attn, const torch::Tens
   REQUIRE(weights.sizes() == torch::IntArrayRef({kBatch, kHeads, t_q, t_k}));
   check_close(weights.sum(-1), torch::ones({kBatch, kHeads, t_q}), 1e-5, "attention row sums");
   const auto masked = mask.logical_not().unsqueeze(1).expand_as(weights);  // [B, h, T_q, T_k]
-  REQUIRE(masked.any().item<bool>());  // the cases do mask something
+  REQUIRE(masked.any().item<bool>());                                      // the cases do mask something
   CHECK(weights.masked_select(masked).abs().max().item<double>() < 1e-6);
   CHECK(weights.masked_select(masked.logical_not()).min().item<double>() > 0.0);
 }
@@ -138,8 +138,51 @@ TEST_CASE("MultiHeadedAttention validates options and inputs", "[layers][multi_h
   REQUIRE_THROWS_WITH(attn(x, x, torch::randn({kBatch, 4, kDModel})), Catch::Contains("must share the batch size"));
   REQUIRE_THROWS_WITH(attn(x, x, x, torch::ones({kBatch, 1, 4}, torch::kBool)),
                       Catch::Contains("expected mask of shape [2 or 1, 5 or 1, 5], got [2, 1, 4]"));
-  REQUIRE_THROWS_WITH(attn(x, x, x, torch::ones({kBatch, 5}, torch::kBool)),
-                      Catch::Contains("expected mask of shape"));
+  REQUIRE_THROWS_WITH(attn(x, x, x, torch::ones({kBatch, 5}, torch::kBool)), Catch::Contains("expected mask of shape"));
   REQUIRE_THROWS_WITH(attn(x, x, x, torch::ones({kBatch, 1, 5}, torch::kFloat)),
                       Catch::Contains("MultiHeadedAttention: expected a bool mask (true = may attend), got Float"));
+}
+
+TEST_CASE("MultiHeadedAttention attend over projected keys and values equals forward",
+          "[layers][multi_headed_attention][incremental]") {
+  const auto path = GENERATE(Path::kFused, Path::kMath);
+  INFO(name(path) << " path");
+  torch::manual_seed(6);
+  MultiHeadedAttention attn(options_for(path));
+  attn->eval();
+  auto q = torch::randn({kBatch, 3, kDModel});
+  auto kv = torch::randn({kBatch, 7, kDModel});
+  auto mask = torch::ones({kBatch, 1, 7}, torch::kBool);
+  mask[1].narrow(1, 5, 2).fill_(false);  // row 1: two padded keys
+  const auto projected = attn->project_key_value(kv, kv);
+  CHECK(projected.key.sizes() == torch::IntArrayRef({kBatch, kHeads, 7, kDModel / kHeads}));
+  CHECK(projected.length() == 7);
+  check_close(attn->attend(q, projected, mask), attn(q, kv, kv, mask), 1e-6, "attend(project_key_value)");
+
+  // Keys and values projected in pieces and appended are those projected at once.
+  const auto pieces = attn->project_key_value(kv.narrow(1, 0, 4), kv.narrow(1, 0, 4))
+                          .append(attn->project_key_value(kv.narrow(1, 4, 3), kv.narrow(1, 4, 3)));
+  check_close(pieces.key, projected.key, 1e-6, "appended keys");
+  check_close(pieces.value, projected.value, 1e-6, "appended values");
+  CHECK(KeyValue{}.append(projected).length() == 7);
+
+  // Rows selected from the projections: the attention of the selected rows.
+  const auto rows = torch::tensor({1, 1, 0}, torch::kLong);
+  check_close(attn->attend(q.index_select(0, rows), projected.index_select(rows), mask.index_select(0, rows)),
+              attn(q, kv, kv, mask).index_select(0, rows), 1e-6, "selected rows");
+}
+
+TEST_CASE("MultiHeadedAttention attend validates the projected keys and values",
+          "[layers][multi_headed_attention][incremental][errors]") {
+  MultiHeadedAttention attn(MultiHeadedAttentionOptions(kDModel, kHeads));
+  auto x = torch::randn({kBatch, 5, kDModel});
+  const auto projected = attn->project_key_value(x, x);
+  REQUIRE_THROWS_WITH(attn->attend(x, KeyValue{}), Catch::Contains("expected projected key and value of shape "
+                                                                   "[2, 4, T_k, 4], got undefined"));
+  REQUIRE_THROWS_WITH(attn->attend(x.narrow(0, 0, 1), projected),
+                      Catch::Contains("expected projected key and value of shape [1, 4, T_k, 4], got [2, 4, 5, 4]"));
+  REQUIRE_THROWS_WITH(attn->attend(x, projected, torch::ones({kBatch, 1, 4}, torch::kBool)),
+                      Catch::Contains("expected mask of shape [2 or 1, 5 or 1, 5], got [2, 1, 4]"));
+  REQUIRE_THROWS_WITH(attn->project_key_value(x, x.narrow(1, 0, 2)),
+                      Catch::Contains("expected key and value of shape [B, T, 16], got [2, 5, 16] and [2, 2, 16]"));
 }

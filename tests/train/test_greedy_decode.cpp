@@ -1,10 +1,11 @@
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
 #include "torchzoo/data/masks.h"
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/tests/support/golden.h"
 #include "torchzoo/train/greedy_decode.h"
+#include "torchzoo/train/next_token_scorer.h"
 
 using namespace torchzoo;
 using testing::golden_value;
@@ -29,12 +30,15 @@ TEST_CASE("Batched greedy decoding equals the reference's one-sentence-at-a-time
   auto options = train::GreedyDecodeOptions(golden_value(golden, "input.max_len").item<int64_t>(),
                                             golden_value(golden, "input.start_symbol").item<int64_t>());
   for (bool fused : {true, false}) {
-    INFO("fused attention " << fused);
-    for (auto& module : model->modules()) {
-      if (auto* attention = module->as<layers::MultiHeadedAttentionImpl>()) attention->options.fused(fused);
+    for (bool use_cache : {true, false}) {
+      INFO("fused attention " << fused << ", cache " << use_cache);
+      for (auto& module : model->modules()) {
+        if (auto* attention = module->as<layers::MultiHeadedAttentionImpl>()) attention->options.fused(fused);
+      }
+      auto tokens =
+          train::greedy_decode(*model, src, golden_value(golden, "input.src_mask"), options.use_cache(use_cache));
+      testing::check_close(tokens, golden_value(golden, "output"), 0, "tokens");
     }
-    auto tokens = train::greedy_decode(*model, src, golden_value(golden, "input.src_mask"), options);
-    testing::check_close(tokens, golden_value(golden, "output"), 0, "tokens");
   }
 }
 
@@ -47,6 +51,9 @@ TEST_CASE("Greedy decoding pads rows after their end symbol and stops when all h
   // Token 2 appears in both rows at position 3: with end_symbol 2 both rows end there.
   auto tokens = train::greedy_decode(*model, src, mask, train::GreedyDecodeOptions(7, 1).end_symbol(2).pad(0));
   REQUIRE(tokens.size(1) == 4);
+  CHECK(torch::equal(
+      train::greedy_decode(*model, src, mask, train::GreedyDecodeOptions(7, 1).end_symbol(2).use_cache(false)),
+      tokens));
   testing::check_close(tokens, reference.narrow(1, 0, 4), 0, "tokens up to the end symbol");
   // With end_symbol 7 only row 1 ends (position 4); what follows is padding.
   auto partly = train::greedy_decode(*model, src, mask, train::GreedyDecodeOptions(7, 1).end_symbol(7).pad(10));
@@ -61,4 +68,63 @@ TEST_CASE("Greedy decoding rejects a bad max_len", "[greedy][errors]") {
   auto src = torch::ones({1, 3}, torch::kLong);
   REQUIRE_THROWS_WITH(train::greedy_decode(*model, src, data::padding_mask(src, 0), train::GreedyDecodeOptions(0, 1)),
                       Catch::Contains("max_len must be >= 1, got 0"));
+}
+
+namespace {
+
+constexpr int64_t kGreedySrcVocab = 17;
+constexpr int64_t kGreedyTgtVocab = 19;
+constexpr int64_t kGreedyStart = 1;
+constexpr int64_t kGreedyEnd = 2;
+
+/// A random model whose generator is sharpened (weights x 4), so that its argmax is rarely a near tie.
+models::EncoderDecoder random_greedy_model(bool norm_first, bool fused, uint64_t seed) {
+  torch::manual_seed(seed);
+  models::EncoderDecoder model(models::EncoderDecoderOptions(kGreedySrcVocab, kGreedyTgtVocab)
+                                   .num_layers(2)
+                                   .d_model(32)
+                                   .d_ff(64)
+                                   .num_heads(4)
+                                   .dropout(0.0)
+                                   .norm_first(norm_first)
+                                   .fused_attention(fused));
+  torch::NoGradGuard no_grad;
+  model->generator->proj->weight.mul_(4.0);
+  model->eval();
+  return model;
+}
+
+/// `batch` sources of random lengths in [2, max_len] (tokens 3 .. vocab - 1), padded with 0.
+std::pair<torch::Tensor, torch::Tensor> random_greedy_sources(int64_t batch, int64_t max_len) {
+  auto src = torch::randint(3, kGreedySrcVocab, {batch, max_len}, torch::kLong);
+  auto lengths = torch::randint(2, max_len + 1, {batch, 1}, torch::kLong);
+  lengths[0][0] = max_len;  // the longest row has no padding
+  src.masked_fill_(torch::arange(max_len).unsqueeze(0).ge(lengths), 0);
+  return {src, data::padding_mask(src, 0)};
+}
+
+}  // namespace
+
+TEST_CASE("Cached greedy decoding equals re-decoding the prefix", "[greedy][incremental]") {
+  const bool norm_first = GENERATE(true, false);
+  const bool fused = GENERATE(true, false);
+  INFO((norm_first ? "pre" : "post") << "-norm, " << (fused ? "fused" : "math") << " attention");
+  auto model = random_greedy_model(norm_first, fused, 30 + 2 * norm_first + fused);
+  auto [src, src_mask] = random_greedy_sources(8, 9);
+  auto options = train::GreedyDecodeOptions(12, kGreedyStart).end_symbol(kGreedyEnd);
+  auto cached = train::greedy_decode(*model, src, src_mask, options);
+  auto uncached = train::greedy_decode(*model, src, src_mask, options.use_cache(false));
+  testing::check_close(cached, uncached, 0, "tokens");
+
+  // Every step's log-probabilities, fed the same tokens.
+  torch::NoGradGuard no_grad;
+  auto memory = model->encode(src, src_mask);
+  train::NextTokenScorer with_cache(*model, memory, src_mask, true);
+  train::NextTokenScorer without_cache(*model, memory, src_mask, false);
+  for (int64_t t = 0; t + 1 < cached.size(1); ++t) {
+    INFO("step " << t);
+    const auto tokens = cached.narrow(1, t, 1);
+    testing::check_close(with_cache.next(tokens), without_cache.next(tokens), 1e-5, "log-probabilities");
+  }
+  CHECK(with_cache.length() == cached.size(1) - 1);
 }

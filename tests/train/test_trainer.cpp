@@ -1,6 +1,7 @@
 #include <torch/torch.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
 #include "torchzoo/configs/experiment.h"
+#include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/seq2seq_task.h"
 #include "torchzoo/train/trainer.h"
 
@@ -168,4 +170,98 @@ TEST_CASE("copy_task_tiny learns to copy: greedy decoding reproduces the source"
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   REQUIRE(seconds < 60.0);
   fs::remove_all(out_dir);
+}
+
+namespace {
+
+/// LinearTask whose validation reports a scripted `score` per evaluation.
+class ScriptedTask : public LinearTask {
+ public:
+  ScriptedTask(int64_t batches, std::vector<double> scores) : LinearTask(batches), scores_(std::move(scores)) {}
+  train::Metrics evaluate() override {
+    const auto score = scores_[std::min(evaluations_++, scores_.size() - 1)];
+    return {{"loss", 0.0}, {"score", score}};
+  }
+  size_t evaluations_ = 0;
+
+ private:
+  std::vector<double> scores_;
+};
+
+torch::Tensor weight_of(const std::string& checkpoint) {
+  torch::nn::Linear model(torch::nn::LinearOptions(3, 1).bias(false));
+  train::load_checkpoint(checkpoint, *model);
+  return model->weight.detach().clone();
+}
+
+}  // namespace
+
+TEST_CASE("Evaluation every N steps, early stopping on the kept metric and averaging of the last evaluations",
+          "[trainer][early_stopping]") {
+  // 4 batches per epoch, evaluations at steps 3, 4 (epoch end), 6, 8 (epoch end), ...
+  // Scores 1, 2, 1, 2: the best is step 4's; steps 6 and 8 bring no better one, so patience 2 stops at step 8.
+  ScriptedTask task(4, {1.0, 2.0, 1.0, 2.0, 5.0});
+  torch::optim::SGD sgd(task.model_->parameters(), torch::optim::SGDOptions(0.01));
+  train::LRScheduler scheduler(sgd, std::make_shared<train::ConstantSchedule>());
+  auto out_dir = fresh_dir("early_stopping");
+  train::Trainer trainer(train::TrainerOptions()
+                             .epochs(10)
+                             .eval_every(3)
+                             .keep_best("score")
+                             .patience(2)
+                             .average_last(2)
+                             .log_every(0)
+                             .out_dir(out_dir.string()),
+                         task, sgd, scheduler);
+  trainer.print = [](const std::string&) {};
+  auto result = trainer.fit();
+  REQUIRE(result.stopped_early);
+  REQUIRE(result.steps == 8);
+  // Four evaluations during training, one of the averaged weights.
+  REQUIRE(task.evaluations_ == 5);
+  REQUIRE(*result.best == 2.0);
+  REQUIRE(result.best_step == 4);
+  REQUIRE(train::read_checkpoint_state((out_dir / "best.pt").string()).step == 4);
+
+  // The last two evaluations' weights are kept, and averaged.pt is their mean.
+  std::vector<std::string> snapshots;
+  for (const auto& entry : fs::directory_iterator(out_dir / "snapshots")) snapshots.push_back(entry.path().string());
+  std::sort(snapshots.begin(), snapshots.end());
+  REQUIRE(snapshots.size() == 2);
+  REQUIRE(train::read_checkpoint_state(snapshots[0]).step == 6);
+  REQUIRE(train::read_checkpoint_state(snapshots[1]).step == 8);
+  auto expected = (weight_of(snapshots[0]) + weight_of(snapshots[1])) / 2;
+  REQUIRE(torch::allclose(weight_of((out_dir / "averaged.pt").string()), expected, 0, 1e-7));
+  // The model itself ends with its final weights, not the average.
+  REQUIRE(torch::equal(task.model_->weight, weight_of(snapshots[1])));
+  fs::remove_all(out_dir);
+}
+
+TEST_CASE("Resuming from an evaluation within an epoch continues at the next batch", "[trainer][checkpoint]") {
+  auto run = [](int64_t max_steps, const fs::path& out_dir, const std::string& resume) {
+    LinearTask task(4);
+    torch::optim::SGD sgd(task.model_->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+    train::LRScheduler scheduler(sgd, std::make_shared<train::ConstantSchedule>());
+    train::Trainer trainer(
+        train::TrainerOptions().epochs(2).eval_every(3).max_steps(max_steps).log_every(0).out_dir(out_dir.string()),
+        task, sgd, scheduler);
+    trainer.print = [](const std::string&) {};
+    if (!resume.empty()) trainer.resume(resume);
+    auto result = trainer.fit();
+    return std::make_pair(result.steps, task.model_->weight.detach().clone());
+  };
+  auto straight_dir = fresh_dir("mid_epoch_straight");
+  auto split_dir = fresh_dir("mid_epoch_split");
+  auto [straight_steps, straight] = run(0, straight_dir, "");
+  auto [first_steps, first] = run(3, split_dir, "");  // stops after batch 3 of epoch 1
+  REQUIRE(first_steps == 3);
+  auto state = train::read_checkpoint_state((split_dir / "checkpoint.pt").string());
+  REQUIRE(state.epoch == 0);
+  REQUIRE(state.batch == 3);
+  auto [resumed_steps, resumed] = run(0, split_dir, (split_dir / "checkpoint.pt").string());
+  REQUIRE(straight_steps == 8);
+  REQUIRE(resumed_steps == 8);
+  REQUIRE(torch::equal(straight, resumed));
+  fs::remove_all(straight_dir);
+  fs::remove_all(split_dir);
 }

@@ -1,0 +1,18 @@
+#include "torchzoo/layers/decoder_state.h"
+
+#include "torchzoo/layers/detail/check.h"
+
+namespace torchzoo::layers {
+
+void DecoderState::reorder(const torch::Tensor& rows) {
+  TORCHZOO_CHECK(rows.dim() == 1 && rows.scalar_type() == torch::kLong,
+                 "DecoderState: expected rows as a 1-d int64 tensor, got {} of type {}",
+                 detail::shape_str(rows.sizes()), c10::toString(rows.scalar_type()));
+  for (auto& layer : layers) {
+    layer.self_attn = layer.self_attn.index_select(rows);  // [B', h, T, d_k]
+    layer.src_attn = layer.src_attn.index_select(rows);    // [B', h, T_src, d_k]
+  }
+  src_mask = src_mask.index_select(0, rows);  // [B', 1, T_src]
+}
+
+}  // namespace torchzoo::layers

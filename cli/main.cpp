@@ -31,8 +31,8 @@
 #include "torchzoo/data/idx.h"
 #include "torchzoo/data/libreoffice_help.h"
 #include "torchzoo/data/png.h"
-#include "torchzoo/layers/shared_parameters.h"
 #include "torchzoo/layers/detail/format.h"
+#include "torchzoo/layers/shared_parameters.h"
 #include "torchzoo/train/bleu.h"
 #include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/checkpoint_average.h"
@@ -377,8 +377,8 @@ int run_bleu(const std::vector<std::string>& ref_paths, const std::string& forma
     if (!file) throw std::runtime_error(fmt::format("cannot read reference file '{}'", path));
     references.push_back(torchzoo::train::read_lines(file));
     if (references.back().size() != hypotheses.size()) {
-      throw std::invalid_argument(fmt::format("the reference file '{}' has {} lines, the hypotheses on stdin {}",
-                                              path, references.back().size(), hypotheses.size()));
+      throw std::invalid_argument(fmt::format("the reference file '{}' has {} lines, the hypotheses on stdin {}", path,
+                                              references.back().size(), hypotheses.size()));
     }
   }
   torchzoo::train::BleuOptions options;
@@ -400,22 +400,27 @@ int run_average(const std::vector<std::string>& checkpoints, const std::string& 
 }
 
 void add_decoding_options(CLI::App* command, torchzoo::train::TranslatorOptions& options) {
-  command->add_option_function<int64_t>(
-      "--beam", [&options](int64_t beam) { options.beam_size(beam); }, "beam size (default 1: greedy)")
+  command
+      ->add_option_function<int64_t>(
+          "--beam", [&options](int64_t beam) { options.beam_size(beam); }, "beam size (default 1: greedy)")
       ->check(CLI::Range(int64_t{1}, int64_t{64}));
-  command->add_option_function<double>(
-      "--length-penalty", [&options](double alpha) { options.length_penalty(alpha); },
-      "beam search length penalty alpha (default 0.6; 0: none)")
+  command
+      ->add_option_function<double>(
+          "--length-penalty", [&options](double alpha) { options.length_penalty(alpha); },
+          "beam search length penalty alpha (default 0.6; 0: none)")
       ->check(CLI::Range(0.0, 10.0));
-  command->add_option_function<double>(
-      "--max-len-a", [&options](double a) { options.max_len_a(a); },
-      "longest output: a * source tokens + b (default a 1.5)")
+  command
+      ->add_option_function<double>(
+          "--max-len-a", [&options](double a) { options.max_len_a(a); },
+          "longest output: a * source tokens + b (default a 1.5)")
       ->check(CLI::Range(0.0, 100.0));
-  command->add_option_function<int64_t>(
-      "--max-len-b", [&options](int64_t b) { options.max_len_b(b); }, "(default b 10)")
+  command
+      ->add_option_function<int64_t>(
+          "--max-len-b", [&options](int64_t b) { options.max_len_b(b); }, "(default b 10)")
       ->check(CLI::Range(int64_t{0}, int64_t{10000}));
-  command->add_option_function<int64_t>(
-      "--batch-size", [&options](int64_t n) { options.batch_size(n); }, "sentences decoded together (default 64)")
+  command
+      ->add_option_function<int64_t>(
+          "--batch-size", [&options](int64_t n) { options.batch_size(n); }, "sentences decoded together (default 64)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
   command->add_flag_function(
       "--no-cache", [&options](int64_t) { options.use_cache(false); },
@@ -488,9 +493,10 @@ int main(int argc, char** argv) {
   prepare->add_option_function<std::string>(
       "--cache", [&](const std::string& dir) { help_options.cache_dir(dir); },
       "where the downloaded packages are kept (default data/cache/libreoffice-help)");
-  prepare->add_option_function<int64_t>(
-      "--max-chars", [&](int64_t n) { help_options.max_chars(n); },
-      "drop pairs with a side longer than this many characters (default 400)")
+  prepare
+      ->add_option_function<int64_t>(
+          "--max-chars", [&](int64_t n) { help_options.max_chars(n); },
+          "drop pairs with a side longer than this many characters (default 400)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
 
   auto* translate = app.add_subcommand("translate", "translate stdin lines with a translation checkpoint");

@@ -24,8 +24,8 @@ std::shared_ptr<torch::nn::Module> build_encoder_decoder(const Section& s) {
       .share_embeddings(s.get<bool>("share_embeddings", o.share_embeddings()))
       .tie_generator(s.get<bool>("tie_generator", o.tie_generator()));
   if (o.share_embeddings() && o.src_vocab() != o.tgt_vocab()) {
-    s.fail("share_embeddings", fmt::format("needs one vocabulary: src_vocab={} and tgt_vocab={} differ",
-                                           o.src_vocab(), o.tgt_vocab()));
+    s.fail("share_embeddings",
+           fmt::format("needs one vocabulary: src_vocab={} and tgt_vocab={} differ", o.src_vocab(), o.tgt_vocab()));
   }
   if (o.d_model() % o.num_heads() != 0) {
     s.fail("num_heads", fmt::format("must divide d_model={}, got {}", o.d_model(), o.num_heads()));

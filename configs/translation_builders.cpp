@@ -20,8 +20,10 @@ std::vector<data::ParallelPair> read_split(const Section& s, const std::string& 
   const bool tsv = s.has(name), files = s.has(name + "_src") || s.has(name + "_tgt");
   if (tsv && files) s.fail(name, fmt::format("give either {0} (a TSV file) or {0}_src and {0}_tgt, not both", name));
   if (!tsv && !files) {
-    if (required) s.fail("name", fmt::format("a translation corpus needs {0} (TSV: source<TAB>target) or {0}_src "
-                                             "and {0}_tgt (aligned files)", name));
+    if (required)
+      s.fail("name", fmt::format("a translation corpus needs {0} (TSV: source<TAB>target) or {0}_src "
+                                 "and {0}_tgt (aligned files)",
+                                 name));
     return {};
   }
   const auto key = tsv ? name : name + "_src";
@@ -136,10 +138,11 @@ std::unique_ptr<train::Task> build_translation_task(const Section& s, const Conf
                                                        std::move(loss), o);
   task->set_test(std::move(test));
   const auto& data = task->train_data();
-  std::cerr << fmt::format("translation data: {} training pairs ({} longer than {} pieces left out), {} valid, {} test, "
-                           "{} batches of <= {} tokens per epoch\n",
-                           data.size(), data.dropped, o.max_tokens(), valid.size(), task->test_pairs().size(),
-                           task->batches_per_epoch(), o.batching().batch_tokens());
+  std::cerr << fmt::format(
+      "translation data: {} training pairs ({} longer than {} pieces left out), {} valid, {} test, "
+      "{} batches of <= {} tokens per epoch\n",
+      data.size(), data.dropped, o.max_tokens(), valid.size(), task->test_pairs().size(), task->batches_per_epoch(),
+      o.batching().batch_tokens());
   return task;
 }
 

@@ -57,21 +57,24 @@ struct Beams {
   }
 };
 
-/// Whether a sentence's search is over after a step (the criteria of the header). `best_live` is
-/// the highest log-probability among its beams that go on.
-bool search_over(const std::vector<Hypothesis>& finished, float best_live, int64_t max_length, bool last_step,
+/// Whether a sentence's search is over after step `length` (the criteria of the header). `best_live`
+/// is the highest log-probability among its beams that go on, each `length` tokens long.
+bool search_over(const std::vector<Hypothesis>& finished, float best_live, int64_t length, int64_t max_length,
                  const BeamSearchOptions& o) {
-  const auto count = static_cast<int64_t>(finished.size());
-  if (last_step || count >= o.beam_size()) {
+  if (length == max_length) {
     return true;
   }
+  const auto count = static_cast<int64_t>(finished.size());
   if (count < o.n_best()) {
     return false;
   }
   std::vector<double> scores;
   for (const auto& h : finished) scores.push_back(h.score);
   std::nth_element(scores.begin(), scores.begin() + (o.n_best() - 1), scores.end(), std::greater<>());
-  return scores[o.n_best() - 1] >= best_live / length_penalty(max_length, o.length_penalty());
+  const double nth_best = scores[o.n_best() - 1];
+  const double alpha = o.length_penalty();
+  return nth_best >= best_live / length_penalty(max_length, alpha) ||
+         (count >= o.beam_size() && nth_best >= best_live / length_penalty(length, alpha));
 }
 
 /// Best first; the n_best best.
@@ -152,7 +155,7 @@ std::vector<std::vector<Hypothesis>> beam_search(models::EncoderDecoderImpl& mod
         }
       }
       const float best_live = live.size() > 0 ? live.log_probs.front() : kNegInf;
-      if (search_over(finished[s], best_live, max_length[s], last_step, options)) {
+      if (search_over(finished[s], best_live, step, max_length[s], options)) {
         keep_n_best(finished[s], options.n_best());
         continue;
       }

@@ -19,15 +19,21 @@
 // log-probability. Beams compete within a step by log-probability (all have
 // the same length there).
 //
-// A sentence's search ends at the first of:
-//   - beam_size finished hypotheses (fairseq's criterion);
-//   - n_best finished hypotheses that no live beam can beat: the n_best-th
-//     best score >= best live log-probability / lp(max length). Log-probs only
-//     fall as a beam grows and lp only grows with alpha >= 0, so this bound is
-//     exact, not a heuristic;
-//   - its maximum length, min(max_len_a * source tokens + max_len_b, max_len):
-//     that step's beam_size best candidates are all finished, ending in the
-//     end symbol or not.
+// A sentence's search ends at the first of (with n_best-th the n_best-th best
+// finished score, and live beams compared by their best log-probability):
+//   - no live beam can still beat n_best-th: n_best-th >= live / lp(max
+//     length). Log-probs only fall as a beam grows and lp only grows with
+//     alpha >= 0, so this bound is exact (Hugging Face's early_stopping="never");
+//   - beam_size hypotheses have finished and no live beam beats n_best-th at
+//     its current length: n_best-th >= live / lp(current length). Exact for
+//     alpha = 0; with alpha > 0 a live beam could still overtake by growing
+//     longer, the heuristic of Hugging Face's default (early_stopping=False).
+//     Stopping at beam_size finished hypotheses alone (fairseq) returns, from a
+//     confident model, a few early-ended poor beams while the best one is
+//     still live, sometimes worse than greedy decoding;
+//   - its maximum length, min(max_len_a * source tokens + max_len_b, max_len)
+//     tokens (floor): that step's beam_size best candidates are all finished,
+//     ending in the end symbol or not.
 //
 // Shapes: src [B, T_src] int64, src_mask bool [B, 1, T_src] (true = a source
 // token; its row sums are the source lengths).
@@ -76,7 +82,8 @@ struct Hypothesis {
 /// GNMT's length penalty ((5 + length) / 6)^alpha.
 double length_penalty(int64_t length, double alpha);
 
-/// For each sentence of the batch, its up to n_best hypotheses, best score first.
+/// For each sentence of the batch, its n_best hypotheses, best score first (fewer only if fewer than n_best
+/// candidates ever had a non-zero probability).
 ///
 /// Example:
 ///   auto nbest = beam_search(*model, src, src_mask, BeamSearchOptions(/*start_symbol=*/1, /*end_symbol=*/2));

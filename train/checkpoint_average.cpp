@@ -22,7 +22,8 @@ void average_checkpoints(const std::vector<std::string>& paths, torch::nn::Modul
     const auto tensors = state_tensors(model);
     if (sums.empty()) {
       for (const auto& t : tensors) {
-        sums.push_back(t.is_floating_point() ? t.detach().to(torch::kDouble, false, /*copy=*/true) : t.detach().clone());
+        sums.push_back(t.is_floating_point() ? t.detach().to(torch::kDouble, false, /*copy=*/true)
+                                             : t.detach().clone());
       }
     } else {
       for (size_t i = 0; i < tensors.size(); ++i) {

@@ -20,8 +20,7 @@ TranslationTask::TranslationTask(models::EncoderDecoder model,
       criterion_(std::move(criterion)),
       options_(std::move(options)) {
   TORCHZOO_CHECK(criterion_ != nullptr, "TranslationTask: a loss is required");
-  TORCHZOO_CHECK(options_.max_tokens() >= 1, "TranslationTask: max_tokens must be >= 1, got {}",
-                 options_.max_tokens());
+  TORCHZOO_CHECK(options_.max_tokens() >= 1, "TranslationTask: max_tokens must be >= 1, got {}", options_.max_tokens());
   // The budget counts the longer side with its bos and eos.
   TORCHZOO_CHECK(options_.batching().batch_tokens() >= options_.max_tokens() + 2,
                  "TranslationTask: batch_tokens ({}) must hold one pair of max_tokens ({}) pieces plus bos and eos",
@@ -95,8 +94,8 @@ void TranslationTask::start_epoch(int64_t epoch, int64_t first_index) {
                  "TranslationTask: epoch {} packs {} batches, epoch 0 packed {}", epoch, epoch_batches_.size(),
                  batches_per_epoch_);
   batches_ = std::make_unique<data::Prefetcher<data::Seq2SeqBatch>>(
-      [this](int64_t index) { return collate(train_, epoch_batches_[static_cast<size_t>(index)]); },
-      batches_per_epoch_, options_.workers(), options_.prefetch(), first_index);
+      [this](int64_t index) { return collate(train_, epoch_batches_[static_cast<size_t>(index)]); }, batches_per_epoch_,
+      options_.workers(), options_.prefetch(), first_index);
   epoch_ = epoch;
 }
 
@@ -104,7 +103,7 @@ BatchLoss TranslationTask::train_loss(int64_t epoch, int64_t index) {
   if (epoch != epoch_ || !batches_ || batches_->position() != index) start_epoch(epoch, index);
   auto batch = batches_->next().to(device_);
   auto out = model_->forward(batch.src, batch.tgt, batch.src_mask, batch.tgt_mask);  // [B, T, d_model]
-  auto log_probs = model_->generator(out);                                              // [B, T, vocab]
+  auto log_probs = model_->generator(out);                                           // [B, T, vocab]
   auto loss = criterion_(log_probs.reshape({-1, log_probs.size(-1)}), batch.tgt_y.reshape(-1));
   return BatchLoss{loss, batch.ntokens, batch.ntokens};
 }

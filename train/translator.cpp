@@ -39,7 +39,8 @@ Translator::Translator(models::EncoderDecoder model, std::shared_ptr<const data:
 
 std::vector<int64_t> Translator::encode_source(const std::string& sentence, int64_t max_tokens) const {
   auto ids = src_tokenizer_->encode(sentence);
-  if (static_cast<int64_t>(ids.size()) >= max_tokens) ids.resize(static_cast<size_t>(std::max<int64_t>(max_tokens - 1, 0)));
+  if (static_cast<int64_t>(ids.size()) >= max_tokens)
+    ids.resize(static_cast<size_t>(std::max<int64_t>(max_tokens - 1, 0)));
   ids.push_back(src_tokenizer_->eos_id());
   return ids;
 }
@@ -95,11 +96,11 @@ std::vector<std::vector<int64_t>> Translator::translate_ids(const std::vector<st
         static_cast<int64_t>(std::ceil(options.max_len_a() * static_cast<double>(longest))) + options.max_len_b();
 
     if (options.beam_size() == 1) {
-      auto tokens = greedy_decode(*model_, src, src_mask,
-                                  GreedyDecodeOptions(max_len + 1, bos).end_symbol(eos).pad(pad).use_cache(
-                                      options.use_cache()))
-                        .to(torch::kCPU)
-                        .contiguous();  // [B, <= max_len + 1], column 0 is bos
+      auto tokens =
+          greedy_decode(*model_, src, src_mask,
+                        GreedyDecodeOptions(max_len + 1, bos).end_symbol(eos).pad(pad).use_cache(options.use_cache()))
+              .to(torch::kCPU)
+              .contiguous();  // [B, <= max_len + 1], column 0 is bos
       for (int64_t r = 0; r < tokens.size(0); ++r) {
         outputs[order[static_cast<size_t>(begin + r)]] =
             until_end(tokens[r].data_ptr<int64_t>() + 1, tokens.size(1) - 1, eos);

@@ -286,4 +286,9 @@ TEST_CASE("A cloned tied EncoderDecoder is tied to itself, not to the original",
   CHECK(torch::equal(copy->named_parameters()["src_embed.0.lut.weight"],
                      2.0 * model->named_parameters()["src_embed.0.lut.weight"]));
   CHECK(torch::equal(run(*model, e), expected));  // the original is untouched
+
+  // Module::to converts each registered tensor in place: the ties survive it.
+  copy->to(torch::kDouble);
+  check_tied(*copy);
+  CHECK(copy->generator->proj->weight.scalar_type() == torch::kDouble);
 }

@@ -238,6 +238,31 @@ TEST_CASE("Beam search as wide as the output space finds the best output by enum
   }
 }
 
+TEST_CASE("Beam search goes on while a live beam beats its finished hypotheses", "[beam_search]") {
+  // A confident model whose other beams often end early: stopping as soon as beam_size hypotheses
+  // have finished (fairseq's criterion alone) would return one of those poor early ones while the
+  // near-certain best beam is still live, worse than greedy decoding in 3 of these 32 sentences.
+  ModelSpec spec;
+  spec.sharpness = 5.0;
+  auto model = random_beam_model(spec, 100);
+  {
+    torch::NoGradGuard no_grad;
+    model->generator->proj->bias[kBeamEnd] += 4.0;
+  }
+  const auto sources = random_beam_sources(32, 8);
+  const auto beams = train::beam_search(
+      *model, sources.src, sources.src_mask,
+      BeamSearchOptions(kBeamStart, kBeamEnd).beam_size(4).length_penalty(0.0).pad(-1).max_len_a(0).max_len_b(30));
+  const auto greedy = train::greedy_decode(*model, sources.src, sources.src_mask,
+                                           train::GreedyDecodeOptions(31, kBeamStart).end_symbol(kBeamEnd));
+  for (int64_t s = 0; s < 32; ++s) {
+    INFO("sentence " << s);
+    const auto tokens = greedy_tokens(greedy[s]);
+    const bool ends = greedy[s].eq(kBeamEnd).any().item<bool>();
+    CHECK(beams[s][0].score >= sequence_log_prob(*model, sources.row(s), tokens, ends) - 1e-4);
+  }
+}
+
 TEST_CASE("Beam search batches sentences of different lengths as it decodes them one by one", "[beam_search]") {
   auto model = random_beam_model(ModelSpec{}, 80);
   const auto sources = random_beam_sources(6, 10);

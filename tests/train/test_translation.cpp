@@ -59,8 +59,8 @@ TEST_CASE("A translation config rejects a vocabulary that differs from the model
   auto out_dir = fresh_dir("translation_vocab");
   config.apply_override("data.tokenizer.prefix='" + (out_dir / "spm").string() + "'");
   config.apply_override("data.tokenizer.vocab_size=100");
-  REQUIRE_THROWS_WITH(configs::build_experiment(config), Catch::Contains("data.tokenizer.vocab_size") &&
-                                                             Catch::Contains("must equal model.src_vocab"));
+  REQUIRE_THROWS_WITH(configs::build_experiment(config),
+                      Catch::Contains("data.tokenizer.vocab_size") && Catch::Contains("must equal model.src_vocab"));
   REQUIRE_FALSE(fs::exists(out_dir / "spm.model"));
   fs::remove_all(out_dir);
 }

@@ -279,7 +279,7 @@ int run_decode(const std::string& checkpoint, const std::string& source, int64_t
 }
 
 /// `torchzoo data prepare libreoffice-help`: the aligned corpus as TSV splits plus plain
-/// one-sentence-per-line files per split and language (for sacreBLEU and `translate`).
+/// one-sentence-per-line files per split and language (data/libreoffice_help.h).
 int run_prepare(const std::string& corpus, const torchzoo::data::HelpCorpusOptions& options, std::string out_dir) {
   if (corpus != "libreoffice-help") {
     throw CLI::ValidationError("CORPUS", fmt::format("known corpora: libreoffice-help; got '{}'", corpus));
@@ -287,20 +287,6 @@ int run_prepare(const std::string& corpus, const torchzoo::data::HelpCorpusOptio
   if (out_dir.empty()) out_dir = fmt::format("data/libreoffice-help/{}-{}", options.src_lang(), options.tgt_lang());
   const auto start = std::chrono::steady_clock::now();
   auto counts = torchzoo::data::prepare_libreoffice_help(options, out_dir);
-  for (const auto* split : {"train", "valid", "test"}) {
-    const auto tsv = std::filesystem::path(out_dir) / fmt::format("{}.tsv", split);
-    const auto pairs = torchzoo::data::read_parallel_tsv(tsv.string());
-    for (const auto& [lang, source] : {std::pair{options.src_lang(), true}, std::pair{options.tgt_lang(), false}}) {
-      const auto path = std::filesystem::path(out_dir) / fmt::format("{}.{}", split, lang);
-      const auto temporary = path.string() + ".tmp";
-      {
-        std::ofstream file(temporary, std::ios::binary);
-        for (const auto& pair : pairs) file << (source ? pair.src : pair.tgt) << '\n';
-        if (!file) throw std::runtime_error(fmt::format("cannot write {}", temporary));
-      }
-      std::filesystem::rename(temporary, path);
-    }
-  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << fmt::format("{} {} -> {} in {}: train {} | valid {} | test {} pairs ({:.1f} s)\n{}", corpus,
                            options.src_lang(), options.tgt_lang(), out_dir, counts.train, counts.valid, counts.test,

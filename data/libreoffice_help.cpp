@@ -659,9 +659,19 @@ CorpusCounts prepare_libreoffice_help(const HelpCorpusOptions& options, const st
 
   const fs::path out(out_dir);
   fs::create_directories(out);
-  write_parallel_tsv((out / "train.tsv").string(), splits.train);
-  write_parallel_tsv((out / "valid.tsv").string(), splits.valid);
-  write_parallel_tsv((out / "test.tsv").string(), splits.test);
+  for (const auto& [name, pairs] : {std::pair<std::string, const std::vector<ParallelPair>*>{"train", &splits.train},
+                                    {"valid", &splits.valid},
+                                    {"test", &splits.test}}) {
+    write_parallel_tsv((out / (name + ".tsv")).string(), *pairs);
+    // The same split as one sentence per line and language, as sacreBLEU and `torchzoo translate` read it.
+    std::string src_lines, tgt_lines;
+    for (const auto& pair : *pairs) {
+      src_lines += pair.src + '\n';
+      tgt_lines += pair.tgt + '\n';
+    }
+    help_files::write_file_atomically(out / (name + "." + options.src_lang()), src_lines);
+    help_files::write_file_atomically(out / (name + "." + options.tgt_lang()), tgt_lines);
+  }
   const auto deb_name = [&](const std::string& lang) {
     const fs::path deb = help_files::find_deb(options.cache_dir(), help_package_name(lang));
     return deb.empty() ? std::string("unknown") : deb.filename().string();

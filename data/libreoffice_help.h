@@ -141,7 +141,9 @@ std::string fetch_libreoffice_help(const std::string& lang, const std::string& c
 
 /// Fetches both languages (fetch_libreoffice_help), builds the corpus and
 /// writes out_dir/train.tsv, valid.tsv, test.tsv ("src<TAB>tgt" lines, see
-/// write_parallel_tsv) and out_dir/counts.txt (the options, the .deb files and
+/// write_parallel_tsv), each split once more as one sentence per line and
+/// language (test.en-US, test.de, ...: what sacreBLEU and `torchzoo translate`
+/// read) and out_dir/counts.txt (the options, the .deb files and
 /// to_string(counts)), each through a temporary file and a rename; counts.txt
 /// is written last. Returns the counts.
 ///

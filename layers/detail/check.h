@@ -10,7 +10,5 @@
 
 namespace torchzoo::detail {
 /// "[2, 3, 4]" for an IntArrayRef, for error messages.
-inline std::string shape_str(c10::IntArrayRef sizes) {
-  return fmt::format("[{}]", fmt::join(sizes, ", "));
-}
+inline std::string shape_str(c10::IntArrayRef sizes) { return fmt::format("[{}]", fmt::join(sizes, ", ")); }
 }  // namespace torchzoo::detail

@@ -8,6 +8,7 @@
 //   torchzoo predict --checkpoint runs/vit_fashion_mnist/best.pt shoe.png \
 //       /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz:0
 //   torchzoo data prepare libreoffice-help --src en-US --tgt de
+//   torchzoo data prepare libreoffice-langid --languages de,fr,es,it,pt
 //   torchzoo translate --checkpoint runs/translation_en_de/averaged.pt --beam 4 < test.en-US > hyp.de
 //   torchzoo bleu test.de < hyp.de
 //   torchzoo average -o averaged.pt runs/x/snapshots/step_*.pt
@@ -28,6 +29,7 @@
 #include "torchzoo/configs/config.h"
 #include "torchzoo/configs/experiment.h"
 #include "torchzoo/configs/registries.h"
+#include "torchzoo/data/help_langid.h"
 #include "torchzoo/data/idx.h"
 #include "torchzoo/data/libreoffice_help.h"
 #include "torchzoo/data/png.h"
@@ -40,6 +42,7 @@
 #include "torchzoo/train/image_classification_task.h"
 #include "torchzoo/train/malloc_tuning.h"
 #include "torchzoo/train/seq2seq_task.h"
+#include "torchzoo/train/text_classification_task.h"
 #include "torchzoo/train/trainer.h"
 #include "torchzoo/train/translation_task.h"
 #include "torchzoo/train/translator.h"
@@ -139,6 +142,17 @@ Restored restore(const Config& config, const std::string& checkpoint, torch::Dev
   return r;
 }
 
+/// Lines of `in` without their line ends ('\n' or "\r\n").
+std::vector<std::string> read_all_lines(std::istream& in) {
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
 torch::Device device_of(const Config& config, const std::string& flag) {
   if (!flag.empty()) return torchzoo::train::select_device(flag);
   auto train = config.root().optional_section("train");
@@ -169,6 +183,17 @@ int run_eval(const ConfigArgs& args, const std::string& checkpoint, const std::s
     std::cout << fmt::format("eval {} on {} ({} split, {} images) | accuracy {:.4f} | loss {:.4f}\n{}\n", checkpoint,
                              args.path, split == "test" ? "test" : images->options().valid_name(), dataset.size(),
                              report.accuracy, report.loss, report.table(images->classes()));
+    return 0;
+  }
+  if (auto* texts = dynamic_cast<torchzoo::train::TextClassificationTask*>(restored.task.get())) {
+    const bool test = split == "test";
+    if (test && texts->test_examples().empty()) {
+      throw CLI::ValidationError("--split", "the config's data section names no test split (data.test)");
+    }
+    auto report = test ? texts->evaluate_on(texts->test_examples()) : texts->evaluate_on(texts->valid_data().text);
+    std::cout << fmt::format("eval {} on {} ({} split, {} texts) | accuracy {:.4f} | loss {:.4f}\n{}\n{}\n", checkpoint,
+                             args.path, split, report.overall.examples, report.overall.accuracy, report.overall.loss,
+                             report.overall.table(texts->classes()), report.by_length_line());
     return 0;
   }
   if (split != "valid") {
@@ -217,10 +242,42 @@ torch::Tensor read_input_image(const std::string& input, int64_t channels, int64
   return image;
 }
 
+/// `predict` with a text classifier: each stdin line -> its top classes and probabilities.
+int run_predict_text(const Config& config, const std::string& checkpoint, int64_t top, const std::string& device_flag) {
+  auto model = torchzoo::configs::build_model(config);
+  torchzoo::train::load_checkpoint(checkpoint, *model);
+  model->to(device_of(config, device_flag));
+  auto classifier = torchzoo::configs::load_text_classifier(config, model);
+  const auto lines = read_all_lines(std::cin);
+  auto probabilities = classifier.predict(lines);  // [N, classes]
+  const auto k = std::min<int64_t>(top > 0 ? top : 1, probabilities.size(1));
+  auto [values, indices] = probabilities.topk(k, -1);
+  const auto& classes = classifier.classes();
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string line;
+    for (int64_t j = 0; j < k; ++j) {
+      const auto c = indices[static_cast<int64_t>(i)][j].item<int64_t>();
+      line += fmt::format("{}{}\t{:.4f}", j == 0 ? "" : "\t", classes[static_cast<size_t>(c)],
+                          values[static_cast<int64_t>(i)][j].item<double>());
+    }
+    std::cout << line << '\n';
+  }
+  std::cout.flush();
+  return 0;
+}
+
 int run_predict(const std::string& checkpoint, const std::vector<std::string>& inputs, int64_t top,
                 const std::string& device_flag) {
   auto state = torchzoo::train::read_checkpoint_state(checkpoint);
   auto config = Config::parse(state.config, checkpoint + ":config");
+  if (config.section("data").get("name", "") == "text_classification") {
+    if (!inputs.empty()) {
+      throw CLI::ValidationError("INPUT", "a text classifier reads its texts from stdin, one per line");
+    }
+    return run_predict_text(config, checkpoint, top, device_flag);
+  }
+  if (inputs.empty())
+    throw CLI::ValidationError("INPUT", "an image classifier needs PNG files or IDX_FILE:INDEX inputs");
   auto restored = restore(config, checkpoint, device_of(config, device_flag));
   auto* task = dynamic_cast<torchzoo::train::ImageClassificationTask*>(restored.task.get());
   if (task == nullptr) {
@@ -232,7 +289,7 @@ int run_predict(const std::string& checkpoint, const std::vector<std::string>& i
   std::map<std::string, torch::Tensor> idx_files;
   for (const auto& input : inputs) images.push_back(read_input_image(input, channels, size, idx_files));
   auto probabilities = task->predict(torch::stack(images));  // [N, classes]
-  const auto k = std::min<int64_t>(top, probabilities.size(1));
+  const auto k = std::min<int64_t>(top > 0 ? top : 3, probabilities.size(1));
   auto [values, indices] = probabilities.topk(k, -1);
   const auto& classes = task->classes();
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -279,30 +336,39 @@ int run_decode(const std::string& checkpoint, const std::string& source, int64_t
 }
 
 /// `torchzoo data prepare libreoffice-help`: the aligned corpus as TSV splits plus plain
-/// one-sentence-per-line files per split and language (data/libreoffice_help.h).
-int run_prepare(const std::string& corpus, const torchzoo::data::HelpCorpusOptions& options, std::string out_dir) {
+/// one-sentence-per-line files per split and language (data/libreoffice_help.h);
+/// `torchzoo data prepare libreoffice-langid`: labelled paragraphs of several languages
+/// (data/help_langid.h).
+int run_prepare(const std::string& corpus, const torchzoo::data::HelpCorpusOptions& options,
+                torchzoo::data::HelpLangIdOptions langid_options, const std::vector<std::string>& languages,
+                std::string out_dir) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  if (corpus == "libreoffice-langid") {
+    if (!languages.empty()) langid_options.languages(languages);
+    langid_options.cache_dir(options.cache_dir()).max_chars(options.max_chars());
+    if (out_dir.empty()) out_dir = "data/libreoffice-langid";
+    auto counts = torchzoo::data::prepare_help_langid(langid_options, out_dir);
+    const auto n = static_cast<int64_t>(langid_options.languages().size());
+    std::cout << fmt::format("{} {} -> {}: train {} | valid {} | test {} texts ({:.1f} s)\n{}", corpus,
+                             fmt::join(langid_options.languages(), ","), out_dir, n * counts.train_per_language,
+                             n * counts.valid_per_language, n * counts.test_per_language, seconds(),
+                             torchzoo::data::to_string(counts));
+    return 0;
+  }
   if (corpus != "libreoffice-help") {
-    throw CLI::ValidationError("CORPUS", fmt::format("known corpora: libreoffice-help; got '{}'", corpus));
+    throw CLI::ValidationError("CORPUS",
+                               fmt::format("known corpora: libreoffice-help, libreoffice-langid; got '{}'", corpus));
+  }
+  if (!languages.empty()) {
+    throw CLI::ValidationError("--languages", "is for libreoffice-langid; libreoffice-help takes --src and --tgt");
   }
   if (out_dir.empty()) out_dir = fmt::format("data/libreoffice-help/{}-{}", options.src_lang(), options.tgt_lang());
-  const auto start = std::chrono::steady_clock::now();
   auto counts = torchzoo::data::prepare_libreoffice_help(options, out_dir);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << fmt::format("{} {} -> {} in {}: train {} | valid {} | test {} pairs ({:.1f} s)\n{}", corpus,
                            options.src_lang(), options.tgt_lang(), out_dir, counts.train, counts.valid, counts.test,
-                           seconds, torchzoo::data::to_string(counts));
+                           seconds(), torchzoo::data::to_string(counts));
   return 0;
-}
-
-/// Lines of `in` without their line ends ('\n' or "\r\n").
-std::vector<std::string> read_all_lines(std::istream& in) {
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back(std::move(line));
-  }
-  return lines;
 }
 
 /// The EncoderDecoder and tokenizers of a translation checkpoint.
@@ -356,12 +422,12 @@ int run_translate(const std::string& checkpoint, const torchzoo::train::Translat
 /// `torchzoo bleu REF... < HYP`: corpus BLEU as `sacrebleu REF... < HYP` computes and prints it.
 int run_bleu(const std::vector<std::string>& ref_paths, const std::string& format, bool lowercase,
              const std::string& tokenize) {
-  const auto hypotheses = torchzoo::train::read_lines(std::cin);
+  const auto hypotheses = torchzoo::train::read_lines(std::cin, "stdin");
   std::vector<std::vector<std::string>> references;
   for (const auto& path : ref_paths) {
     std::ifstream file(path, std::ios::binary);
     if (!file) throw std::runtime_error(fmt::format("cannot read reference file '{}'", path));
-    references.push_back(torchzoo::train::read_lines(file));
+    references.push_back(torchzoo::train::read_lines(file, path));
     if (references.back().size() != hypotheses.size()) {
       throw std::invalid_argument(fmt::format("the reference file '{}' has {} lines, the hypotheses on stdin {}", path,
                                               references.back().size(), hypotheses.size()));
@@ -433,7 +499,7 @@ int main(int argc, char** argv) {
   ConfigArgs args;
   std::string out_dir, resume, checkpoint, source, split = "valid";
   std::vector<std::string> predict_inputs;
-  int64_t max_len = 0, top = 3;
+  int64_t max_len = 0, top = 0;
 
   auto* train = app.add_subcommand("train", "train a model from a config");
   add_config_args(train, args);
@@ -457,8 +523,10 @@ int main(int argc, char** argv) {
 
   auto* predict = app.add_subcommand("predict", "classify images with an image-classification checkpoint");
   predict->add_option("--checkpoint", checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
-  predict->add_option("INPUT", predict_inputs, "PNG files, or IDX_FILE:INDEX for an image of an IDX file")->required();
-  predict->add_option("--top", top, "classes to print per image (default 3)")
+  predict->add_option("INPUT", predict_inputs,
+                      "image classifiers: PNG files, or IDX_FILE:INDEX for an image of an IDX file; text "
+                      "classifiers read lines on stdin");
+  predict->add_option("--top", top, "classes to print per input (default 3 for images, 1 for texts)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
   predict->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
 
@@ -470,7 +538,11 @@ int main(int argc, char** argv) {
   auto* prepare = data->add_subcommand("prepare", "download and align a parallel corpus into TSV splits");
   std::string corpus, prepare_out;
   torchzoo::data::HelpCorpusOptions help_options;
-  prepare->add_option("CORPUS", corpus, "libreoffice-help")->required();
+  prepare->add_option("CORPUS", corpus, "libreoffice-help (parallel) or libreoffice-langid (language identification)")
+      ->required();
+  std::vector<std::string> langid_languages;
+  prepare->add_option("--languages", langid_languages, "libreoffice-langid's classes (default de,fr,es,it,pt)")
+      ->delimiter(',');
   prepare->add_option_function<std::string>(
       "--src", [&](const std::string& lang) { help_options.src_lang(lang); }, "source language (default en-US)");
   prepare->add_option_function<std::string>(
@@ -521,7 +593,9 @@ int main(int argc, char** argv) {
   try {
     if (*train) return run_train(args, out_dir, resume);
     if (*eval) return run_eval(args, checkpoint, split, decoding);
-    if (*prepare) return run_prepare(corpus, help_options, prepare_out);
+    if (*prepare) {
+      return run_prepare(corpus, help_options, torchzoo::data::HelpLangIdOptions(), langid_languages, prepare_out);
+    }
     if (*translate) return run_translate(checkpoint, decoding, args.device, quiet);
     if (*bleu) return run_bleu(ref_paths, bleu_format, lowercase, bleu_tokenize);
     if (*average) return run_average(average_inputs, average_out);

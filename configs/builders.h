@@ -3,20 +3,40 @@
 // keys it knows, validates them, and calls Section::finish() so that unknown
 // keys are errors naming the allowed ones.
 #include "torchzoo/configs/registries.h"
+#include "torchzoo/data/sentencepiece_tokenizer.h"
 
 namespace torchzoo::configs {
 
 // models (model_builders.cpp)
 std::shared_ptr<torch::nn::Module> build_encoder_decoder(const Section& model);
 std::shared_ptr<torch::nn::Module> build_vision_transformer(const Section& model);
+std::shared_ptr<torch::nn::Module> build_transformer_encoder_classifier(const Section& model);
 
 // tasks, by data.name (task_builders.cpp)
 std::unique_ptr<train::Task> build_copy_task(const Section& data, const Config& config,
                                              std::shared_ptr<torch::nn::Module> model);
 std::unique_ptr<train::Task> build_translation_task(const Section& data, const Config& config,
                                                     std::shared_ptr<torch::nn::Module> model);
+std::unique_ptr<train::Task> build_text_classification_task(const Section& data, const Config& config,
+                                                            std::shared_ptr<torch::nn::Module> model);
 std::unique_ptr<train::Task> build_mnist_format_task(const Section& data, const Config& config,
                                                      std::shared_ptr<torch::nn::Module> model);
+
+/// data.tokenizer settings (tokenizer_builders.cpp): SentencePiece training options, whether one
+/// joint vocabulary serves both sides (`joint`, read only when allow_joint), and the file prefix
+/// (`prefix`; default next to the training file, named by the settings).
+struct TokenizerSettings {
+  data::SentencePieceTrainOptions options;
+  bool joint = false;
+  std::string prefix;
+};
+TokenizerSettings read_tokenizer_settings(const Section& data, bool allow_joint);
+/// The SentencePiece model at `path`, trained on `sentences` first when the file is missing (an
+/// error when `sentences` is null); its vocabulary must be settings.options.vocab_size().
+std::shared_ptr<const data::SentencePieceTokenizer> load_or_train_tokenizer(const Section& data,
+                                                                            const TokenizerSettings& settings,
+                                                                            const std::string& path,
+                                                                            const std::vector<std::string>* sentences);
 
 /// The token loss of the `loss` section (task_builders.cpp).
 train::TokenLoss build_loss(const Config& config, const LossContext& context);

@@ -12,6 +12,7 @@
 #include "torchzoo/data/sentencepiece_tokenizer.h"
 #include "torchzoo/train/lr_schedule.h"
 #include "torchzoo/train/task.h"
+#include "torchzoo/train/text_classifier.h"
 #include "torchzoo/train/trainer.h"
 
 namespace torchzoo::configs {
@@ -42,6 +43,11 @@ struct TranslationTokenizers {
   std::shared_ptr<const data::SentencePieceTokenizer> src, tgt;
 };
 TranslationTokenizers load_translation_tokenizers(const Config& config);
+
+/// The classifier of a text classification config around `model` (a transformer_encoder_classifier
+/// whose weights the caller loads): the SentencePiece model training wrote, the classes (data.classes,
+/// else the labels of data.train) and data.max_tokens. Reads no texts but the training labels.
+train::TextClassifier load_text_classifier(const Config& config, std::shared_ptr<torch::nn::Module> model);
 
 /// `runs/<config file stem>` unless train.out_dir says otherwise.
 std::string default_out_dir(const Config& config);

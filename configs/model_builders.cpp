@@ -1,6 +1,7 @@
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/layers/detail/format.h"
 #include "torchzoo/models/encoder_decoder.h"
+#include "torchzoo/models/transformer_encoder_classifier.h"
 #include "torchzoo/models/vision_transformer.h"
 
 namespace torchzoo::configs {
@@ -75,6 +76,38 @@ std::shared_ptr<torch::nn::Module> build_vision_transformer(const Section& s) {
   }
   s.finish();
   return models::VisionTransformer(o).ptr();
+}
+
+}  // namespace torchzoo::configs
+
+namespace torchzoo::configs {
+
+std::shared_ptr<torch::nn::Module> build_transformer_encoder_classifier(const Section& s) {
+  models::TransformerEncoderClassifierOptions o(s.require<int64_t>("vocab"), s.require<int64_t>("num_classes"));
+  if (o.vocab() <= 0) s.fail("vocab", fmt::format("must be positive, got {}", o.vocab()));
+  if (o.num_classes() <= 0) s.fail("num_classes", fmt::format("must be positive, got {}", o.num_classes()));
+  o.num_layers(s.get_positive<int64_t>("num_layers", o.num_layers()))
+      .d_model(s.get_positive<int64_t>("d_model", o.d_model()))
+      .d_ff(s.get_positive<int64_t>("d_ff", o.d_ff()))
+      .num_heads(s.get_positive<int64_t>("num_heads", o.num_heads()))
+      .dropout(s.get_in_range("dropout", o.dropout(), 0.0, 0.99))
+      .attention_dropout(s.get_in_range("attention_dropout", o.attention_dropout(), 0.0, 0.99))
+      .activation(layers::activation_from_string(s.get_choice("activation", "relu", {"relu", "gelu"})))
+      .norm_first(s.get<bool>("norm_first", o.norm_first()))
+      .layer_norm_eps(s.get_positive<double>("layer_norm_eps", o.layer_norm_eps()))
+      .use_torch_layer_norm(s.get<bool>("use_torch_layer_norm", o.use_torch_layer_norm()))
+      .fused_attention(s.get<bool>("fused_attention", o.fused_attention()))
+      .max_len(s.get_positive<int64_t>("max_len", o.max_len()))
+      .learned_positions(s.get_choice("positions", "sinusoidal", {"sinusoidal", "learned"}) == "learned")
+      .pooling(models::pooling_from_string(s.get_choice("pooling", "cls", {"cls", "mean"})));
+  if (o.d_model() % o.num_heads() != 0) {
+    s.fail("num_heads", fmt::format("must divide d_model={}, got {}", o.d_model(), o.num_heads()));
+  }
+  if (!o.learned_positions() && o.d_model() % 2 != 0) {
+    s.fail("d_model", fmt::format("must be even (sinusoidal positions), got {}", o.d_model()));
+  }
+  s.finish();
+  return models::TransformerEncoderClassifier(o).ptr();
 }
 
 }  // namespace torchzoo::configs

@@ -21,10 +21,14 @@ void fill(Registries& r) {
                "annotated Transformer encoder-decoder (translation, copy task)");
   r.models.add("vision_transformer", build_vision_transformer,
                "ViT image classifier with timm's names (preset: vit_tiny, vit_small, vit_mini)");
+  r.models.add("transformer_encoder_classifier", build_transformer_encoder_classifier,
+               "BERT-style encoder-only text classifier (cls or mean pooling)");
 
   r.tasks.add("copy_task", build_copy_task, "the annotated Transformer's copy task (synthetic)");
   r.tasks.add("translation", build_translation_task,
               "a parallel corpus (TSV or aligned files) with SentencePiece, token-budget batches and BLEU");
+  r.tasks.add("text_classification", build_text_classification_task,
+              "labelled texts (TSV: label<TAB>text) with SentencePiece, token-budget batches, accuracy by length");
   r.tasks.add("fashion_mnist", build_mnist_format_task,
               "Fashion-MNIST image classification (IDX files; Debian package dataset-fashion-mnist)");
   r.tasks.add("mnist", build_mnist_format_task, "MNIST-format image classification from data.root (IDX files)");

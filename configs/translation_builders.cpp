@@ -1,7 +1,6 @@
 // data.name: translation -- a parallel corpus (TSV files, or pairs of aligned
 // files), SentencePiece models trained on its training split when missing,
 // and the TranslationTask around an EncoderDecoder.
-#include <filesystem>
 #include <iostream>
 
 #include "torchzoo/configs/builders.h"
@@ -39,42 +38,16 @@ std::vector<data::ParallelPair> read_split(const Section& s, const std::string& 
 /// The SentencePiece files of `data.tokenizer`: trained from `train` when missing (when `train` is given).
 TranslationTokenizers tokenizers_of(const Section& data, const std::vector<data::ParallelPair>* train,
                                     int64_t src_vocab, int64_t tgt_vocab) {
-  auto t = data.section("tokenizer");
-  const bool joint = t.get<bool>("joint", true);
-  data::SentencePieceTrainOptions o;
-  o.vocab_size(t.get_positive<int64_t>("vocab_size", o.vocab_size()))
-      .model_type(t.get_choice("model_type", o.model_type(), {"unigram", "bpe", "char", "word"}))
-      .character_coverage(t.get_in_range<double>("character_coverage", o.character_coverage(), 0.9, 1.0))
-      .seed(t.get_in_range<int64_t>("seed", o.seed(), 0, INT64_MAX));
-  // Next to the training data by default, named by the settings, so runs that share them share the file.
-  const auto train_file = data.has("train") ? data.require<std::string>("train") : data.get("train_src", "");
-  const auto default_prefix = (std::filesystem::path(train_file).parent_path() /
-                               fmt::format("spm-{}-{}-{}", joint ? "joint" : "sep", o.model_type(), o.vocab_size()))
-                                  .string();
-  const auto prefix = t.get("prefix", default_prefix);
-  t.finish();
+  const auto settings = read_tokenizer_settings(data, /*allow_joint=*/true);
+  const auto& o = settings.options;
   if (src_vocab != o.vocab_size() || tgt_vocab != o.vocab_size()) {
-    t.fail("vocab_size", fmt::format("must equal model.src_vocab and model.tgt_vocab, got {} for src_vocab={}, "
-                                     "tgt_vocab={}",
-                                     o.vocab_size(), src_vocab, tgt_vocab));
+    data.section("tokenizer")
+        .fail("vocab_size", fmt::format("must equal model.src_vocab and model.tgt_vocab, got {} for src_vocab={}, "
+                                        "tgt_vocab={}",
+                                        o.vocab_size(), src_vocab, tgt_vocab));
   }
-
   auto load_or_train = [&](const std::string& path, const std::vector<std::string>& sentences) {
-    if (!std::filesystem::exists(path)) {
-      if (train == nullptr) t.fail("prefix", fmt::format("the SentencePiece model {} does not exist", path));
-      std::cerr << fmt::format("training SentencePiece ({}, {} pieces) on {} sentences -> {}\n", o.model_type(),
-                               o.vocab_size(), sentences.size(), path);
-      const auto folder = std::filesystem::path(path).parent_path();
-      if (!folder.empty()) std::filesystem::create_directories(folder);
-      data::train_sentencepiece(sentences, path, o);
-    }
-    auto tokenizer = std::make_shared<const data::SentencePieceTokenizer>(path);
-    if (tokenizer->vocab_size() != o.vocab_size()) {
-      t.fail("vocab_size", fmt::format("the existing SentencePiece model {} has {} pieces, not {}: remove it to "
-                                       "train a new one, or set data.tokenizer.prefix",
-                                       path, tokenizer->vocab_size(), o.vocab_size()));
-    }
-    return tokenizer;
+    return load_or_train_tokenizer(data, settings, path, train == nullptr ? nullptr : &sentences);
   };
   std::vector<std::string> src_text, tgt_text;
   if (train != nullptr) {
@@ -83,12 +56,13 @@ TranslationTokenizers tokenizers_of(const Section& data, const std::vector<data:
       tgt_text.push_back(pair.tgt);
     }
   }
-  if (joint) {
+  if (settings.joint) {
     src_text.insert(src_text.end(), tgt_text.begin(), tgt_text.end());
-    auto both = load_or_train(prefix + ".model", src_text);
+    auto both = load_or_train(settings.prefix + ".model", src_text);
     return {both, both};
   }
-  return {load_or_train(prefix + ".src.model", src_text), load_or_train(prefix + ".tgt.model", tgt_text)};
+  return {load_or_train(settings.prefix + ".src.model", src_text),
+          load_or_train(settings.prefix + ".tgt.model", tgt_text)};
 }
 
 models::EncoderDecoder require_translation_model(const Section& data, const std::shared_ptr<torch::nn::Module>& model) {

@@ -8,11 +8,10 @@
 #include <cctype>
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 #include <unordered_map>
 
+#include "torchzoo/data/text_file.h"
 #include "torchzoo/layers/detail/check.h"
 
 namespace fs = std::filesystem;
@@ -398,30 +397,6 @@ class ParagraphCollector {
 namespace torchzoo::data::help_files {
 namespace {
 
-std::string read_whole_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  TORCHZOO_CHECK(in.good(), "LibreOffice help: cannot open '{}'", path.string());
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-/// Writes `content` to `path` through `path`.tmp and a rename.
-void write_file_atomically(const fs::path& path, const std::string& content) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    TORCHZOO_CHECK(out.good(), "LibreOffice help: cannot create '{}'", tmp.string());
-    out << content;
-    out.close();
-    if (!out) {
-      fs::remove(tmp);
-      TORCHZOO_CHECK(false, "LibreOffice help: write error in '{}'", tmp.string());
-    }
-  }
-  fs::rename(tmp, path);
-}
-
 /// Relative paths ('/'-separated) of the *.html files under `root`, sorted bytewise.
 std::vector<std::string> list_pages(const fs::path& root) {
   std::vector<std::string> pages;
@@ -432,11 +407,6 @@ std::vector<std::string> list_pages(const fs::path& root) {
   }
   std::sort(pages.begin(), pages.end());
   return pages;
-}
-
-/// Number of Unicode code points in UTF-8 `text` (bytes that are not continuation bytes).
-int64_t count_code_points(std::string_view text) {
-  return std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<uint8_t>(c) & 0xC0) != 0x80; });
 }
 
 std::string command_line(const std::vector<std::string>& argv) {
@@ -518,6 +488,18 @@ std::vector<std::pair<std::string, std::string>> extract_help_paragraphs(const s
   return collector.take();
 }
 
+std::vector<std::string> help_paragraph_texts(const std::string& root) {
+  TORCHZOO_CHECK(fs::is_directory(root), "help_paragraph_texts: help tree '{}' is not a folder", root);
+  std::vector<std::string> texts;
+  for (const std::string& page : help_files::list_pages(root)) {
+    for (auto& [id, text] :
+         extract_help_paragraphs(read_text_file((fs::path(root) / page).string(), "LibreOffice help"))) {
+      texts.push_back(std::move(text));
+    }
+  }
+  return texts;
+}
+
 std::string to_string(const CorpusCounts& counts) {
   return fmt::format(
       "pages {}\nmissing_pages {}\naligned {}\nunaligned {}\ndropped_empty {}\ndropped_identical {}\ndropped_long {}\n"
@@ -543,8 +525,9 @@ CorpusSplits build_help_corpus(const std::string& src_root, const std::string& t
       continue;
     }
     ++c.pages;
-    const auto src_paragraphs = extract_help_paragraphs(help_files::read_whole_file(fs::path(src_root) / page));
-    const auto tgt_paragraphs = extract_help_paragraphs(help_files::read_whole_file(tgt_page));
+    const auto src_paragraphs =
+        extract_help_paragraphs(read_text_file((fs::path(src_root) / page).string(), "LibreOffice help"));
+    const auto tgt_paragraphs = extract_help_paragraphs(read_text_file(tgt_page.string(), "LibreOffice help"));
 
     // Target texts by id, in document order: the k-th occurrence pairs with the source's k-th.
     std::unordered_map<std::string, std::vector<const std::string*>> tgt_by_id;
@@ -565,8 +548,7 @@ CorpusSplits build_help_corpus(const std::string& src_root, const std::string& t
         ++c.dropped_empty;
       } else if (src == tgt) {
         ++c.dropped_identical;
-      } else if (help_files::count_code_points(src) > options.max_chars() ||
-                 help_files::count_code_points(tgt) > options.max_chars()) {
+      } else if (utf8_length(src) > options.max_chars() || utf8_length(tgt) > options.max_chars()) {
         ++c.dropped_long;
       } else if (const auto [seen, inserted] = target_of_source.emplace(src, tgt); !inserted) {
         ++(seen->second == tgt ? c.duplicates : c.conflicting);
@@ -652,6 +634,8 @@ std::string fetch_libreoffice_help(const std::string& lang, const std::string& c
 CorpusCounts prepare_libreoffice_help(const HelpCorpusOptions& options, const std::string& out_dir) {
   TORCHZOO_CHECK(options.src_lang() != options.tgt_lang(),
                  "prepare_libreoffice_help: src_lang and tgt_lang are both '{}'", options.src_lang());
+  help_package_name(options.src_lang());  // both languages are checked before anything is downloaded
+  help_package_name(options.tgt_lang());
   const std::string src_root = fetch_libreoffice_help(options.src_lang(), options.cache_dir());
   const std::string tgt_root = fetch_libreoffice_help(options.tgt_lang(), options.cache_dir());
   CorpusCounts counts;
@@ -669,21 +653,22 @@ CorpusCounts prepare_libreoffice_help(const HelpCorpusOptions& options, const st
       src_lines += pair.src + '\n';
       tgt_lines += pair.tgt + '\n';
     }
-    help_files::write_file_atomically(out / (name + "." + options.src_lang()), src_lines);
-    help_files::write_file_atomically(out / (name + "." + options.tgt_lang()), tgt_lines);
+    write_file_atomically((out / (name + "." + options.src_lang())).string(), src_lines, "LibreOffice help");
+    write_file_atomically((out / (name + "." + options.tgt_lang())).string(), tgt_lines, "LibreOffice help");
   }
   const auto deb_name = [&](const std::string& lang) {
     const fs::path deb = help_files::find_deb(options.cache_dir(), help_package_name(lang));
     return deb.empty() ? std::string("unknown") : deb.filename().string();
   };
-  help_files::write_file_atomically(
-      out / "counts.txt",
+  write_file_atomically(
+      (out / "counts.txt").string(),
       fmt::format("# LibreOffice help parallel corpus, made by torchzoo::data::prepare_libreoffice_help\n"
                   "# pairs aligned by page path + element id; split by FNV-1a 64 of the source text mod 1000\n"
                   "src_lang {}\ntgt_lang {}\nsrc_deb {}\ntgt_deb {}\nmax_chars {}\nvalid_fraction {}\n"
                   "test_fraction {}\n{}",
                   options.src_lang(), options.tgt_lang(), deb_name(options.src_lang()), deb_name(options.tgt_lang()),
-                  options.max_chars(), options.valid_fraction(), options.test_fraction(), to_string(counts)));
+                  options.max_chars(), options.valid_fraction(), options.test_fraction(), to_string(counts)),
+      "LibreOffice help");
   return counts;
 }
 

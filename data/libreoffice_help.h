@@ -71,6 +71,11 @@ namespace torchzoo::data {
 ///     == {{"par_id1", "Choose Format & go."}}
 std::vector<std::pair<std::string, std::string>> extract_help_paragraphs(const std::string& html);
 
+/// The paragraph texts of a whole help tree (a folder usr/share/libreoffice/help/<lang>): its
+/// *.html pages in sorted relative-path order, each page's paragraphs in document order, empty
+/// texts included. The monolingual view of the help, e.g. for language identification.
+std::vector<std::string> help_paragraph_texts(const std::string& root);
+
 struct HelpCorpusOptions {
   /// Source language: the folder name under usr/share/libreoffice/help ("en-US", "de", "pt-BR", ...).
   TORCH_ARG(std::string, src_lang) = "en-US";

@@ -2,55 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "torchzoo/data/text_file.h"
 #include "torchzoo/layers/detail/check.h"
-
-// Helpers live in a named namespace: the unity build compiles several .cpp
-// files as one, where anonymous namespaces would share names.
-namespace torchzoo::data::text_io {
-namespace {
-
-std::string read_whole_file(const std::string& path) {
-  TORCHZOO_CHECK(std::filesystem::is_regular_file(path), "parallel text: file '{}' does not exist", path);
-  std::ifstream in(path, std::ios::binary);
-  TORCHZOO_CHECK(in.good(), "parallel text: cannot open '{}'", path);
-  std::ostringstream content;
-  content << in.rdbuf();
-  TORCHZOO_CHECK(!in.bad(), "parallel text: read error in '{}'", path);
-  return content.str();
-}
-
-/// The lines of `content`: split at '\n', a '\r' before it removed, a leading
-/// UTF-8 byte-order mark skipped. A final line without '\n' counts; the empty
-/// "line" after a final '\n' does not.
-std::vector<std::string_view> split_lines(std::string_view content) {
-  constexpr std::string_view kBom = "\xEF\xBB\xBF";
-  if (content.substr(0, kBom.size()) == kBom) content.remove_prefix(kBom.size());
-  std::vector<std::string_view> lines;
-  while (!content.empty()) {
-    const size_t end = content.find('\n');
-    std::string_view line = content.substr(0, end);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
-    if (end == std::string_view::npos) break;
-    content.remove_prefix(end + 1);
-  }
-  return lines;
-}
-
-bool has_line_break_or_tab(const std::string& text) { return text.find_first_of("\t\n\r") != std::string::npos; }
-
-}  // namespace
-}  // namespace torchzoo::data::text_io
 
 namespace torchzoo::data {
 
 std::vector<ParallelPair> read_parallel_tsv(const std::string& path) {
-  const std::string content = text_io::read_whole_file(path);
-  const auto lines = text_io::split_lines(content);
+  const std::string content = read_text_file(path, "parallel text");
+  const auto lines = split_lines(content);
   std::vector<ParallelPair> pairs;
   pairs.reserve(lines.size());
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -66,10 +26,10 @@ std::vector<ParallelPair> read_parallel_tsv(const std::string& path) {
 }
 
 std::vector<ParallelPair> read_parallel_files(const std::string& src_path, const std::string& tgt_path) {
-  const std::string src_content = text_io::read_whole_file(src_path);
-  const std::string tgt_content = text_io::read_whole_file(tgt_path);
-  const auto src_lines = text_io::split_lines(src_content);
-  const auto tgt_lines = text_io::split_lines(tgt_content);
+  const std::string src_content = read_text_file(src_path, "parallel text");
+  const std::string tgt_content = read_text_file(tgt_path, "parallel text");
+  const auto src_lines = split_lines(src_content);
+  const auto tgt_lines = split_lines(tgt_content);
   TORCHZOO_CHECK(src_lines.size() == tgt_lines.size(),
                  "parallel files must have the same number of lines: '{}' has {}, '{}' has {}", src_path,
                  src_lines.size(), tgt_path, tgt_lines.size());
@@ -82,29 +42,18 @@ std::vector<ParallelPair> read_parallel_files(const std::string& src_path, const
 }
 
 void write_parallel_tsv(const std::string& path, const std::vector<ParallelPair>& pairs) {
+  std::string content;
   for (size_t i = 0; i < pairs.size(); ++i) {
-    TORCHZOO_CHECK(!text_io::has_line_break_or_tab(pairs[i].src) && !text_io::has_line_break_or_tab(pairs[i].tgt),
+    TORCHZOO_CHECK(!has_tab_or_line_break(pairs[i].src) && !has_tab_or_line_break(pairs[i].tgt),
                    "write_parallel_tsv('{}'): pair {} holds a tab or line break, which TSV cannot carry: src '{}', "
                    "tgt '{}'",
                    path, i, pairs[i].src, pairs[i].tgt);
+    content += pairs[i].src;
+    content += '\t';
+    content += pairs[i].tgt;
+    content += '\n';
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    TORCHZOO_CHECK(out.good(), "write_parallel_tsv: cannot create '{}'", tmp);
-    for (const auto& pair : pairs) out << pair.src << '\t' << pair.tgt << '\n';
-    out.close();
-    if (!out) {
-      std::filesystem::remove(tmp);
-      TORCHZOO_CHECK(false, "write_parallel_tsv: write error in '{}'", tmp);
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(tmp, path, error);
-  if (error) {
-    std::filesystem::remove(tmp);
-    TORCHZOO_CHECK(false, "write_parallel_tsv: cannot rename '{}' to '{}': {}", tmp, path, error.message());
-  }
+  write_file_atomically(path, content, "write_parallel_tsv");
 }
 
 uint64_t fnv1a64(std::string_view text) {

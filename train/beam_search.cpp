@@ -30,14 +30,12 @@ void check_arguments(const torch::Tensor& src, const torch::Tensor& src_mask, co
                                     : "undefined");
 }
 
-/// Each sentence's maximum output length: min(a * source tokens + b, max_len), at least 1.
+/// Each sentence's maximum output length (max_output_length of its source tokens).
 std::vector<int64_t> max_lengths(const torch::Tensor& src_mask, const BeamSearchOptions& o) {
   auto source_tokens = src_mask.sum({1, 2}).to(torch::kCPU);  // [B]
   std::vector<int64_t> lengths;
   for (int64_t s = 0; s < source_tokens.size(0); ++s) {
-    const auto n = static_cast<double>(source_tokens[s].item<int64_t>());
-    const auto length = static_cast<int64_t>(std::floor(o.max_len_a() * n)) + o.max_len_b();
-    lengths.push_back(std::clamp<int64_t>(length, 1, o.max_len()));
+    lengths.push_back(max_output_length(source_tokens[s].item<int64_t>(), o.max_len_a(), o.max_len_b(), o.max_len()));
   }
   return lengths;
 }
@@ -87,6 +85,11 @@ void keep_n_best(std::vector<Hypothesis>& finished, int64_t n_best) {
 }
 
 }  // namespace
+
+int64_t max_output_length(int64_t source_tokens, double max_len_a, int64_t max_len_b, int64_t max_len) {
+  const auto length = static_cast<int64_t>(std::floor(max_len_a * static_cast<double>(source_tokens))) + max_len_b;
+  return std::clamp<int64_t>(length, 1, std::max<int64_t>(max_len, 1));
+}
 
 double length_penalty(int64_t length, double alpha) {
   return alpha == 0 ? 1.0 : std::pow((5.0 + static_cast<double>(length)) / 6.0, alpha);

@@ -69,6 +69,11 @@ struct BeamSearchOptions {
   TORCH_ARG(bool, use_cache) = true;
 };
 
+/// The longest output (tokens, end symbol included) for a source of `source_tokens` tokens:
+/// min(floor(max_len_a * source_tokens) + max_len_b, max_len), and at least 1. Beam search and the
+/// Translator's greedy decoding both stop each sentence there.
+int64_t max_output_length(int64_t source_tokens, double max_len_a, int64_t max_len_b, int64_t max_len);
+
 /// One finished hypothesis.
 struct Hypothesis {
   /// Output tokens, without the start and end symbols.

@@ -633,12 +633,12 @@ BleuScore sentence_bleu(const std::string& hyp, const std::vector<std::string>& 
   return corpus_bleu({hyp}, streams, options);
 }
 
-std::vector<std::string> read_lines(std::istream& in) {
+std::vector<std::string> read_lines(std::istream& in, const std::string& name) {
   std::vector<std::string> lines;
   std::string line;
   while (std::getline(in, line, '\n')) {
     const size_t bad = bleu_detail::find_invalid_utf8(line);
-    TORCHZOO_CHECK(bad == std::string::npos, "read_lines: line {} is not valid UTF-8 (byte {} of the line is 0x{:02x})",
+    TORCHZOO_CHECK(bad == std::string::npos, "{}:{}: not valid UTF-8 (byte {} of the line is 0x{:02x})", name,
                    lines.size() + 1, bad + 1, bad == std::string::npos ? 0 : static_cast<unsigned char>(line[bad]));
     lines.emplace_back(bleu_detail::rstrip(line));
   }

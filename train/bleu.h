@@ -151,9 +151,9 @@ std::string bleu_signature(const BleuOptions& options, int64_t num_refs);
 /// files: split on '\n' only (a lone '\r' stays inside the line), the last
 /// line counts even without a final '\n', a final '\n' adds no empty line,
 /// trailing Unicode whitespace (\r included) is stripped, and a UTF-8 byte
-/// order mark is kept. Throws naming the line on invalid UTF-8, as Python's
-/// decoder does. (Hypotheses piped to `sacrebleu REF < HYP` are read
+/// order mark is kept. Throws naming `name` (a file, or "stdin") and the line
+/// on invalid UTF-8, as Python's decoder does. (Hypotheses piped to `sacrebleu REF < HYP` are read
 /// differently: there a lone '\r' also ends a line and '\t' separates systems.)
-std::vector<std::string> read_lines(std::istream& in);
+std::vector<std::string> read_lines(std::istream& in, const std::string& name = "input");
 
 }  // namespace torchzoo::train

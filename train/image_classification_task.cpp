@@ -3,7 +3,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "torchzoo/layers/detail/check.h"
 
@@ -18,36 +17,6 @@ at::Generator seeded(uint64_t seed, int64_t a, int64_t b = 0) {
 }
 
 }  // namespace
-
-std::string ClassificationReport::table(const std::vector<std::string>& classes) const {
-  const auto n = static_cast<int64_t>(classes.size());
-  size_t width = 5;
-  for (const auto& name : classes) width = std::max(width, name.size());
-  std::string text = fmt::format("confusion matrix (rows: true class, columns: predicted)\n{:>{}}", "", width);
-  for (int64_t j = 0; j < n; ++j) text += fmt::format(" {:>6}", j);
-  text += fmt::format(" | {:>8}\n", "accuracy");
-  const auto* counts = confusion.data_ptr<int64_t>();
-  for (int64_t i = 0; i < n; ++i) {
-    text += fmt::format("{:<{}}", fmt::format("{} {}", i, classes[static_cast<size_t>(i)]), width + 3);
-    for (int64_t j = 0; j < n; ++j) text += fmt::format(" {:>6}", counts[i * n + j]);
-    text += fmt::format(" | {:>8.4f}\n", per_class[static_cast<size_t>(i)]);
-  }
-  return text + fmt::format("top-1 accuracy {:.4f} | loss {:.4f}", accuracy, loss);
-}
-
-std::string ClassificationReport::csv(const std::vector<std::string>& classes) const {
-  const auto n = static_cast<int64_t>(classes.size());
-  std::string text = "true\\predicted";
-  for (const auto& name : classes) text += "," + name;
-  text += ",accuracy\n";
-  const auto* counts = confusion.data_ptr<int64_t>();
-  for (int64_t i = 0; i < n; ++i) {
-    text += classes[static_cast<size_t>(i)];
-    for (int64_t j = 0; j < n; ++j) text += fmt::format(",{}", counts[i * n + j]);
-    text += fmt::format(",{:.6f}\n", per_class[static_cast<size_t>(i)]);
-  }
-  return text;
-}
 
 ImageClassificationTask::ImageClassificationTask(ImageClassifier model, data::ImageDataset train,
                                                  data::ImageDataset valid, data::ImageDataset test, TokenLoss criterion,
@@ -120,18 +89,9 @@ ClassificationReport ImageClassificationTask::evaluate_on(const data::ImageDatas
     auto labels = dataset.labels.slice(0, begin, end);
     auto logits = model_.forward(images);  // [B, classes]
     total_loss += criterion_(logits, labels.to(device_)).item<double>();
-    auto predicted = logits.argmax(-1).to(torch::kCPU);
-    confusion.index_add_(0, labels * num_classes + predicted, torch::ones_like(labels));
+    count_predictions(confusion, labels, logits.argmax(-1).to(torch::kCPU), num_classes);
   }
-  ClassificationReport report;
-  report.confusion = confusion.view({num_classes, num_classes});
-  const auto correct = report.confusion.diagonal().sum().item<int64_t>();
-  report.loss = total_loss / static_cast<double>(dataset.size());
-  report.accuracy = static_cast<double>(correct) / static_cast<double>(dataset.size());
-  // Correct over total per true class; 0 / 0 gives NaN for a class without examples.
-  auto per_class = report.confusion.diagonal().to(torch::kDouble) / report.confusion.sum(1).to(torch::kDouble);
-  report.per_class.assign(per_class.data_ptr<double>(), per_class.data_ptr<double>() + num_classes);
-  return report;
+  return ClassificationReport::from_confusion(confusion.view({num_classes, num_classes}), total_loss);
 }
 
 Metrics ImageClassificationTask::evaluate() {
@@ -146,15 +106,7 @@ std::string ImageClassificationTask::sample() {
 
 void ImageClassificationTask::write_report(const std::string& out_dir) {
   if (!last_report_.confusion.defined() || out_dir.empty()) return;
-  const auto path = std::filesystem::path(out_dir) / "confusion_matrix.csv";
-  const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream file(tmp);
-    TORCHZOO_CHECK(file.good(), "cannot write '{}'", tmp);
-    file << last_report_.csv(classes());
-    TORCHZOO_CHECK(file.good(), "writing '{}' failed", tmp);
-  }
-  std::filesystem::rename(tmp, path);
+  write_confusion_csv((std::filesystem::path(out_dir) / "confusion_matrix.csv").string(), last_report_, classes());
 }
 
 torch::Tensor ImageClassificationTask::predict(const torch::Tensor& images) {

@@ -13,6 +13,7 @@
 #include "torchzoo/data/image_dataset.h"
 #include "torchzoo/data/image_transforms.h"
 #include "torchzoo/data/prefetcher.h"
+#include "torchzoo/train/classification_report.h"
 #include "torchzoo/train/task.h"
 
 namespace torchzoo::train {
@@ -36,18 +37,6 @@ struct ImageClassificationOptions {
   TORCH_ARG(uint64_t, seed) = 1;
   /// What the validation split is called in metrics and reports ("valid", or "test" when the test set is used).
   TORCH_ARG(std::string, valid_name) = "valid";
-};
-
-/// Accuracy figures of one pass over a labelled set.
-struct ClassificationReport {
-  double loss = 0.0;              ///< per image
-  double accuracy = 0.0;          ///< top-1
-  torch::Tensor confusion;        ///< int64 [classes, classes]: row = true class, column = predicted
-  std::vector<double> per_class;  ///< accuracy of each true class (NaN when it has no examples)
-  /// The confusion matrix and per-class accuracy as a text table with the class names.
-  std::string table(const std::vector<std::string>& classes) const;
-  /// The same as CSV: a header of predicted classes, then one row per true class, then accuracy.
-  std::string csv(const std::vector<std::string>& classes) const;
 };
 
 class ImageClassificationTask : public Task {

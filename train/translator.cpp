@@ -92,18 +92,25 @@ std::vector<std::vector<int64_t>> Translator::translate_ids(const std::vector<st
     }
     src = src.to(device);
     auto src_mask = data::padding_mask(src, pad);  // [B, 1, T_src]
-    const auto max_len =
-        static_cast<int64_t>(std::ceil(options.max_len_a() * static_cast<double>(longest))) + options.max_len_b();
+    std::vector<int64_t> limits;                   // each sentence's longest output
+    for (int64_t r = 0; r < end - begin; ++r) {
+      const auto source_tokens = static_cast<int64_t>(sources[order[static_cast<size_t>(begin + r)]].size());
+      limits.push_back(max_output_length(source_tokens, options.max_len_a(), options.max_len_b(), options.max_len()));
+    }
 
     if (options.beam_size() == 1) {
+      // Greedy decoding runs to the longest limit of the batch; each row is then cut at its own,
+      // which is what decoding it alone would give.
+      const int64_t longest_limit = *std::max_element(limits.begin(), limits.end());
       auto tokens =
-          greedy_decode(*model_, src, src_mask,
-                        GreedyDecodeOptions(max_len + 1, bos).end_symbol(eos).pad(pad).use_cache(options.use_cache()))
+          greedy_decode(
+              *model_, src, src_mask,
+              GreedyDecodeOptions(longest_limit + 1, bos).end_symbol(eos).pad(pad).use_cache(options.use_cache()))
               .to(torch::kCPU)
-              .contiguous();  // [B, <= max_len + 1], column 0 is bos
+              .contiguous();  // [B, <= longest_limit + 1], column 0 is bos
       for (int64_t r = 0; r < tokens.size(0); ++r) {
-        outputs[order[static_cast<size_t>(begin + r)]] =
-            until_end(tokens[r].data_ptr<int64_t>() + 1, tokens.size(1) - 1, eos);
+        const int64_t length = std::min(tokens.size(1) - 1, limits[static_cast<size_t>(r)]);
+        outputs[order[static_cast<size_t>(begin + r)]] = until_end(tokens[r].data_ptr<int64_t>() + 1, length, eos);
       }
     } else {
       auto hypotheses = beam_search(*model_, src, src_mask,
@@ -113,6 +120,7 @@ std::vector<std::vector<int64_t>> Translator::translate_ids(const std::vector<st
                                         .length_penalty(options.length_penalty())
                                         .max_len_a(options.max_len_a())
                                         .max_len_b(options.max_len_b())
+                                        .max_len(options.max_len())
                                         .use_cache(options.use_cache()));
       for (int64_t r = 0; r < end - begin; ++r) {
         outputs[order[static_cast<size_t>(begin + r)]] = hypotheses[static_cast<size_t>(r)].front().tokens;

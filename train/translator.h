@@ -23,9 +23,13 @@ struct TranslatorOptions {
   TORCH_ARG(int64_t, beam_size) = 1;
   /// Beam search length penalty alpha (see train/beam_search.h); 0: none.
   TORCH_ARG(double, length_penalty) = 0.6;
-  /// Longest output: max_len_a * source tokens + max_len_b target tokens.
+  /// Longest output, per sentence, for greedy and beam search alike (train/beam_search.h,
+  /// max_output_length): floor(max_len_a * source tokens) + max_len_b target tokens, end symbol
+  /// included ...
   TORCH_ARG(double, max_len_a) = 1.5;
   TORCH_ARG(int64_t, max_len_b) = 10;
+  /// ... and at most this.
+  TORCH_ARG(int64_t, max_len) = 256;
   /// Sentences decoded together.
   TORCH_ARG(int64_t, batch_size) = 64;
   /// Incremental decoding with cached keys and values (false: re-run the decoder on the prefix).

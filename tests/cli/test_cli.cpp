@@ -180,3 +180,148 @@ TEST_CASE("train, eval --split test and predict work on a small ViT", "[cli]") {
   CHECK(wrong_task.code != 0);
   fs::remove_all(out_dir);
 }
+
+TEST_CASE("train, translate, bleu, eval --beam and average work end to end on translation_tiny", "[cli][translation]") {
+  const auto dir = scratch() / "translation";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string tokenizer = " --set data.tokenizer.prefix='" + (dir / "spm").string() + "'";
+  auto train = torchzoo("train configs/translation_tiny.yaml" + tokenizer + " --out '" + (dir / "run").string() +
+                        "' --device cpu");
+  INFO(train.err);
+  REQUIRE(train.code == 0);
+  const auto best = (dir / "run" / "best.pt").string();
+  const auto last = (dir / "run" / "checkpoint.pt").string();
+  REQUIRE(fs::exists(best));
+
+  // The fixture's two sides as one-sentence-per-line files.
+  std::ifstream fixture(std::string(TORCHZOO_SOURCE_DIR) + "/tests/data/fixtures/tiny_en_de.tsv");
+  std::ofstream src_file(dir / "src.en"), ref_file(dir / "ref.de");
+  int pairs = 0;
+  for (std::string line; std::getline(fixture, line); ++pairs) {
+    const auto tab = line.find('\t');
+    REQUIRE(tab != std::string::npos);
+    src_file << line.substr(0, tab) << '\n';
+    ref_file << line.substr(tab + 1) << '\n';
+  }
+  src_file.close();
+  ref_file.close();
+  REQUIRE(pairs == 50);
+
+  const auto hyp = dir / "hyp.de";
+  auto translate =
+      torchzoo("translate --quiet --beam 4 --checkpoint '" + best + "' < '" + (dir / "src.en").string() + "'");
+  INFO(translate.err);
+  REQUIRE(translate.code == 0);
+  CHECK(std::count(translate.out.begin(), translate.out.end(), '\n') == pairs);
+  std::ofstream(hyp) << translate.out;
+
+  auto bleu = torchzoo("bleu '" + (dir / "ref.de").string() + "' < '" + hyp.string() + "'");
+  INFO(bleu.err);
+  REQUIRE(bleu.code == 0);
+  CHECK_THAT(bleu.out, Catch::Contains("\"name\": \"BLEU\"") && Catch::Contains("version:2.6.0+torchzoo"));
+  const auto at = bleu.out.find("\"score\": ");
+  REQUIRE(at != std::string::npos);
+  const double score = std::stod(bleu.out.substr(at + 9));
+  INFO("beam 4 BLEU " << score);
+  CHECK(score > 80.0);
+  auto text = torchzoo("bleu -f text '" + (dir / "ref.de").string() + "' < '" + hyp.string() + "'");
+  REQUIRE(text.code == 0);
+  CHECK_THAT(text.out, Catch::StartsWith("BLEU|nrefs:1|") && Catch::Contains(" = "));
+
+  auto eval = torchzoo("eval configs/translation_tiny.yaml" + tokenizer + " --checkpoint '" + best + "' --beam 4");
+  INFO(eval.err);
+  REQUIRE(eval.code == 0);
+  CHECK_THAT(eval.out, Catch::Contains("(valid split, 50 pairs, beam 4)") && Catch::Contains("| bleu "));
+
+  const auto averaged = (dir / "averaged.pt").string();
+  auto average = torchzoo("average -o '" + averaged + "' '" + best + "' '" + last + "'");
+  INFO(average.err);
+  REQUIRE(average.code == 0);
+  CHECK_THAT(average.out, Catch::Contains("averaged 2 checkpoints"));
+  auto from_average =
+      torchzoo("translate --quiet --checkpoint '" + averaged + "' < '" + (dir / "src.en").string() + "'");
+  REQUIRE(from_average.code == 0);
+  CHECK(std::count(from_average.out.begin(), from_average.out.end(), '\n') == pairs);
+
+  // Errors: line counts that differ, bytes that are not UTF-8, a checkpoint that is not there.
+  std::ofstream(dir / "short.de") << "Eins.\nZwei.\n";
+  auto short_hyp = torchzoo("bleu '" + (dir / "ref.de").string() + "' < '" + (dir / "short.de").string() + "'");
+  CHECK(short_hyp.code == 1);
+  CHECK_THAT(short_hyp.err, Catch::Contains("ref.de' has 50 lines, the hypotheses on stdin 2"));
+  std::ofstream(dir / "latin1.de") << "gr\xfc\xdf Gott\n";
+  auto latin1 = torchzoo("bleu '" + (dir / "ref.de").string() + "' < '" + (dir / "latin1.de").string() + "'");
+  CHECK(latin1.code == 1);
+  CHECK_THAT(latin1.err, Catch::Contains("stdin:1: not valid UTF-8"));
+  auto no_checkpoint = torchzoo("translate --checkpoint '" + (dir / "missing.pt").string() + "' < /dev/null");
+  CHECK(no_checkpoint.code == 2);
+  CHECK_THAT(no_checkpoint.err, Catch::Contains("missing.pt"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("data prepare rejects unknown corpora and languages before downloading anything", "[cli][errors]") {
+  const auto cache = scratch() / "help_cache";
+  const auto out = scratch() / "help_out";
+  fs::remove_all(cache);
+  fs::remove_all(out);
+  const std::string where = " --cache '" + cache.string() + "' --out '" + out.string() + "'";
+  auto corpus = torchzoo("data prepare europarl" + where);
+  CHECK(corpus.code == 2);
+  CHECK_THAT(corpus.err, Catch::Contains("known corpora: libreoffice-help, libreoffice-langid; got 'europarl'"));
+  auto same = torchzoo("data prepare libreoffice-help --src de --tgt de" + where);
+  CHECK(same.code == 1);
+  CHECK_THAT(same.err, Catch::Contains("src_lang and tgt_lang are both 'de'"));
+  auto bad_language = torchzoo("data prepare libreoffice-help --src en-US --tgt 'd e'" + where);
+  CHECK(bad_language.code == 1);
+  CHECK_THAT(bad_language.err, Catch::Contains("language 'd e' must be ASCII letters and '-'"));
+  auto bad_langid = torchzoo("data prepare libreoffice-langid --languages de,fr,x_y" + where);
+  CHECK(bad_langid.code == 1);
+  CHECK_THAT(bad_langid.err, Catch::Contains("language 'x_y' must be ASCII letters and '-'"));
+  auto twice = torchzoo("data prepare libreoffice-langid --languages de,fr,de" + where);
+  CHECK(twice.code == 1);
+  CHECK_THAT(twice.err, Catch::Contains("language 'de' is listed twice"));
+  auto misplaced = torchzoo("data prepare libreoffice-help --languages de,fr" + where);
+  CHECK(misplaced.code == 2);
+  CHECK_THAT(misplaced.err, Catch::Contains("--languages: is for libreoffice-langid"));
+  CHECK_FALSE(fs::exists(cache));
+  CHECK_FALSE(fs::exists(out));
+}
+
+TEST_CASE("train, eval and predict on stdin work end to end on langid_tiny", "[cli][text_classification]") {
+  const auto dir = scratch() / "langid";
+  fs::remove_all(dir);
+  const std::string tokenizer = " --set data.tokenizer.prefix='" + (dir / "spm").string() + "'";
+  auto train =
+      torchzoo("train configs/langid_tiny.yaml" + tokenizer + " --out '" + (dir / "run").string() + "' --device cpu");
+  INFO(train.err);
+  REQUIRE(train.code == 0);
+  CHECK_THAT(train.out, Catch::Contains("confusion matrix") && Catch::Contains("accuracy by length (characters):"));
+  const auto best = (dir / "run" / "best.pt").string();
+  REQUIRE(fs::exists(best));
+
+  auto eval = torchzoo("eval configs/langid_tiny.yaml" + tokenizer + " --checkpoint '" + best + "'");
+  INFO(eval.err);
+  REQUIRE(eval.code == 0);
+  CHECK_THAT(eval.out, Catch::Contains("(valid split, 20 texts) | accuracy") && Catch::Contains("<=20"));
+  auto no_test = torchzoo("eval configs/langid_tiny.yaml" + tokenizer + " --checkpoint '" + best + "' --split test");
+  CHECK(no_test.code == 2);
+  CHECK_THAT(no_test.err, Catch::Contains("names no test split"));
+
+  std::ofstream(dir / "lines.txt") << "Klicken Sie auf die Schaltfläche.\nHaga clic en el botón.\n\n";
+  auto predict = torchzoo("predict --checkpoint '" + best + "' --top 2 < '" + (dir / "lines.txt").string() + "'");
+  INFO(predict.err);
+  REQUIRE(predict.code == 0);
+  std::istringstream lines(predict.out);
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    ++count;
+    CHECK(std::count(line.begin(), line.end(), '\t') == 3);  // two classes, each with its probability
+  }
+  CHECK(count == 3);
+  CHECK_THAT(predict.out, Catch::StartsWith("de\t"));
+  auto with_inputs = torchzoo("predict --checkpoint '" + best + "' some.png < /dev/null");
+  CHECK(with_inputs.code == 2);
+  CHECK_THAT(with_inputs.err, Catch::Contains("a text classifier reads its texts from stdin"));
+  fs::remove_all(dir);
+}

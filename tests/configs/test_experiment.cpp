@@ -15,16 +15,28 @@ namespace {
 
 std::string preset(const std::string& name) { return std::string(TORCHZOO_SOURCE_DIR) + "/configs/" + name; }
 
-// Translation presets read a corpus made by `torchzoo data prepare`, which a
-// clean clone does not have. Where it is missing, the preset is built on the
-// 50-pair fixture instead, with a vocabulary that fixture can fill; the model
-// shape, loss, optimizer, schedule and training options stay the preset's.
+// Translation and text classification presets read a corpus made by `torchzoo
+// data prepare`, which a clean clone does not have. Where it is missing, the
+// preset is built on a small fixture instead (50 sentence pairs; 100 labelled
+// sentences), with a vocabulary that fixture can fill; the model shape, loss,
+// optimizer, schedule and training options stay the preset's.
 // Returns whether the data was swapped.
 bool use_fixture_if_corpus_missing(Config& config, const std::filesystem::path& scratch) {
-  if (config.section("data").get("name", "") != "translation") return false;
+  const auto name = config.section("data").get("name", "");
+  if (name != "translation" && name != "text_classification") return false;
   if (std::filesystem::exists(config.section("data").require<std::string>("train"))) return false;
-  const std::string fixture = "tests/data/fixtures/tiny_en_de.tsv";
   std::filesystem::create_directories(scratch);
+  if (name == "text_classification") {
+    const std::string fixture = "tests/data/fixtures/tiny_langid_";
+    for (const auto& assignment :
+         {"data.train=" + fixture + "train.tsv", "data.valid=" + fixture + "valid.tsv",
+          "data.test=" + fixture + "valid.tsv", std::string("model.vocab=128"),
+          std::string("data.tokenizer.vocab_size=128"), "data.tokenizer.prefix=" + (scratch / "spm").string()}) {
+      config.apply_override(assignment);
+    }
+    return true;
+  }
+  const std::string fixture = "tests/data/fixtures/tiny_en_de.tsv";
   for (const auto& assignment :
        {"data.train=" + fixture, "data.valid=" + fixture, "data.test=" + fixture, std::string("model.src_vocab=96"),
         std::string("model.tgt_vocab=96"), std::string("data.tokenizer.vocab_size=96"),
@@ -140,7 +152,8 @@ TEST_CASE("An unknown top-level section is rejected", "[experiment][errors]") {
 }
 
 TEST_CASE("Registries are filled once and list their builders", "[registry]") {
-  REQUIRE(configs::model_registry().names() == std::vector<std::string>{"encoder_decoder", "vision_transformer"});
+  REQUIRE(configs::model_registry().names() ==
+          std::vector<std::string>{"encoder_decoder", "transformer_encoder_classifier", "vision_transformer"});
   REQUIRE(configs::scheduler_registry().contains("noam"));
   REQUIRE(configs::scheduler_registry().contains("warmup_cosine"));
   REQUIRE(configs::loss_registry().contains("label_smoothing"));
@@ -148,6 +161,7 @@ TEST_CASE("Registries are filled once and list their builders", "[registry]") {
   REQUIRE(configs::task_registry().contains("copy_task"));
   REQUIRE(configs::task_registry().contains("fashion_mnist"));
   REQUIRE(configs::task_registry().contains("mnist"));
+  REQUIRE(configs::task_registry().contains("text_classification"));
 }
 
 TEST_CASE("Image-classification configs are checked against the model and the data", "[experiment][errors]") {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "../support/help_pages.h"
 #include "../support/temp_dir.h"
 #include "torchzoo/data/libreoffice_help.h"
 
@@ -17,24 +18,9 @@ using torchzoo::testing::fresh_dir;
 
 namespace {
 
-using Paragraphs = std::vector<std::pair<std::string, std::string>>;
-
-void help_write_file(const std::filesystem::path& path, const std::string& content) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << content;
-}
-
-/// A help page in the generator's layout: each (id, inner HTML) as a <p>, inside the usual chrome.
-std::string help_page(const Paragraphs& paragraphs) {
-  std::string html =
-      "<!DOCTYPE html>\n<html lang=\"xx\"><head><meta charset=\"utf-8\"><title>T</title>"
-      "<script type=\"text/javascript\" src=\"help.js\"></script></head>\n<body><div id=\"DisplayArea\">\n";
-  for (const auto& [id, inner] : paragraphs) {
-    html += "  <p id=\"" + id + "\" class=\"paragraph\" dir=\"auto\">" + inner + "</p>\n";
-  }
-  return html + "</div><footer><div id=\"DEBUG\"><p id=\"bm_module\" dir=\"auto\"></p></div></footer></body></html>\n";
-}
+using Paragraphs = torchzoo::testing::HelpParagraphs;
+using torchzoo::testing::help_page;
+using torchzoo::testing::help_write_file;
 
 std::string repeat(const std::string& text, int times) {
   std::string out;
@@ -258,10 +244,8 @@ TEST_CASE("prepare_libreoffice_help uses unpacked trees in the cache and writes 
   const auto cache = dir / "cache";
   write_help_trees(dir);
   // As fetch_libreoffice_help leaves them: no apt-get, no dpkg-deb needed.
-  std::filesystem::create_directories(cache / "libreoffice-help-en-us/usr/share/libreoffice/help");
-  std::filesystem::create_directories(cache / "libreoffice-help-de/usr/share/libreoffice/help");
-  std::filesystem::rename(dir / "src", cache / "libreoffice-help-en-us/usr/share/libreoffice/help/en-US");
-  std::filesystem::rename(dir / "tgt", cache / "libreoffice-help-de/usr/share/libreoffice/help/de");
+  torchzoo::testing::put_in_help_cache(dir / "src", cache, "libreoffice-help-en-us", "en-US");
+  torchzoo::testing::put_in_help_cache(dir / "tgt", cache, "libreoffice-help-de", "de");
 
   const auto options = HelpCorpusOptions().cache_dir(cache.string()).valid_fraction(0.3).test_fraction(0.3);
   const auto out = dir / "out";

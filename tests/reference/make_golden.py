@@ -46,6 +46,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import annotated_transformer as at  # noqa: E402
+import encoder_classifier  # noqa: E402
 import vit_golden  # noqa: E402
 
 B = 2
@@ -234,6 +235,23 @@ def case_encoder_decoder(inp):
                 grad_inputs=[])
 
 
+def _classifier_inputs(inp):
+    tokens = inp.tokens(B, 7, pad_last=(0, 3))
+    tokens[:, 0] = 1  # the class token
+    return {"tokens": tokens, "mask": (tokens != PAD).unsqueeze(-2)}
+
+
+def case_encoder_classifier_cls(inp):
+    return dict(module=encoder_classifier.EncoderClassifier(VOCAB, 3, N=2, d_model=D, d_ff=D_FF, h=H),
+                inputs=_classifier_inputs(inp), run=lambda m, i: m(i["tokens"], i["mask"]), grad_inputs=[])
+
+
+def case_encoder_classifier_mean_learned(inp):
+    return dict(module=encoder_classifier.EncoderClassifier(VOCAB, 3, N=2, d_model=D, d_ff=D_FF, h=H,
+                                                            pooling="mean", learned_positions=True),
+                inputs=_classifier_inputs(inp), run=lambda m, i: m(i["tokens"], i["mask"]), grad_inputs=[])
+
+
 def case_label_smoothing(inp):
     x = torch.log_softmax(inp.randn(12, VOCAB) * 2.0, dim=-1)
     target = torch.randint(1, VOCAB, (12,), generator=inp.g, dtype=torch.int64)
@@ -305,6 +323,8 @@ CASES = [
     "noam_rate",
     "subsequent_mask",
     "greedy_decode",
+    "encoder_classifier_cls",
+    "encoder_classifier_mean_learned",
 ]
 
 ALL_CASES = CASES + vit_golden.CASES

@@ -197,9 +197,10 @@ TEST_CASE("read_lines reads files as the sacrebleu CLI does", "[bleu]") {
   CHECK(read_lines(no_final_newline) == std::vector<std::string>{"a", "b"});
 }
 
-TEST_CASE("read_lines rejects invalid UTF-8 naming the line", "[bleu]") {
+TEST_CASE("read_lines rejects invalid UTF-8 naming the file and line", "[bleu]") {
   std::istringstream in("fine\nbad \xC3\x28 byte\n");
-  CHECK_THROWS_WITH(read_lines(in), Catch::Contains("line 2 is not valid UTF-8"));
+  CHECK_THROWS_WITH(read_lines(in, "hyp.de"),
+                    Catch::Contains("hyp.de:2: not valid UTF-8 (byte 5 of the line is 0xc3)"));
 }
 
 TEST_CASE("unicode_lower equals Python str.lower on every code point", "[bleu]") {

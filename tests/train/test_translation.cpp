@@ -1,12 +1,16 @@
 #include <torch/torch.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
 #include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
 #include "torchzoo/configs/experiment.h"
+#include "torchzoo/data/masks.h"
+#include "torchzoo/models/encoder_decoder.h"
+#include "torchzoo/train/beam_search.h"
 #include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/trainer.h"
 #include "torchzoo/train/translation_task.h"
@@ -62,5 +66,59 @@ TEST_CASE("A translation config rejects a vocabulary that differs from the model
   REQUIRE_THROWS_WITH(configs::build_experiment(config),
                       Catch::Contains("data.tokenizer.vocab_size") && Catch::Contains("must equal model.src_vocab"));
   REQUIRE_FALSE(fs::exists(out_dir / "spm.model"));
+  fs::remove_all(out_dir);
+}
+
+TEST_CASE("Greedy decoding and beam search stop each sentence at the same maximum length",
+          "[translation][beam_search]") {
+  // An untrained model rarely ends a sentence, so most outputs run to their limit.
+  torch::manual_seed(3);
+  auto config = configs::Config::load(std::string(TORCHZOO_SOURCE_DIR) + "/configs/translation_tiny.yaml");
+  auto out_dir = fresh_dir("translation_max_len");
+  config.apply_override("data.tokenizer.prefix='" + (out_dir / "spm").string() + "'");
+  auto experiment = configs::build_experiment(config);
+  auto& task = dynamic_cast<train::TranslationTask&>(*experiment.task);
+  auto& translator = task.translator();
+  {
+    // A trained model never predicts padding (its targets never hold it); beam search forbids it,
+    // greedy decoding does not, so this untrained one is kept from it the trained way.
+    torch::NoGradGuard no_grad;
+    auto model = std::dynamic_pointer_cast<models::EncoderDecoderImpl>(experiment.model);
+    model->generator->proj->bias[translator.tgt_tokenizer().pad_id()].fill_(-1e4);
+  }
+  std::vector<std::vector<int64_t>> sources;
+  for (const auto& pair : task.valid_data().text) sources.push_back(translator.encode_source(pair.src, 256));
+
+  const auto options = train::TranslatorOptions().max_len_a(0.5).max_len_b(3);
+  const auto greedy = translator.translate_ids(sources, options);
+  const auto one_by_one = translator.translate_ids(sources, train::TranslatorOptions(options).batch_size(1));
+  REQUIRE(one_by_one == greedy);
+
+  // Beam search with one beam, all sources in one padded batch, gives the same outputs.
+  const auto& tokenizer = translator.tgt_tokenizer();
+  const int64_t pad = tokenizer.pad_id();
+  size_t longest = 0;
+  for (const auto& ids : sources) longest = std::max(longest, ids.size());
+  auto src = torch::full({static_cast<int64_t>(sources.size()), static_cast<int64_t>(longest)}, pad, torch::kLong);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    src[static_cast<int64_t>(i)].narrow(0, 0, static_cast<int64_t>(sources[i].size())).copy_(torch::tensor(sources[i]));
+  }
+  auto model = std::dynamic_pointer_cast<models::EncoderDecoderImpl>(experiment.model);
+  const auto beam1 = train::beam_search(*model, src, data::padding_mask(src, pad),
+                                        train::BeamSearchOptions(tokenizer.bos_id(), tokenizer.eos_id())
+                                            .beam_size(1)
+                                            .pad(pad)
+                                            .max_len_a(0.5)
+                                            .max_len_b(3));
+  for (size_t i = 0; i < sources.size(); ++i) REQUIRE(beam1[i].front().tokens == greedy[i]);
+  int64_t at_limit = 0;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const auto limit = train::max_output_length(static_cast<int64_t>(sources[i].size()), 0.5, 3, 256);
+    INFO("sentence " << i << ": " << sources[i].size() << " source tokens, limit " << limit);
+    REQUIRE(static_cast<int64_t>(greedy[i].size()) <= limit);
+    at_limit += static_cast<int64_t>(greedy[i].size()) == limit;
+  }
+  INFO(at_limit << " of " << sources.size() << " outputs reach their limit");
+  REQUIRE(at_limit >= 10);
   fs::remove_all(out_dir);
 }

@@ -1,0 +1,54 @@
+// data.tokenizer: the SentencePiece model of a text task, trained on the
+// training split the first time and loaded afterwards. Shared by translation
+// and text classification.
+#include <filesystem>
+#include <iostream>
+
+#include "torchzoo/configs/builders.h"
+#include "torchzoo/layers/detail/format.h"
+
+namespace torchzoo::configs {
+
+TokenizerSettings read_tokenizer_settings(const Section& data, bool allow_joint) {
+  auto t = data.section("tokenizer");
+  TokenizerSettings settings;
+  settings.joint = allow_joint ? t.get<bool>("joint", true) : false;
+  auto& o = settings.options;
+  o.vocab_size(t.get_positive<int64_t>("vocab_size", o.vocab_size()))
+      .model_type(t.get_choice("model_type", o.model_type(), {"unigram", "bpe", "char", "word"}))
+      .character_coverage(t.get_in_range<double>("character_coverage", o.character_coverage(), 0.9, 1.0))
+      .seed(t.get_in_range<int64_t>("seed", o.seed(), 0, INT64_MAX));
+  // Next to the training data by default, named by the settings, so runs that share them share the file.
+  const auto train_file = data.has("train") ? data.require<std::string>("train") : data.get("train_src", "");
+  const auto name = allow_joint
+                        ? fmt::format("spm-{}-{}-{}", settings.joint ? "joint" : "sep", o.model_type(), o.vocab_size())
+                        : fmt::format("spm-{}-{}", o.model_type(), o.vocab_size());
+  settings.prefix = t.get("prefix", (std::filesystem::path(train_file).parent_path() / name).string());
+  t.finish();
+  return settings;
+}
+
+std::shared_ptr<const data::SentencePieceTokenizer> load_or_train_tokenizer(const Section& data,
+                                                                            const TokenizerSettings& settings,
+                                                                            const std::string& path,
+                                                                            const std::vector<std::string>* sentences) {
+  auto t = data.section("tokenizer");
+  const auto& o = settings.options;
+  if (!std::filesystem::exists(path)) {
+    if (sentences == nullptr) t.fail("prefix", fmt::format("the SentencePiece model {} does not exist", path));
+    std::cerr << fmt::format("training SentencePiece ({}, {} pieces) on {} sentences -> {}\n", o.model_type(),
+                             o.vocab_size(), sentences->size(), path);
+    const auto folder = std::filesystem::path(path).parent_path();
+    if (!folder.empty()) std::filesystem::create_directories(folder);
+    data::train_sentencepiece(*sentences, path, o);
+  }
+  auto tokenizer = std::make_shared<const data::SentencePieceTokenizer>(path);
+  if (tokenizer->vocab_size() != o.vocab_size()) {
+    t.fail("vocab_size", fmt::format("the existing SentencePiece model {} has {} pieces, not {}: remove it to "
+                                     "train a new one, or set data.tokenizer.prefix",
+                                     path, tokenizer->vocab_size(), o.vocab_size()));
+  }
+  return tokenizer;
+}
+
+}  // namespace torchzoo::configs

@@ -1,0 +1,63 @@
+#include "torchzoo/data/text_file.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "torchzoo/layers/detail/check.h"
+
+namespace torchzoo::data {
+
+std::string read_text_file(const std::string& path, std::string_view what) {
+  TORCHZOO_CHECK(std::filesystem::is_regular_file(path), "{}: file '{}' does not exist", what, path);
+  std::ifstream in(path, std::ios::binary);
+  TORCHZOO_CHECK(in.good(), "{}: cannot open '{}'", what, path);
+  std::ostringstream content;
+  content << in.rdbuf();
+  TORCHZOO_CHECK(!in.bad(), "{}: read error in '{}'", what, path);
+  return content.str();
+}
+
+std::vector<std::string_view> split_lines(std::string_view content) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (content.substr(0, kBom.size()) == kBom) content.remove_prefix(kBom.size());
+  std::vector<std::string_view> lines;
+  while (!content.empty()) {
+    const size_t end = content.find('\n');
+    std::string_view line = content.substr(0, end);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    if (end == std::string_view::npos) break;
+    content.remove_prefix(end + 1);
+  }
+  return lines;
+}
+
+void write_file_atomically(const std::string& path, std::string_view content, std::string_view what) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    TORCHZOO_CHECK(out.good(), "{}: cannot create '{}'", what, tmp);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    out.close();
+    if (!out) {
+      std::filesystem::remove(tmp);
+      TORCHZOO_CHECK(false, "{}: write error in '{}'", what, tmp);
+    }
+  }
+  std::error_code error;
+  std::filesystem::rename(tmp, path, error);
+  if (error) {
+    std::filesystem::remove(tmp);
+    TORCHZOO_CHECK(false, "{}: cannot rename '{}' to '{}': {}", what, tmp, path, error.message());
+  }
+}
+
+int64_t utf8_length(std::string_view text) {
+  return std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<uint8_t>(c) & 0xC0) != 0x80; });
+}
+
+bool has_tab_or_line_break(std::string_view text) { return text.find_first_of("\t\n\r") != std::string_view::npos; }
+
+}  // namespace torchzoo::data

@@ -1,0 +1,112 @@
+#pragma once
+// Encoder-only Transformer classifier, BERT-style (Devlin et al. 2019): token
+// embeddings (scaled by sqrt(d_model), the annotated Embeddings) plus fixed
+// sinusoidal or learned positions, the annotated Encoder (N layers; pre-norm
+// stacks end with a LayerNorm), a pooled sentence vector and a linear head.
+//
+// Pooling: `cls` takes the first position's output -- the data pipeline puts
+// a class token there (torchzoo's text classification uses the tokenizer's
+// bos id, BERT's [CLS]) -- and `mean` averages the outputs of the non-padding
+// positions. BERT's extra pooler (dense + tanh) is left out: its own ablations
+// and later encoders (RoBERTa's classification head aside) train as well
+// without it on single-sentence tasks, and a linear head keeps the logits a
+// linear function of the encoder output.
+//
+// Parameter names (state_dict):
+//   embed.0.lut.weight                  [vocab, d_model]
+//   embed.1.pe (buffer) | embed.1.weight [max_len, d_model] (learned)
+//   encoder.layers.{i}.self_attn.linears.{0..3}.{weight,bias}, encoder.layers.{i}.feed_forward.w_{1,2}.*,
+//   encoder.layers.{i}.sublayer.{0,1}.norm.{a_2,b_2}, encoder.norm.{a_2,b_2}
+//   head.weight [num_classes, d_model], head.bias [num_classes]
+//
+// Shapes: tokens int64 [B, T], mask bool [B, 1, T] (true = a token) -> logits [B, num_classes].
+#include <torch/arg.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include "torchzoo/layers/encoder.h"
+#include "torchzoo/layers/transformer_layer_options.h"
+
+namespace torchzoo::models {
+
+/// How the encoder outputs become one vector per sequence.
+enum class Pooling {
+  kCls,   ///< the first position's output
+  kMean,  ///< the mean over non-padding positions
+};
+
+/// "cls" or "mean"; anything else is an error listing both.
+Pooling pooling_from_string(const std::string& name);
+std::string to_string(Pooling pooling);
+
+struct TransformerEncoderClassifierOptions {
+  TransformerEncoderClassifierOptions(int64_t vocab, int64_t num_classes) : vocab_(vocab), num_classes_(num_classes) {}
+  /// Token vocabulary size.
+  TORCH_ARG(int64_t, vocab);
+  /// Classes the head scores.
+  TORCH_ARG(int64_t, num_classes);
+  /// Encoder layers (N).
+  TORCH_ARG(int64_t, num_layers) = 4;
+  /// Model width.
+  TORCH_ARG(int64_t, d_model) = 256;
+  /// Feed-forward hidden width.
+  TORCH_ARG(int64_t, d_ff) = 1024;
+  /// Attention heads.
+  TORCH_ARG(int64_t, num_heads) = 4;
+  /// Dropout on embeddings, residual branches, feed-forward activations and the pooled vector.
+  TORCH_ARG(double, dropout) = 0.1;
+  /// Dropout on attention weights.
+  TORCH_ARG(double, attention_dropout) = 0.1;
+  /// Feed-forward activation.
+  TORCH_ARG(layers::Activation, activation) = layers::Activation::kRelu;
+  /// Pre-norm (the annotated Transformer) or post-norm (BERT) residual blocks.
+  TORCH_ARG(bool, norm_first) = true;
+  /// eps of every LayerNorm.
+  TORCH_ARG(double, layer_norm_eps) = 1e-6;
+  /// torch::layer_norm instead of the annotated LayerNorm formula.
+  TORCH_ARG(bool, use_torch_layer_norm) = false;
+  /// Fused scaled-dot-product attention.
+  TORCH_ARG(bool, fused_attention) = true;
+  /// Longest sequence the positions cover.
+  TORCH_ARG(int64_t, max_len) = 512;
+  /// Learned position embeddings (BERT) instead of the sinusoidal encoding.
+  TORCH_ARG(bool, learned_positions) = false;
+  /// How the sequence is pooled for the head.
+  TORCH_ARG(Pooling, pooling) = Pooling::kCls;
+
+ public:
+  /// Options shared by every encoder layer.
+  layers::TransformerLayerOptions layer() const;
+};
+
+/// Example:
+///   TransformerEncoderClassifier model(TransformerEncoderClassifierOptions(/*vocab=*/8000, /*num_classes=*/5));
+///   auto logits = model(tokens, data::padding_mask(tokens, /*pad=*/0));  // [B, 5]
+class TransformerEncoderClassifierImpl : public torch::nn::Cloneable<TransformerEncoderClassifierImpl> {
+ public:
+  explicit TransformerEncoderClassifierImpl(TransformerEncoderClassifierOptions options);
+  void reset() override;
+  /// Xavier-uniform on every matrix but the learned positions (N(0, 0.02^2)), zero biases.
+  void reset_parameters();
+  void pretty_print(std::ostream& stream) const override;
+
+  /// The encoder output [B, T, d_model] of tokens [B, T] under mask [B, 1, T].
+  torch::Tensor encode(const torch::Tensor& tokens, const torch::Tensor& mask);
+  /// The pooled vector [B, d_model] of encoder outputs [B, T, d_model].
+  torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& mask) const;
+  /// Class logits [B, num_classes].
+  torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& mask);
+
+  TransformerEncoderClassifierOptions options;
+  torch::nn::Sequential embed{nullptr};  ///< Embeddings, PositionalEncoding or LearnedPositionalEmbedding
+  layers::Encoder encoder{nullptr};
+  torch::nn::Dropout dropout{nullptr};  ///< on the pooled vector
+  torch::nn::Linear head{nullptr};
+};
+TORCH_MODULE(TransformerEncoderClassifier);
+
+}  // namespace torchzoo::models

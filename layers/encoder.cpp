@@ -33,4 +33,17 @@ torch::Tensor EncoderImpl::forward(const torch::Tensor& x, const torch::Tensor& 
   return norm ? norm(y) : y;
 }
 
+torch::Tensor EncoderImpl::step(const torch::Tensor& x, std::vector<KeyValue>& caches) {
+  TORCHZOO_CHECK(x.dim() == 3 && x.size(1) == 1 && x.size(2) == options.layer().d_model(),
+                 "Encoder: expected one position of shape [B, 1, {}] per step, got {}", options.layer().d_model(),
+                 detail::shape_str(x.sizes()));
+  if (caches.empty()) caches.resize(layers->size());
+  TORCHZOO_CHECK(caches.size() == layers->size(), "Encoder: {} caches for {} layers", caches.size(), layers->size());
+  auto y = x;
+  for (size_t i = 0; i < layers->size(); ++i) {
+    y = layers->ptr<EncoderLayerImpl>(i)->step(y, caches[i]);
+  }
+  return norm ? norm(y) : y;  // [B, 1, d_model]
+}
+
 }  // namespace torchzoo::layers

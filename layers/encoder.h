@@ -3,6 +3,10 @@
 // layers a final LayerNorm (`norm`) normalises the output, as in the
 // reference; post-norm layers end normalised already, so no `norm` is made.
 // Shapes: x [B, T, d_model], mask bool [B, 1, T] (true = may attend) -> [B, T, d_model].
+// Under a causal mask the stack is a decoder-only model's; step() then decodes
+// one position with each layer's cached keys and values (EncoderLayer::step).
+#include <vector>
+
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/pimpl.h>
@@ -14,7 +18,8 @@
 namespace torchzoo::layers {
 
 struct EncoderOptions {
-  EncoderOptions(TransformerLayerOptions layer, int64_t num_layers) : layer_(std::move(layer)), num_layers_(num_layers) {}
+  EncoderOptions(TransformerLayerOptions layer, int64_t num_layers)
+      : layer_(std::move(layer)), num_layers_(num_layers) {}
   /// Options of every layer in the stack.
   TORCH_ARG(TransformerLayerOptions, layer);
   /// Number of layers (the reference's N).
@@ -30,6 +35,9 @@ class EncoderImpl : public torch::nn::Cloneable<EncoderImpl> {
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
+  /// One position x [B, 1, d_model] after those cached in `caches` (one KeyValue per layer, empty
+  /// before the first step; each extended by one) -> [B, 1, d_model].
+  torch::Tensor step(const torch::Tensor& x, std::vector<KeyValue>& caches);
 
   EncoderOptions options;
   torch::nn::ModuleList layers;

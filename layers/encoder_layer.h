@@ -2,6 +2,12 @@
 // Encoder layer (annotated Transformer `EncoderLayer`): self-attention, then
 // feed-forward, each wrapped in a SublayerConnection (sublayer.0, sublayer.1).
 // Shapes: x [B, T, d_model], mask bool [B, 1, T] (true = may attend) -> [B, T, d_model].
+//
+// Under a causal mask the layer is a decoder-only (GPT) block, and step()
+// decodes one position at a time: x_t [B, 1, d_model] attends to the cached
+// keys and values of the earlier positions (`cache`, [B, h, T, d_k] each) and
+// its own, which it appends -- forward under a subsequent mask, one position
+// per call.
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/pimpl.h>
@@ -25,6 +31,8 @@ class EncoderLayerImpl : public torch::nn::Cloneable<EncoderLayerImpl> {
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
+  /// One position x [B, 1, d_model] after the positions in `cache` (which it extends by one) -> [B, 1, d_model].
+  torch::Tensor step(const torch::Tensor& x, KeyValue& cache);
 
   EncoderLayerOptions options;
   MultiHeadedAttention self_attn{nullptr};

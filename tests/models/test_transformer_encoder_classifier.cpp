@@ -11,7 +11,7 @@ using namespace torchzoo::testing;
 namespace {
 
 // make_golden.py's EncoderClassifier(11, 3, N=2, d_model=16, d_ff=32, h=4, dropout=0.0, max_len=64).
-TransformerEncoderClassifierOptions golden_options() {
+TransformerEncoderClassifierOptions classifier_options() {
   return TransformerEncoderClassifierOptions(kVocab, 3)
       .num_layers(2)
       .d_model(kDModel)
@@ -29,7 +29,7 @@ TEST_CASE("TransformerEncoderClassifier matches the PyTorch reference", "[models
   const std::string name = GENERATE(as<std::string>{}, "encoder_classifier_cls", "encoder_classifier_mean_learned");
   INFO(name << ", " << (fused ? "fused" : "math") << " attention");
   const auto golden = load_golden(name);
-  auto options = golden_options().fused_attention(fused);
+  auto options = classifier_options().fused_attention(fused);
   if (name == "encoder_classifier_mean_learned") options.pooling(Pooling::kMean).learned_positions(true);
   TransformerEncoderClassifier model(options);
   model->eval();
@@ -42,7 +42,7 @@ TEST_CASE("TransformerEncoderClassifier ignores padding", "[models][classifier]"
   const auto pooling = GENERATE(Pooling::kCls, Pooling::kMean);
   INFO(to_string(pooling) << " pooling");
   torch::manual_seed(0);
-  TransformerEncoderClassifier model(golden_options().pooling(pooling));
+  TransformerEncoderClassifier model(classifier_options().pooling(pooling));
   model->eval();
   auto tokens = torch::tensor({1, 5, 7, 3, 9}, torch::kLong).view({1, 5});
   auto padded = torch::cat({tokens, torch::zeros({1, 4}, torch::kLong)}, 1);  // [1, 9]
@@ -61,7 +61,7 @@ TEST_CASE("TransformerEncoderClassifier validates its options and inputs", "[mod
   CHECK_THROWS_WITH(TransformerEncoderClassifier(TransformerEncoderClassifierOptions(11, 0)),
                     Catch::Contains("num_classes must be positive, got 0"));
   CHECK_THROWS_WITH(pooling_from_string("max"), Catch::Contains("unknown pooling 'max'; expected cls or mean"));
-  TransformerEncoderClassifier model(golden_options());
+  TransformerEncoderClassifier model(classifier_options());
   auto tokens = torch::ones({2, 4}, torch::kLong);
   CHECK_THROWS_WITH(model(tokens, torch::ones({2, 1, 5}, torch::kBool)),
                     Catch::Contains("expected a mask of shape [2, 1, 4], got [2, 1, 5]"));

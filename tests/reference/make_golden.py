@@ -46,7 +46,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import annotated_transformer as at  # noqa: E402
-import encoder_classifier  # noqa: E402
+import encoder_only_and_lm  # noqa: E402
 import vit_golden  # noqa: E402
 
 B = 2
@@ -242,14 +242,21 @@ def _classifier_inputs(inp):
 
 
 def case_encoder_classifier_cls(inp):
-    return dict(module=encoder_classifier.EncoderClassifier(VOCAB, 3, N=2, d_model=D, d_ff=D_FF, h=H),
+    return dict(module=encoder_only_and_lm.EncoderClassifier(VOCAB, 3, N=2, d_model=D, d_ff=D_FF, h=H),
                 inputs=_classifier_inputs(inp), run=lambda m, i: m(i["tokens"], i["mask"]), grad_inputs=[])
 
 
 def case_encoder_classifier_mean_learned(inp):
-    return dict(module=encoder_classifier.EncoderClassifier(VOCAB, 3, N=2, d_model=D, d_ff=D_FF, h=H,
+    return dict(module=encoder_only_and_lm.EncoderClassifier(VOCAB, 3, N=2, d_model=D, d_ff=D_FF, h=H,
                                                             pooling="mean", learned_positions=True),
                 inputs=_classifier_inputs(inp), run=lambda m, i: m(i["tokens"], i["mask"]), grad_inputs=[])
+
+
+def case_decoder_only_lm(inp):
+    tokens = inp.tokens(B, 7, pad_last=(0, 2))
+    return dict(module=encoder_only_and_lm.DecoderOnlyLM(VOCAB, N=2, d_model=D, d_ff=D_FF, h=H),
+                inputs={"tokens": tokens, "mask": at.Batch.make_std_mask(tokens, PAD)},
+                run=lambda m, i: m.generator(m(i["tokens"], i["mask"])), grad_inputs=[])
 
 
 def case_label_smoothing(inp):
@@ -325,6 +332,7 @@ CASES = [
     "greedy_decode",
     "encoder_classifier_cls",
     "encoder_classifier_mean_learned",
+    "decoder_only_lm",
 ]
 
 ALL_CASES = CASES + vit_golden.CASES

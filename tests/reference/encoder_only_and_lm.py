@@ -1,9 +1,11 @@
-"""PyTorch reference of torchzoo's TransformerEncoderClassifier, written from
-the annotated Transformer's modules (annotated_transformer.py) the way a
-PyTorch user would put a BERT-style classifier together: embeddings plus
-sinusoidal or learned positions, the annotated Encoder, a pooled vector
-(first position or masked mean), dropout and a linear head. Its state_dict
-names are the ones torchzoo's model documents.
+"""PyTorch references of torchzoo's TransformerEncoderClassifier and
+DecoderOnlyLM, written from the annotated Transformer's modules
+(annotated_transformer.py) the way a PyTorch user would put them together:
+a BERT-style classifier (embeddings plus sinusoidal or learned positions, the
+annotated Encoder, a pooled vector -- first position or masked mean --,
+dropout and a linear head) and a GPT-style language model (the same
+embeddings, the Encoder's pre-norm layers under a causal mask, the
+Generator). Their state_dict names are the ones torchzoo's models document.
 """
 
 import copy
@@ -49,3 +51,24 @@ class EncoderClassifier(nn.Module):
             weights = mask.squeeze(1).unsqueeze(-1).to(hidden.dtype)  # [B, T, 1]
             pooled = (hidden * weights).sum(1) / weights.sum(1).clamp_min(1.0)
         return self.head(self.dropout(pooled))  # [B, num_classes]
+
+
+class DecoderOnlyLM(nn.Module):
+    """GPT-style language model from the annotated modules: embeddings plus
+    positions, pre-norm EncoderLayers run under a causal mask (the annotated
+    Encoder, final LayerNorm included) and the Generator."""
+
+    def __init__(self, vocab, N=2, d_model=16, d_ff=32, h=4, dropout=0.0, max_len=64, learned_positions=True,
+                 activation="gelu"):
+        super().__init__()
+        c = copy.deepcopy
+        attn = at.MultiHeadedAttention(h, d_model, dropout)
+        ff = at.PositionwiseFeedForward(d_model, d_ff, dropout, activation=activation)
+        positions = (LearnedPositions(d_model, max_len, dropout) if learned_positions
+                     else at.PositionalEncoding(d_model, dropout, max_len))
+        self.embed = nn.Sequential(at.Embeddings(d_model, vocab), positions)
+        self.decoder = at.Encoder(at.EncoderLayer(d_model, c(attn), c(ff), dropout), N)
+        self.generator = at.Generator(d_model, vocab)
+
+    def forward(self, tokens, mask):
+        return self.decoder(self.embed(tokens), mask)  # [B, T, d_model]

@@ -12,6 +12,7 @@
 //   torchzoo translate --checkpoint runs/translation_en_de/averaged.pt --beam 4 < test.en-US > hyp.de
 //   torchzoo bleu test.de < hyp.de
 //   torchzoo average -o averaged.pt runs/x/snapshots/step_*.pt
+//   torchzoo generate --checkpoint runs/lm_en/best.pt --prompt "To insert a table," --top-k 40 --seed 1
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad command line or config.
 #include <torch/torch.h>
@@ -40,6 +41,7 @@
 #include "torchzoo/train/checkpoint_average.h"
 #include "torchzoo/train/device.h"
 #include "torchzoo/train/image_classification_task.h"
+#include "torchzoo/train/lm_generation.h"
 #include "torchzoo/train/malloc_tuning.h"
 #include "torchzoo/train/seq2seq_task.h"
 #include "torchzoo/train/text_classification_task.h"
@@ -441,6 +443,36 @@ int run_bleu(const std::vector<std::string>& ref_paths, const std::string& forma
   return 0;
 }
 
+/// `torchzoo generate`: the prompt and its continuation by a language model checkpoint.
+int run_generate(const std::string& checkpoint, const std::string& prompt,
+                 const torchzoo::train::GenerateOptions& options, const std::string& device_flag) {
+  auto state = torchzoo::train::read_checkpoint_state(checkpoint);
+  auto config = Config::parse(state.config, checkpoint + ":config");
+  auto model = torchzoo::configs::build_model(config);
+  auto lm = std::dynamic_pointer_cast<torchzoo::models::DecoderOnlyLMImpl>(model);
+  if (!lm) throw std::invalid_argument(fmt::format("checkpoint '{}' holds no decoder_only_lm model", checkpoint));
+  auto tokenizer = torchzoo::configs::load_lm_tokenizer(config);
+  torchzoo::train::load_checkpoint(checkpoint, *model);
+  model->to(device_of(config, device_flag));
+  std::vector<int64_t> ids = {tokenizer->bos_id()};
+  for (auto id : tokenizer->encode(prompt)) ids.push_back(id);
+  const auto room = lm->options.max_len() - static_cast<int64_t>(ids.size());
+  if (room < 1) {
+    throw CLI::ValidationError("--prompt", fmt::format("holds {} pieces; the model's max_len {} leaves no room to "
+                                                       "generate",
+                                                       ids.size() - 1, lm->options.max_len()));
+  }
+  auto generate_options = options;
+  generate_options.end_symbol(tokenizer->eos_id()).max_tokens(std::min(options.max_tokens(), room));
+  const auto continuation = torchzoo::train::generate(*lm, ids, generate_options);
+  std::vector<int64_t> pieces(ids.begin() + 1, ids.end());
+  for (auto id : continuation) {
+    if (id != tokenizer->eos_id()) pieces.push_back(id);
+  }
+  std::cout << tokenizer->decode(pieces) << std::endl;
+  return 0;
+}
+
 /// `torchzoo average -o OUT CHECKPOINT...`: the mean of the checkpoints' weights.
 int run_average(const std::vector<std::string>& checkpoints, const std::string& out) {
   auto state = torchzoo::train::read_checkpoint_state(checkpoints.front());
@@ -580,6 +612,36 @@ int main(int argc, char** argv) {
   average->add_option("CHECKPOINT", average_inputs, "checkpoints")->required()->check(CLI::ExistingFile);
   average->add_option("-o,--out", average_out, "output checkpoint")->required();
 
+  auto* generate = app.add_subcommand("generate", "continue a prompt with a language model checkpoint");
+  std::string prompt;
+  torchzoo::train::GenerateOptions generation;
+  torchzoo::train::SamplingOptions sampling;
+  generate->add_option("--checkpoint", checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
+  generate->add_option("--prompt", prompt, "text to continue (default: none, the model starts from bos)");
+  generate
+      ->add_option_function<double>(
+          "--temperature", [&sampling](double t) { sampling.temperature(t); },
+          "sampling temperature (default 1; 0: greedy)")
+      ->check(CLI::Range(0.0, 100.0));
+  generate
+      ->add_option_function<int64_t>(
+          "--top-k", [&sampling](int64_t k) { sampling.top_k(k); }, "sample among the k most probable tokens (0: all)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
+  generate
+      ->add_option_function<double>(
+          "--top-p", [&sampling](double p) { sampling.top_p(p); }, "sample within the nucleus of this probability")
+      ->check(CLI::Range(0.000001, 1.0));
+  generate->add_option_function<uint64_t>(
+      "--seed", [&generation](uint64_t seed) { generation.seed(seed); }, "sampling seed (default 0)");
+  generate
+      ->add_option_function<int64_t>(
+          "--max-tokens", [&generation](int64_t n) { generation.max_tokens(n); }, "tokens to generate (default 64)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  generate->add_flag_function(
+      "--no-cache", [&generation](int64_t) { generation.use_cache(false); },
+      "re-run the model on the whole prefix each step (slower)");
+  generate->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
+
   auto* info = app.add_subcommand("info", "print a config's model: modules and parameter counts");
   add_config_args(info, args);
 
@@ -599,6 +661,7 @@ int main(int argc, char** argv) {
     if (*translate) return run_translate(checkpoint, decoding, args.device, quiet);
     if (*bleu) return run_bleu(ref_paths, bleu_format, lowercase, bleu_tokenize);
     if (*average) return run_average(average_inputs, average_out);
+    if (*generate) return run_generate(checkpoint, prompt, generation.sampling(sampling), args.device);
     if (*predict) return run_predict(checkpoint, predict_inputs, top, args.device);
     if (*decode) return run_decode(checkpoint, source, max_len, args.device);
     if (*info) return run_info(args);

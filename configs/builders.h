@@ -4,6 +4,7 @@
 // keys are errors naming the allowed ones.
 #include "torchzoo/configs/registries.h"
 #include "torchzoo/data/sentencepiece_tokenizer.h"
+#include "torchzoo/data/token_batches.h"
 
 namespace torchzoo::configs {
 
@@ -11,6 +12,7 @@ namespace torchzoo::configs {
 std::shared_ptr<torch::nn::Module> build_encoder_decoder(const Section& model);
 std::shared_ptr<torch::nn::Module> build_vision_transformer(const Section& model);
 std::shared_ptr<torch::nn::Module> build_transformer_encoder_classifier(const Section& model);
+std::shared_ptr<torch::nn::Module> build_decoder_only_lm(const Section& model);
 
 // tasks, by data.name (task_builders.cpp)
 std::unique_ptr<train::Task> build_copy_task(const Section& data, const Config& config,
@@ -19,10 +21,12 @@ std::unique_ptr<train::Task> build_translation_task(const Section& data, const C
                                                     std::shared_ptr<torch::nn::Module> model);
 std::unique_ptr<train::Task> build_text_classification_task(const Section& data, const Config& config,
                                                             std::shared_ptr<torch::nn::Module> model);
+std::unique_ptr<train::Task> build_language_model_task(const Section& data, const Config& config,
+                                                       std::shared_ptr<torch::nn::Module> model);
 std::unique_ptr<train::Task> build_mnist_format_task(const Section& data, const Config& config,
                                                      std::shared_ptr<torch::nn::Module> model);
 
-/// data.tokenizer settings (tokenizer_builders.cpp): SentencePiece training options, whether one
+/// data.tokenizer settings (text_data_builders.cpp): SentencePiece training options, whether one
 /// joint vocabulary serves both sides (`joint`, read only when allow_joint), and the file prefix
 /// (`prefix`; default next to the training file, named by the settings).
 struct TokenizerSettings {
@@ -37,6 +41,9 @@ std::shared_ptr<const data::SentencePieceTokenizer> load_or_train_tokenizer(cons
                                                                             const TokenizerSettings& settings,
                                                                             const std::string& path,
                                                                             const std::vector<std::string>* sentences);
+
+/// data.batch_tokens, data.max_sentences and data.seed (text_data_builders.cpp).
+data::TokenBatchOptions read_token_batching(const Section& data);
 
 /// The token loss of the `loss` section (task_builders.cpp).
 train::TokenLoss build_loss(const Config& config, const LossContext& context);

@@ -374,9 +374,8 @@ Config Config::parse(const std::string& text, const std::string& name) {
     throw_at(*state, "", state->root.Mark(), "expected a map of keys at the top level, got " + describe(state->root));
   }
   const detail::ConfigState& located = *state;
-  check_keys(state->root, "", [&](const std::string& dotted, const YAML::Mark& mark) {
-    return located.locate(dotted, mark);
-  });
+  check_keys(state->root, "",
+             [&](const std::string& dotted, const YAML::Mark& mark) { return located.locate(dotted, mark); });
   return Config(std::move(state));
 }
 
@@ -427,8 +426,8 @@ void Config::apply_override(const std::string& assignment) {
       break;
     }
     if (!child.IsMap()) {
-      throw_error(location, key, fmt::format("cannot set a key inside {}, which is {}, not a map", prefix,
-                                             describe(child)));
+      throw_error(location, key,
+                  fmt::format("cannot set a key inside {}, which is {}, not a map", prefix, describe(child)));
     }
     walk.reset(child);
   }

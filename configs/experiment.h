@@ -49,6 +49,9 @@ TranslationTokenizers load_translation_tokenizers(const Config& config);
 /// else the labels of data.train) and data.max_tokens. Reads no texts but the training labels.
 train::TextClassifier load_text_classifier(const Config& config, std::shared_ptr<torch::nn::Module> model);
 
+/// The SentencePiece model of a language model config (data.tokenizer), which training wrote.
+std::shared_ptr<const data::SentencePieceTokenizer> load_lm_tokenizer(const Config& config);
+
 /// `runs/<config file stem>` unless train.out_dir says otherwise.
 std::string default_out_dir(const Config& config);
 

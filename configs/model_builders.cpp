@@ -1,8 +1,37 @@
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/layers/detail/format.h"
+#include "torchzoo/models/decoder_only_lm.h"
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/models/transformer_encoder_classifier.h"
 #include "torchzoo/models/vision_transformer.h"
+
+namespace torchzoo::configs {
+namespace model_keys {
+
+/// The keys every Transformer stack shares, read into a model's Options (the fields
+/// layers::layer_options_of reads, plus num_layers and max_len); then checks that num_heads
+/// divides d_model.
+template <class ModelOptions>
+void read_transformer_stack(const Section& s, ModelOptions& o) {
+  const auto activation_name = o.activation() == layers::Activation::kGelu ? "gelu" : "relu";
+  o.num_layers(s.get_positive<int64_t>("num_layers", o.num_layers()))
+      .d_model(s.get_positive<int64_t>("d_model", o.d_model()))
+      .d_ff(s.get_positive<int64_t>("d_ff", o.d_ff()))
+      .num_heads(s.get_positive<int64_t>("num_heads", o.num_heads()))
+      .dropout(s.get_in_range("dropout", o.dropout(), 0.0, 0.99))
+      .attention_dropout(s.get_in_range("attention_dropout", o.attention_dropout(), 0.0, 0.99))
+      .activation(layers::activation_from_string(s.get_choice("activation", activation_name, {"relu", "gelu"})))
+      .layer_norm_eps(s.get_positive<double>("layer_norm_eps", o.layer_norm_eps()))
+      .use_torch_layer_norm(s.get<bool>("use_torch_layer_norm", o.use_torch_layer_norm()))
+      .fused_attention(s.get<bool>("fused_attention", o.fused_attention()))
+      .max_len(s.get_positive<int64_t>("max_len", o.max_len()));
+  if (o.d_model() % o.num_heads() != 0) {
+    s.fail("num_heads", fmt::format("must divide d_model={}, got {}", o.d_model(), o.num_heads()));
+  }
+}
+
+}  // namespace model_keys
+}  // namespace torchzoo::configs
 
 namespace torchzoo::configs {
 
@@ -10,26 +39,13 @@ std::shared_ptr<torch::nn::Module> build_encoder_decoder(const Section& s) {
   models::EncoderDecoderOptions o(s.require<int64_t>("src_vocab"), s.require<int64_t>("tgt_vocab"));
   if (o.src_vocab() <= 0) s.fail("src_vocab", fmt::format("must be positive, got {}", o.src_vocab()));
   if (o.tgt_vocab() <= 0) s.fail("tgt_vocab", fmt::format("must be positive, got {}", o.tgt_vocab()));
-  o.num_layers(s.get_positive<int64_t>("num_layers", o.num_layers()))
-      .d_model(s.get_positive<int64_t>("d_model", o.d_model()))
-      .d_ff(s.get_positive<int64_t>("d_ff", o.d_ff()))
-      .num_heads(s.get_positive<int64_t>("num_heads", o.num_heads()))
-      .dropout(s.get_in_range("dropout", o.dropout(), 0.0, 0.99))
-      .attention_dropout(s.get_in_range("attention_dropout", o.attention_dropout(), 0.0, 0.99))
-      .activation(layers::activation_from_string(s.get_choice("activation", "relu", {"relu", "gelu"})))
-      .norm_first(s.get<bool>("norm_first", o.norm_first()))
-      .layer_norm_eps(s.get_positive<double>("layer_norm_eps", o.layer_norm_eps()))
-      .use_torch_layer_norm(s.get<bool>("use_torch_layer_norm", o.use_torch_layer_norm()))
-      .fused_attention(s.get<bool>("fused_attention", o.fused_attention()))
-      .max_len(s.get_positive<int64_t>("max_len", o.max_len()))
-      .share_embeddings(s.get<bool>("share_embeddings", o.share_embeddings()))
+  model_keys::read_transformer_stack(s, o);
+  o.norm_first(s.get<bool>("norm_first", o.norm_first()));
+  o.share_embeddings(s.get<bool>("share_embeddings", o.share_embeddings()))
       .tie_generator(s.get<bool>("tie_generator", o.tie_generator()));
   if (o.share_embeddings() && o.src_vocab() != o.tgt_vocab()) {
     s.fail("share_embeddings",
            fmt::format("needs one vocabulary: src_vocab={} and tgt_vocab={} differ", o.src_vocab(), o.tgt_vocab()));
-  }
-  if (o.d_model() % o.num_heads() != 0) {
-    s.fail("num_heads", fmt::format("must divide d_model={}, got {}", o.d_model(), o.num_heads()));
   }
   if (o.d_model() % 2 != 0) s.fail("d_model", fmt::format("must be even (sinusoidal positions), got {}", o.d_model()));
   s.finish();
@@ -86,28 +102,32 @@ std::shared_ptr<torch::nn::Module> build_transformer_encoder_classifier(const Se
   models::TransformerEncoderClassifierOptions o(s.require<int64_t>("vocab"), s.require<int64_t>("num_classes"));
   if (o.vocab() <= 0) s.fail("vocab", fmt::format("must be positive, got {}", o.vocab()));
   if (o.num_classes() <= 0) s.fail("num_classes", fmt::format("must be positive, got {}", o.num_classes()));
-  o.num_layers(s.get_positive<int64_t>("num_layers", o.num_layers()))
-      .d_model(s.get_positive<int64_t>("d_model", o.d_model()))
-      .d_ff(s.get_positive<int64_t>("d_ff", o.d_ff()))
-      .num_heads(s.get_positive<int64_t>("num_heads", o.num_heads()))
-      .dropout(s.get_in_range("dropout", o.dropout(), 0.0, 0.99))
-      .attention_dropout(s.get_in_range("attention_dropout", o.attention_dropout(), 0.0, 0.99))
-      .activation(layers::activation_from_string(s.get_choice("activation", "relu", {"relu", "gelu"})))
-      .norm_first(s.get<bool>("norm_first", o.norm_first()))
-      .layer_norm_eps(s.get_positive<double>("layer_norm_eps", o.layer_norm_eps()))
-      .use_torch_layer_norm(s.get<bool>("use_torch_layer_norm", o.use_torch_layer_norm()))
-      .fused_attention(s.get<bool>("fused_attention", o.fused_attention()))
-      .max_len(s.get_positive<int64_t>("max_len", o.max_len()))
-      .learned_positions(s.get_choice("positions", "sinusoidal", {"sinusoidal", "learned"}) == "learned")
+  model_keys::read_transformer_stack(s, o);
+  o.norm_first(s.get<bool>("norm_first", o.norm_first()));
+  o.learned_positions(s.get_choice("positions", "sinusoidal", {"sinusoidal", "learned"}) == "learned")
       .pooling(models::pooling_from_string(s.get_choice("pooling", "cls", {"cls", "mean"})));
-  if (o.d_model() % o.num_heads() != 0) {
-    s.fail("num_heads", fmt::format("must divide d_model={}, got {}", o.d_model(), o.num_heads()));
-  }
   if (!o.learned_positions() && o.d_model() % 2 != 0) {
     s.fail("d_model", fmt::format("must be even (sinusoidal positions), got {}", o.d_model()));
   }
   s.finish();
   return models::TransformerEncoderClassifier(o).ptr();
+}
+
+}  // namespace torchzoo::configs
+
+namespace torchzoo::configs {
+
+std::shared_ptr<torch::nn::Module> build_decoder_only_lm(const Section& s) {
+  models::DecoderOnlyLMOptions o(s.require<int64_t>("vocab"));
+  if (o.vocab() <= 0) s.fail("vocab", fmt::format("must be positive, got {}", o.vocab()));
+  model_keys::read_transformer_stack(s, o);
+  o.learned_positions(s.get_choice("positions", "learned", {"learned", "sinusoidal"}) == "learned")
+      .tie_embeddings(s.get<bool>("tie_embeddings", o.tie_embeddings()));
+  if (!o.learned_positions() && o.d_model() % 2 != 0) {
+    s.fail("d_model", fmt::format("must be even (sinusoidal positions), got {}", o.d_model()));
+  }
+  s.finish();
+  return models::DecoderOnlyLM(o).ptr();
 }
 
 }  // namespace torchzoo::configs

@@ -17,6 +17,8 @@ struct Registries {
 
 /// The one place every builder is registered.
 void fill(Registries& r) {
+  r.models.add("decoder_only_lm", build_decoder_only_lm,
+               "GPT-style decoder-only language model (learned or sinusoidal positions, tied embeddings)");
   r.models.add("encoder_decoder", build_encoder_decoder,
                "annotated Transformer encoder-decoder (translation, copy task)");
   r.models.add("vision_transformer", build_vision_transformer,
@@ -29,6 +31,8 @@ void fill(Registries& r) {
               "a parallel corpus (TSV or aligned files) with SentencePiece, token-budget batches and BLEU");
   r.tasks.add("text_classification", build_text_classification_task,
               "labelled texts (TSV: label<TAB>text) with SentencePiece, token-budget batches, accuracy by length");
+  r.tasks.add("language_model", build_language_model_task,
+              "monolingual text (one text per line) with SentencePiece, next-token loss and perplexity");
   r.tasks.add("fashion_mnist", build_mnist_format_task,
               "Fashion-MNIST image classification (IDX files; Debian package dataset-fashion-mnist)");
   r.tasks.add("mnist", build_mnist_format_task, "MNIST-format image classification from data.root (IDX files)");

@@ -64,9 +64,9 @@ class Registry {
     auto it = entries_.find(name);
     if (it == entries_.end()) {
       throw std::invalid_argument(
-          entries_.empty() ? fmt::format("unknown {} '{}'; no {}s are registered", kind_, name, kind_)
-                           : fmt::format("unknown {} '{}'; registered {}s: {}", kind_, name, kind_,
-                                         fmt::join(names(), ", ")));
+          entries_.empty()
+              ? fmt::format("unknown {} '{}'; no {}s are registered", kind_, name, kind_)
+              : fmt::format("unknown {} '{}'; registered {}s: {}", kind_, name, kind_, fmt::join(names(), ", ")));
     }
     return it->second;
   }

@@ -61,10 +61,7 @@ std::unique_ptr<train::Task> build_text_classification_task(const Section& s, co
                                                             std::shared_ptr<torch::nn::Module> model) {
   auto classifier = require_text_classifier(s, model);
   train::TextClassificationTaskOptions o;
-  data::TokenBatchOptions batching;
-  batching.batch_tokens(s.get_positive<int64_t>("batch_tokens", batching.batch_tokens()))
-      .max_sentences(s.get_in_range<int64_t>("max_sentences", 0, 0, INT64_MAX))
-      .seed(static_cast<uint64_t>(s.get_in_range<int64_t>("seed", 1, 0, INT64_MAX)));
+  const auto batching = read_token_batching(s);
   o.batching(batching)
       .max_tokens(s.get_positive<int64_t>("max_tokens", o.max_tokens()))
       .workers(s.get_in_range<int64_t>("workers", o.workers(), 0, 64))

@@ -79,10 +79,7 @@ std::unique_ptr<train::Task> build_translation_task(const Section& s, const Conf
                                                     std::shared_ptr<torch::nn::Module> model) {
   auto encoder_decoder = require_translation_model(s, model);
   train::TranslationTaskOptions o;
-  data::TokenBatchOptions batching;
-  batching.batch_tokens(s.get_positive<int64_t>("batch_tokens", batching.batch_tokens()))
-      .max_sentences(s.get_in_range<int64_t>("max_sentences", 0, 0, INT64_MAX))
-      .seed(static_cast<uint64_t>(s.get_in_range<int64_t>("seed", 1, 0, INT64_MAX)));
+  const auto batching = read_token_batching(s);
   train::TranslatorOptions decoding;
   decoding.beam_size(s.get_in_range<int64_t>("bleu_beam", 1, 1, 64));
   o.batching(batching)

@@ -55,4 +55,19 @@ struct TransformerLayerOptions {
   }
 };
 
+/// The layer options of a model's Options struct that has the usual fields (d_model, num_heads,
+/// d_ff, dropout, attention_dropout, activation, layer_norm_eps, use_torch_layer_norm,
+/// fused_attention), with the residual layout `norm_first`.
+template <class ModelOptions>
+TransformerLayerOptions layer_options_of(const ModelOptions& o, bool norm_first) {
+  return TransformerLayerOptions(o.d_model(), o.num_heads(), o.d_ff())
+      .dropout(o.dropout())
+      .attention_dropout(o.attention_dropout())
+      .activation(o.activation())
+      .norm_first(norm_first)
+      .layer_norm_eps(o.layer_norm_eps())
+      .use_torch_layer_norm(o.use_torch_layer_norm())
+      .fused_attention(o.fused_attention());
+}
+
 }  // namespace torchzoo::layers

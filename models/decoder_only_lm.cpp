@@ -11,14 +11,7 @@
 namespace torchzoo::models {
 
 layers::TransformerLayerOptions DecoderOnlyLMOptions::layer() const {
-  return layers::TransformerLayerOptions(d_model(), num_heads(), d_ff())
-      .dropout(dropout())
-      .attention_dropout(attention_dropout())
-      .activation(activation())
-      .norm_first(true)
-      .layer_norm_eps(layer_norm_eps())
-      .use_torch_layer_norm(use_torch_layer_norm())
-      .fused_attention(fused_attention());
+  return layers::layer_options_of(*this, /*norm_first=*/true);
 }
 
 void LMState::reorder(const torch::Tensor& rows) {

@@ -18,14 +18,7 @@ Pooling pooling_from_string(const std::string& name) {
 std::string to_string(Pooling pooling) { return pooling == Pooling::kCls ? "cls" : "mean"; }
 
 layers::TransformerLayerOptions TransformerEncoderClassifierOptions::layer() const {
-  return layers::TransformerLayerOptions(d_model(), num_heads(), d_ff())
-      .dropout(dropout())
-      .attention_dropout(attention_dropout())
-      .activation(activation())
-      .norm_first(norm_first())
-      .layer_norm_eps(layer_norm_eps())
-      .use_torch_layer_norm(use_torch_layer_norm())
-      .fused_attention(fused_attention());
+  return layers::layer_options_of(*this, norm_first());
 }
 
 TransformerEncoderClassifierImpl::TransformerEncoderClassifierImpl(TransformerEncoderClassifierOptions options)

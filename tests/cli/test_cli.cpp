@@ -52,7 +52,7 @@ Run torchzoo(const std::string& args) {
 TEST_CASE("torchzoo --help lists the commands, and each command has --help", "[cli]") {
   auto help = torchzoo("--help");
   REQUIRE(help.code == 0);
-  for (const auto* command : {"train", "eval", "decode", "info"}) {
+  for (const auto* command : {"train", "eval", "decode", "info", "generate"}) {
     CHECK_THAT(help.out, Catch::Contains(command));
     auto sub = torchzoo(std::string(command) + " --help");
     INFO(command << ": " << sub.out << sub.err);
@@ -323,5 +323,34 @@ TEST_CASE("train, eval and predict on stdin work end to end on langid_tiny", "[c
   auto with_inputs = torchzoo("predict --checkpoint '" + best + "' some.png < /dev/null");
   CHECK(with_inputs.code == 2);
   CHECK_THAT(with_inputs.err, Catch::Contains("a text classifier reads its texts from stdin"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train and generate work end to end on lm_tiny", "[cli][language_model]") {
+  const auto dir = scratch() / "lm";
+  fs::remove_all(dir);
+  const std::string tokenizer = " --set data.tokenizer.prefix='" + (dir / "spm").string() + "'";
+  auto train = torchzoo("train configs/lm_tiny.yaml" + tokenizer + " --set train.epochs=5 --out '" +
+                        (dir / "run").string() + "' --device cpu");
+  INFO(train.err);
+  REQUIRE(train.code == 0);
+  CHECK_THAT(train.out, Catch::Contains("perplexity"));
+  const auto checkpoint = (dir / "run" / "checkpoint.pt").string();
+  const std::string base = "generate --checkpoint '" + checkpoint + "' --prompt 'The man' --max-tokens 12 ";
+  auto sampled = torchzoo(base + "--top-k 10 --temperature 0.8 --seed 3");
+  INFO(sampled.err);
+  REQUIRE(sampled.code == 0);
+  CHECK_THAT(sampled.out, Catch::StartsWith("The man"));
+  auto again = torchzoo(base + "--top-k 10 --temperature 0.8 --seed 3");
+  CHECK(again.out == sampled.out);
+  auto uncached = torchzoo(base + "--top-k 10 --temperature 0.8 --seed 3 --no-cache");
+  CHECK(uncached.out == sampled.out);
+  auto greedy = torchzoo(base + "--temperature 0");
+  REQUIRE(greedy.code == 0);
+  CHECK_THAT(greedy.out, Catch::StartsWith("The man"));
+  auto bad_p = torchzoo(base + "--top-p 1.5");
+  CHECK(bad_p.code == 2);
+  auto not_lm = torchzoo("generate --checkpoint '" + checkpoint + "x' --prompt a");
+  CHECK(not_lm.code == 2);
   fs::remove_all(dir);
 }

@@ -15,17 +15,27 @@ namespace {
 
 std::string preset(const std::string& name) { return std::string(TORCHZOO_SOURCE_DIR) + "/configs/" + name; }
 
-// Translation and text classification presets read a corpus made by `torchzoo
-// data prepare`, which a clean clone does not have. Where it is missing, the
-// preset is built on a small fixture instead (50 sentence pairs; 100 labelled
-// sentences), with a vocabulary that fixture can fill; the model shape, loss,
+// Translation, text classification and language model presets read a corpus
+// made by `torchzoo data prepare`, which a clean clone does not have. Where it
+// is missing, the preset is built on a small fixture instead (50 sentence
+// pairs; 100 labelled sentences; 50 sentences), with a vocabulary that fixture
+// can fill; the model shape, loss,
 // optimizer, schedule and training options stay the preset's.
 // Returns whether the data was swapped.
 bool use_fixture_if_corpus_missing(Config& config, const std::filesystem::path& scratch) {
   const auto name = config.section("data").get("name", "");
-  if (name != "translation" && name != "text_classification") return false;
+  if (name != "translation" && name != "text_classification" && name != "language_model") return false;
   if (std::filesystem::exists(config.section("data").require<std::string>("train"))) return false;
   std::filesystem::create_directories(scratch);
+  if (name == "language_model") {
+    const std::string fixture = "tests/data/fixtures/tiny_en.txt";
+    for (const auto& assignment :
+         {"data.train=" + fixture, "data.valid=" + fixture, std::string("model.vocab=48"),
+          std::string("data.tokenizer.vocab_size=48"), "data.tokenizer.prefix=" + (scratch / "spm").string()}) {
+      config.apply_override(assignment);
+    }
+    return true;
+  }
   if (name == "text_classification") {
     const std::string fixture = "tests/data/fixtures/tiny_langid_";
     for (const auto& assignment :
@@ -124,7 +134,7 @@ TEST_CASE("Unknown registry names list what is registered", "[experiment][errors
   auto config = Config::parse("model: {name: transformr, src_vocab: 11, tgt_vocab: 11}\n", "bad.yaml");
   REQUIRE_THROWS_WITH(configs::build_model(config),
                       Catch::Contains("bad.yaml:1:15: model.name: unknown model 'transformr'; registered: "
-                                      "encoder_decoder"));
+                                      "decoder_only_lm, encoder_decoder"));
   auto optimizer = Config::parse(
       "model: {name: encoder_decoder, src_vocab: 11, tgt_vocab: 11, num_layers: 1, d_model: 16, d_ff: 16, "
       "num_heads: 2}\ndata: {name: copy_task}\nloss: {name: nll}\noptimizer: {name: adamm}\ntrain: {device: cpu}\n",
@@ -152,8 +162,9 @@ TEST_CASE("An unknown top-level section is rejected", "[experiment][errors]") {
 }
 
 TEST_CASE("Registries are filled once and list their builders", "[registry]") {
-  REQUIRE(configs::model_registry().names() ==
-          std::vector<std::string>{"encoder_decoder", "transformer_encoder_classifier", "vision_transformer"});
+  REQUIRE(configs::model_registry().names() == std::vector<std::string>{"decoder_only_lm", "encoder_decoder",
+                                                                        "transformer_encoder_classifier",
+                                                                        "vision_transformer"});
   REQUIRE(configs::scheduler_registry().contains("noam"));
   REQUIRE(configs::scheduler_registry().contains("warmup_cosine"));
   REQUIRE(configs::loss_registry().contains("label_smoothing"));

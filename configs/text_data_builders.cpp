@@ -1,6 +1,7 @@
-// data.tokenizer: the SentencePiece model of a text task, trained on the
-// training split the first time and loaded afterwards. Shared by translation
-// and text classification.
+// What the text tasks' data sections share: data.tokenizer, the SentencePiece
+// model trained on the training split the first time and loaded afterwards,
+// and the token-budget batching keys. Used by translation and text
+// classification.
 #include <filesystem>
 #include <iostream>
 
@@ -40,7 +41,11 @@ std::shared_ptr<const data::SentencePieceTokenizer> load_or_train_tokenizer(cons
                              o.vocab_size(), sentences->size(), path);
     const auto folder = std::filesystem::path(path).parent_path();
     if (!folder.empty()) std::filesystem::create_directories(folder);
-    data::train_sentencepiece(*sentences, path, o);
+    try {
+      data::train_sentencepiece(*sentences, path, o);
+    } catch (const c10::Error& error) {
+      t.fail("vocab_size", error.what_without_backtrace());
+    }
   }
   auto tokenizer = std::make_shared<const data::SentencePieceTokenizer>(path);
   if (tokenizer->vocab_size() != o.vocab_size()) {
@@ -49,6 +54,14 @@ std::shared_ptr<const data::SentencePieceTokenizer> load_or_train_tokenizer(cons
                                      path, tokenizer->vocab_size(), o.vocab_size()));
   }
   return tokenizer;
+}
+
+data::TokenBatchOptions read_token_batching(const Section& data) {
+  data::TokenBatchOptions batching;
+  batching.batch_tokens(data.get_positive<int64_t>("batch_tokens", batching.batch_tokens()))
+      .max_sentences(data.get_in_range<int64_t>("max_sentences", 0, 0, INT64_MAX))
+      .seed(static_cast<uint64_t>(data.get_in_range<int64_t>("seed", 1, 0, INT64_MAX)));
+  return batching;
 }
 
 }  // namespace torchzoo::configs

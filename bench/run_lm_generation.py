@@ -4,7 +4,8 @@ cache: tokens/s for the same prompt, seed and sampling settings, and whether
 the two produce the same text (they must: the cache changes the cost, not
 the result).
 
-Each setting runs `torchzoo generate` --repeats times; the time per token
+Each setting runs `torchzoo generate --ignore-eos` (so that every run makes
+exactly --max-tokens tokens) --repeats times; the time per token
 comes from the difference between a long and a short generation, so model
 loading and prompt encoding cancel out.
 
@@ -23,7 +24,7 @@ from bench_common import busy_cpu_seconds, children_cpu_seconds, cpu_model, load
 
 def run(args, max_tokens, cache):
     cmd = [args.bin, "generate", "--checkpoint", args.checkpoint, "--prompt", args.prompt, "--device", "cpu",
-           "--max-tokens", str(max_tokens), "--top-k", "40", "--seed", "1", "--temperature", "0.8"]
+           "--max-tokens", str(max_tokens), "--top-k", "40", "--seed", "1", "--temperature", "0.8", "--ignore-eos"]
     if not cache:
         cmd.append("--no-cache")
     best, out, other = float("inf"), None, 0.0

@@ -445,7 +445,7 @@ int run_bleu(const std::vector<std::string>& ref_paths, const std::string& forma
 
 /// `torchzoo generate`: the prompt and its continuation by a language model checkpoint.
 int run_generate(const std::string& checkpoint, const std::string& prompt,
-                 const torchzoo::train::GenerateOptions& options, const std::string& device_flag) {
+                 const torchzoo::train::GenerateOptions& options, bool ignore_eos, const std::string& device_flag) {
   auto state = torchzoo::train::read_checkpoint_state(checkpoint);
   auto config = Config::parse(state.config, checkpoint + ":config");
   auto model = torchzoo::configs::build_model(config);
@@ -463,7 +463,7 @@ int run_generate(const std::string& checkpoint, const std::string& prompt,
                                                        ids.size() - 1, lm->options.max_len()));
   }
   auto generate_options = options;
-  generate_options.end_symbol(tokenizer->eos_id()).max_tokens(std::min(options.max_tokens(), room));
+  generate_options.end_symbol(ignore_eos ? -1 : tokenizer->eos_id()).max_tokens(std::min(options.max_tokens(), room));
   const auto continuation = torchzoo::train::generate(*lm, ids, generate_options);
   std::vector<int64_t> pieces(ids.begin() + 1, ids.end());
   for (auto id : continuation) {
@@ -640,6 +640,9 @@ int main(int argc, char** argv) {
   generate->add_flag_function(
       "--no-cache", [&generation](int64_t) { generation.use_cache(false); },
       "re-run the model on the whole prefix each step (slower)");
+  bool ignore_eos = false;
+  generate->add_flag("--ignore-eos", ignore_eos,
+                     "generate --max-tokens tokens even past the end-of-text token (for speed measurements)");
   generate->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
 
   auto* info = app.add_subcommand("info", "print a config's model: modules and parameter counts");
@@ -661,7 +664,7 @@ int main(int argc, char** argv) {
     if (*translate) return run_translate(checkpoint, decoding, args.device, quiet);
     if (*bleu) return run_bleu(ref_paths, bleu_format, lowercase, bleu_tokenize);
     if (*average) return run_average(average_inputs, average_out);
-    if (*generate) return run_generate(checkpoint, prompt, generation.sampling(sampling), args.device);
+    if (*generate) return run_generate(checkpoint, prompt, generation.sampling(sampling), ignore_eos, args.device);
     if (*predict) return run_predict(checkpoint, predict_inputs, top, args.device);
     if (*decode) return run_decode(checkpoint, source, max_len, args.device);
     if (*info) return run_info(args);

@@ -42,6 +42,12 @@ std::shared_ptr<const data::SentencePieceTokenizer> load_or_train_tokenizer(cons
                                                                             const std::string& path,
                                                                             const std::vector<std::string>* sentences);
 
+/// The one SentencePiece model of a single-text task (no `joint` key): vocab_size must equal the
+/// model's `vocab`; trained on `texts` when the file is missing (an error when `texts` is null).
+std::shared_ptr<const data::SentencePieceTokenizer> single_tokenizer(const Section& data,
+                                                                     const std::vector<std::string>* texts,
+                                                                     int64_t vocab);
+
 /// data.batch_tokens, data.max_sentences and data.seed (text_data_builders.cpp).
 data::TokenBatchOptions read_token_batching(const Section& data);
 

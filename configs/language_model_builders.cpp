@@ -37,18 +37,6 @@ models::DecoderOnlyLM require_language_model(const Section& data, const std::sha
   return models::DecoderOnlyLM(lm);
 }
 
-std::shared_ptr<const data::SentencePieceTokenizer> lm_tokenizer_of(const Section& data,
-                                                                    const std::vector<std::string>* train,
-                                                                    int64_t vocab) {
-  const auto settings = read_tokenizer_settings(data, /*allow_joint=*/false);
-  if (settings.options.vocab_size() != vocab) {
-    data.section("tokenizer")
-        .fail("vocab_size",
-              fmt::format("must equal model.vocab, got {} for vocab={}", settings.options.vocab_size(), vocab));
-  }
-  return load_or_train_tokenizer(data, settings, settings.prefix + ".model", train);
-}
-
 }  // namespace
 
 std::unique_ptr<train::Task> build_language_model_task(const Section& s, const Config& config,
@@ -74,7 +62,7 @@ std::unique_ptr<train::Task> build_language_model_task(const Section& s, const C
   if (train_subset > 0 && train_subset < static_cast<int64_t>(train.size())) train.resize(train_subset);
   if (train.empty()) s.fail("train", "the training file holds no text");
   if (valid.empty()) s.fail("valid", "the validation file holds no text");
-  auto tokenizer = lm_tokenizer_of(s, &train, lm->options.vocab());
+  auto tokenizer = single_tokenizer(s, &train, lm->options.vocab());
   s.finish();
 
   auto loss = build_loss(config, LossContext{lm->options.vocab(), tokenizer->pad_id()});
@@ -92,7 +80,7 @@ std::shared_ptr<const data::SentencePieceTokenizer> load_lm_tokenizer(const Conf
   if (data.require<std::string>("name") != "language_model") {
     data.fail("name", "expected a language model config (data.name: language_model)");
   }
-  return lm_tokenizer_of(data, nullptr, config.section("model").require<int64_t>("vocab"));
+  return single_tokenizer(data, nullptr, config.section("model").require<int64_t>("vocab"));
 }
 
 }  // namespace torchzoo::configs

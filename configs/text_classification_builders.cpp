@@ -38,21 +38,22 @@ models::TransformerEncoderClassifier require_text_classifier(const Section& data
   return models::TransformerEncoderClassifier(classifier);
 }
 
-/// The tokenizer of data.tokenizer, trained on `train` when missing (when `train` is given).
+/// The classifier as the task and TextClassifier call it.
+train::SequenceClassifier as_sequence_classifier(models::TransformerEncoderClassifier classifier) {
+  return {classifier.ptr(), [classifier](const torch::Tensor& tokens, const torch::Tensor& mask) mutable {
+            return classifier->forward(tokens, mask);
+          }};
+}
+
+/// The tokenizer of data.tokenizer, trained on the texts of `train` when missing (when `train` is given).
 std::shared_ptr<const data::SentencePieceTokenizer> text_tokenizer_of(const Section& data,
                                                                       const std::vector<data::LabeledText>* train,
                                                                       int64_t vocab) {
-  const auto settings = read_tokenizer_settings(data, /*allow_joint=*/false);
-  if (settings.options.vocab_size() != vocab) {
-    data.section("tokenizer")
-        .fail("vocab_size",
-              fmt::format("must equal model.vocab, got {} for vocab={}", settings.options.vocab_size(), vocab));
-  }
   std::vector<std::string> texts;
   if (train != nullptr) {
     for (const auto& example : *train) texts.push_back(example.text);
   }
-  return load_or_train_tokenizer(data, settings, settings.prefix + ".model", train == nullptr ? nullptr : &texts);
+  return single_tokenizer(data, train == nullptr ? nullptr : &texts, vocab);
 }
 
 }  // namespace
@@ -112,14 +113,10 @@ std::unique_ptr<train::Task> build_text_classification_task(const Section& s, co
   s.finish();
 
   auto loss = build_loss(config, LossContext{classifier->options.num_classes(), /*padding_idx=*/-100});
-  train::SequenceClassifier sequence_classifier{
-      classifier.ptr(), [classifier](const torch::Tensor& tokens, const torch::Tensor& mask) mutable {
-        return classifier->forward(tokens, mask);
-      }};
   std::unique_ptr<train::TextClassificationTask> task;
   try {
-    task = std::make_unique<train::TextClassificationTask>(std::move(sequence_classifier), tokenizer, classes, train,
-                                                           valid, std::move(loss), o);
+    task = std::make_unique<train::TextClassificationTask>(as_sequence_classifier(classifier), tokenizer, classes,
+                                                           train, valid, std::move(loss), o);
   } catch (const c10::Error& error) {
     s.fail(s.has("classes") ? "classes" : "valid", error.what_without_backtrace());
   }
@@ -147,11 +144,8 @@ train::TextClassifier load_text_classifier(const Config& config, std::shared_ptr
   }
   const auto max_tokens = data.get_positive<int64_t>("max_tokens", train::TextClassificationTaskOptions().max_tokens());
   auto tokenizer = text_tokenizer_of(data, nullptr, classifier->options.vocab());
-  train::SequenceClassifier sequence_classifier{
-      classifier.ptr(), [classifier](const torch::Tensor& tokens, const torch::Tensor& mask) mutable {
-        return classifier->forward(tokens, mask);
-      }};
-  return train::TextClassifier(std::move(sequence_classifier), std::move(tokenizer), std::move(classes), max_tokens);
+  return train::TextClassifier(as_sequence_classifier(classifier), std::move(tokenizer), std::move(classes),
+                               max_tokens);
 }
 
 }  // namespace torchzoo::configs

@@ -56,6 +56,18 @@ std::shared_ptr<const data::SentencePieceTokenizer> load_or_train_tokenizer(cons
   return tokenizer;
 }
 
+std::shared_ptr<const data::SentencePieceTokenizer> single_tokenizer(const Section& data,
+                                                                     const std::vector<std::string>* texts,
+                                                                     int64_t vocab) {
+  const auto settings = read_tokenizer_settings(data, /*allow_joint=*/false);
+  if (settings.options.vocab_size() != vocab) {
+    data.section("tokenizer")
+        .fail("vocab_size",
+              fmt::format("must equal model.vocab, got {} for vocab={}", settings.options.vocab_size(), vocab));
+  }
+  return load_or_train_tokenizer(data, settings, settings.prefix + ".model", texts);
+}
+
 data::TokenBatchOptions read_token_batching(const Section& data) {
   data::TokenBatchOptions batching;
   batching.batch_tokens(data.get_positive<int64_t>("batch_tokens", batching.batch_tokens()))

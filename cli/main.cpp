@@ -13,8 +13,11 @@
 //   torchzoo bleu test.de < hyp.de
 //   torchzoo average -o averaged.pt runs/x/snapshots/step_*.pt
 //   torchzoo generate --checkpoint runs/lm_en/best.pt --prompt "To insert a table," --top-k 40 --seed 1
+//   torchzoo export --checkpoint runs/translation_en_de/best.pt --format torchscript -o translation.pt
+//   torchzoo export --checkpoint runs/vit_fashion_mnist/best.pt --format safetensors -o vit.safetensors
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad command line or config.
+#include <torch/script.h>
 #include <torch/torch.h>
 #include <CLI/CLI.hpp>
 
@@ -43,8 +46,10 @@
 #include "torchzoo/train/image_classification_task.h"
 #include "torchzoo/train/lm_generation.h"
 #include "torchzoo/train/malloc_tuning.h"
+#include "torchzoo/train/safetensors.h"
 #include "torchzoo/train/seq2seq_task.h"
 #include "torchzoo/train/text_classification_task.h"
+#include "torchzoo/train/torchscript_export.h"
 #include "torchzoo/train/trainer.h"
 #include "torchzoo/train/translation_task.h"
 #include "torchzoo/train/translator.h"
@@ -136,7 +141,7 @@ struct Restored {
 
 Restored restore(const Config& config, const std::string& checkpoint, torch::Device device) {
   Restored r;
-  r.model = torchzoo::configs::build_model(config);
+  r.model = torchzoo::configs::build_model(config, /*with_init_from=*/false);
   r.task = torchzoo::configs::build_task(config, r.model);
   torchzoo::train::load_checkpoint(checkpoint, *r.model);
   r.task->to(device);
@@ -246,7 +251,7 @@ torch::Tensor read_input_image(const std::string& input, int64_t channels, int64
 
 /// `predict` with a text classifier: each stdin line -> its top classes and probabilities.
 int run_predict_text(const Config& config, const std::string& checkpoint, int64_t top, const std::string& device_flag) {
-  auto model = torchzoo::configs::build_model(config);
+  auto model = torchzoo::configs::build_model(config, /*with_init_from=*/false);
   torchzoo::train::load_checkpoint(checkpoint, *model);
   model->to(device_of(config, device_flag));
   auto classifier = torchzoo::configs::load_text_classifier(config, model);
@@ -377,7 +382,7 @@ int run_prepare(const std::string& corpus, const torchzoo::data::HelpCorpusOptio
 torchzoo::train::Translator load_translator(const std::string& checkpoint, const std::string& device_flag) {
   auto state = torchzoo::train::read_checkpoint_state(checkpoint);
   auto config = Config::parse(state.config, checkpoint + ":config");
-  auto model = torchzoo::configs::build_model(config);
+  auto model = torchzoo::configs::build_model(config, /*with_init_from=*/false);
   auto encoder_decoder = std::dynamic_pointer_cast<torchzoo::models::EncoderDecoderImpl>(model);
   if (!encoder_decoder) {
     throw std::invalid_argument(fmt::format("checkpoint '{}' holds no encoder-decoder model", checkpoint));
@@ -448,7 +453,7 @@ int run_generate(const std::string& checkpoint, const std::string& prompt,
                  const torchzoo::train::GenerateOptions& options, bool ignore_eos, const std::string& device_flag) {
   auto state = torchzoo::train::read_checkpoint_state(checkpoint);
   auto config = Config::parse(state.config, checkpoint + ":config");
-  auto model = torchzoo::configs::build_model(config);
+  auto model = torchzoo::configs::build_model(config, /*with_init_from=*/false);
   auto lm = std::dynamic_pointer_cast<torchzoo::models::DecoderOnlyLMImpl>(model);
   if (!lm) throw std::invalid_argument(fmt::format("checkpoint '{}' holds no decoder_only_lm model", checkpoint));
   auto tokenizer = torchzoo::configs::load_lm_tokenizer(config);
@@ -473,11 +478,73 @@ int run_generate(const std::string& checkpoint, const std::string& prompt,
   return 0;
 }
 
+/// The bytes of the file at `path`.
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("cannot read '{}'", path));
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+/// What a TorchScript archive of a checkpoint carries beside the model: its config, the decoding
+/// symbols of its data (greedy_decode's and generate's defaults) and its tokenizer files.
+torchzoo::train::TorchScriptExportOptions script_export_options(const Config& config, const std::string& yaml) {
+  torchzoo::train::TorchScriptExportOptions options;
+  torchzoo::train::ExtraFiles files{{"config.yaml", yaml}};
+  auto data = config.root().optional_section("data");
+  const auto data_name = data ? data->get("name", "") : std::string();
+  if (data_name == "translation") {
+    auto tokenizers = torchzoo::configs::load_translation_tokenizers(config);
+    options.start_symbol(tokenizers.tgt->bos_id()).end_symbol(tokenizers.tgt->eos_id()).pad(tokenizers.tgt->pad_id());
+    if (tokenizers.src == tokenizers.tgt) {
+      files["tokenizer.model"] = read_bytes(tokenizers.src->path());
+    } else {
+      files["src_tokenizer.model"] = read_bytes(tokenizers.src->path());
+      files["tgt_tokenizer.model"] = read_bytes(tokenizers.tgt->path());
+    }
+  } else if (data_name == "language_model") {
+    auto tokenizer = torchzoo::configs::load_lm_tokenizer(config);
+    options.start_symbol(tokenizer->bos_id()).end_symbol(tokenizer->eos_id()).pad(tokenizer->pad_id());
+    files["tokenizer.model"] = read_bytes(tokenizer->path());
+  } else if (data_name == "copy_task") {
+    options.start_symbol(data->get<int64_t>("start_symbol", 1)).pad(data->get<int64_t>("pad", 0));
+  }
+  return options.extra_files(files);
+}
+
+/// `torchzoo export --checkpoint F --format torchscript|safetensors -o OUT`.
+int run_export(const std::string& checkpoint, const std::string& format, const std::string& out) {
+  auto state = torchzoo::train::read_checkpoint_state(checkpoint);
+  auto config = Config::parse(state.config, checkpoint + ":config");
+  const auto model_name = config.section("model").require<std::string>("name");
+  auto model = torchzoo::configs::build_model(config, /*with_init_from=*/false);
+  torchzoo::train::load_checkpoint(checkpoint, *model);
+  model->eval();
+  if (format == "safetensors") {
+    torchzoo::train::export_safetensors(*model, out, model_name, state.config);
+    std::cout << fmt::format("exported {} ({} tensors) to {}\n", model_name,
+                             torchzoo::train::module_state(*model).size(), out);
+    return 0;
+  }
+  auto options = script_export_options(config, state.config);
+  torchzoo::train::export_torchscript(*model, out, options);
+  // Read back as a deployment would, and list what it offers.
+  auto loaded = torch::jit::load(out);
+  std::vector<std::string> methods;
+  for (const auto& method : loaded.get_methods()) methods.push_back(method.name());
+  std::vector<std::string> files;
+  for (const auto& [name, bytes] : options.extra_files()) files.push_back(name);
+  std::cout << fmt::format("exported {} to {} (TorchScript)\nmethods: {}\nfiles: {}\n", model_name, out,
+                           fmt::join(methods, ", "), fmt::join(files, ", "));
+  return 0;
+}
+
 /// `torchzoo average -o OUT CHECKPOINT...`: the mean of the checkpoints' weights.
 int run_average(const std::vector<std::string>& checkpoints, const std::string& out) {
   auto state = torchzoo::train::read_checkpoint_state(checkpoints.front());
   auto config = Config::parse(state.config, checkpoints.front() + ":config");
-  auto model = torchzoo::configs::build_model(config);
+  auto model = torchzoo::configs::build_model(config, /*with_init_from=*/false);
   torchzoo::train::average_checkpoints(checkpoints, *model, out);
   std::cout << fmt::format("averaged {} checkpoints into {}\n", checkpoints.size(), out);
   return 0;
@@ -645,6 +712,17 @@ int main(int argc, char** argv) {
                      "generate --max-tokens tokens even past the end-of-text token (for speed measurements)");
   generate->add_option("--device", args.device, "cpu, cuda, cuda:N or auto");
 
+  auto* export_command =
+      app.add_subcommand("export", "write a checkpoint's model as TorchScript or as safetensors weights");
+  std::string export_format = "torchscript", export_out;
+  export_command->add_option("--checkpoint", checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
+  export_command
+      ->add_option("--format", export_format,
+                   "torchscript (default: a module with forward and decoding methods, for torch.jit.load / "
+                   "torch::jit::load) or safetensors (the weights under the Python references' names)")
+      ->check(CLI::IsMember({"torchscript", "safetensors"}));
+  export_command->add_option("-o,--out", export_out, "output file, e.g. model.pt or model.safetensors")->required();
+
   auto* info = app.add_subcommand("info", "print a config's model: modules and parameter counts");
   add_config_args(info, args);
 
@@ -667,6 +745,7 @@ int main(int argc, char** argv) {
     if (*generate) return run_generate(checkpoint, prompt, generation.sampling(sampling), ignore_eos, args.device);
     if (*predict) return run_predict(checkpoint, predict_inputs, top, args.device);
     if (*decode) return run_decode(checkpoint, source, max_len, args.device);
+    if (*export_command) return run_export(checkpoint, export_format, export_out);
     if (*info) return run_info(args);
   } catch (const torchzoo::configs::ConfigError& error) {
     std::cerr << "error: " << error.what() << "\n";

@@ -21,35 +21,23 @@ find_package(yaml-cpp REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(PNG REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)  # safetensors headers (Debian nlohmann-json3-dev)
 
-# SentencePiece (Debian libsentencepiece-dev) installs a pkg-config file but no
-# CMake package: an imported target over the two libraries.
-find_path(SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h)
-find_library(SENTENCEPIECE_LIBRARY sentencepiece)
-find_library(SENTENCEPIECE_TRAIN_LIBRARY sentencepiece_train)
-if(NOT SENTENCEPIECE_INCLUDE_DIR OR NOT SENTENCEPIECE_LIBRARY OR NOT SENTENCEPIECE_TRAIN_LIBRARY)
+# SentencePiece has no CMake package: cmake/TorchzooSentencePiece.cmake makes the
+# imported target torchzoo::sentencepiece (the installed package config reuses it).
+include(TorchzooSentencePiece)
+if(NOT TorchzooSentencePiece_FOUND)
   message(FATAL_ERROR "torchzoo: SentencePiece not found (install libsentencepiece-dev: bash scripts/setup.sh)")
 endif()
-add_library(torchzoo_sentencepiece INTERFACE)
-target_include_directories(torchzoo_sentencepiece INTERFACE "${SENTENCEPIECE_INCLUDE_DIR}")
-target_link_libraries(torchzoo_sentencepiece INTERFACE "${SENTENCEPIECE_TRAIN_LIBRARY}" "${SENTENCEPIECE_LIBRARY}")
+add_library(torchzoo_sentencepiece ALIAS torchzoo::sentencepiece)
 
 # fmt: LibTorch ships its own fmt headers (12.x in torch 2.13) in its include
 # folder, which the Torch target puts ahead of /usr/include. Including those
 # headers while linking Debian's libfmt (9.x) would mix two versions. We put a
 # folder holding only a link to the found fmt's headers first on the include
 # path, and check FMT_VERSION at compile time (layers/detail/format.h).
-get_target_property(_fmt_hint fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)
-find_path(_fmt_header_dir fmt/format.h HINTS ${_fmt_hint} NO_DEFAULT_PATH)
-if(NOT _fmt_header_dir)
-  find_path(_fmt_header_dir fmt/format.h)
-endif()
+# cmake/TorchzooFmt.cmake does this (the installed package config reuses it).
+include(TorchzooFmt)
 set(TORCHZOO_FMT_INCLUDE_DIR "${CMAKE_CURRENT_BINARY_DIR}/fmt-include")
-file(MAKE_DIRECTORY "${TORCHZOO_FMT_INCLUDE_DIR}")
-file(CREATE_LINK "${_fmt_header_dir}/fmt" "${TORCHZOO_FMT_INCLUDE_DIR}/fmt" SYMBOLIC)
-string(REPLACE "." ";" _fmt_parts "${fmt_VERSION}")
-list(GET _fmt_parts 0 _fmt_major)
-list(GET _fmt_parts 1 _fmt_minor)
-list(GET _fmt_parts 2 _fmt_patch)
-math(EXPR TORCHZOO_FMT_VERSION "${_fmt_major} * 10000 + ${_fmt_minor} * 100 + ${_fmt_patch}")
-message(STATUS "torchzoo: fmt ${fmt_VERSION} headers from ${_fmt_header_dir}")
+torchzoo_fmt_include_dir("${TORCHZOO_FMT_INCLUDE_DIR}")
+message(STATUS "torchzoo: fmt ${fmt_VERSION} headers from ${TORCHZOO_FMT_HEADER_DIR}")

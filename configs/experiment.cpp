@@ -2,27 +2,76 @@
 
 #include <torch/utils.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "torchzoo/configs/registries.h"
 #include "torchzoo/layers/detail/format.h"
+#include "torchzoo/models/vision_transformer.h"
 #include "torchzoo/train/autocast.h"
 #include "torchzoo/train/device.h"
+#include "torchzoo/train/safetensors.h"
 
 namespace torchzoo::configs {
+namespace {
+
+/// A ViT's pos_embed [1, 1 + g*g, D] from weights trained on another image size, resampled to the
+/// model's grid (as timm does when fine-tuning at a new resolution); any other shape is left for
+/// load_state to report.
+void resample_vit_positions(const models::VisionTransformerImpl& vit, train::NamedTensors& state) {
+  for (auto& [name, tensor] : state) {
+    if (name != "pos_embed" || tensor.sizes() == vit.pos_embed.sizes()) continue;
+    if (tensor.dim() != 3 || tensor.size(0) != 1 || tensor.size(2) != vit.pos_embed.size(2)) return;
+    const int64_t patches = tensor.size(1) - 1;
+    const auto side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(patches))));
+    if (patches <= 0 || side * side != patches) return;
+    const int64_t grid = vit.options.grid_size();
+    tensor = models::resample_abs_pos_embed(tensor.to(torch::kFloat), {grid, grid}, {side, side});
+  }
+}
+
+/// model.init_from: the weights of a safetensors file (names: the reference's state_dict keys)
+/// replace the freshly built model's. Errors are located at the key and name the file.
+void load_init_from(const Section& section, torch::nn::Module& model, const std::string& path) {
+  if (path.empty()) section.fail("init_from", "expected the path of a .safetensors file, got an empty string");
+  const auto source = fmt::format("safetensors file '{}'", path);
+  std::string exported_from;
+  try {
+    auto contents = train::read_safetensors(path);
+    if (auto it = contents.metadata.find(train::kMetadataModel); it != contents.metadata.end()) {
+      exported_from = it->second;
+    }
+    if (auto* vit = model.as<models::VisionTransformerImpl>()) resample_vit_positions(*vit, contents.tensors);
+    train::load_state(model, contents.tensors, source);
+  } catch (const c10::Error& error) {
+    std::string message = error.what_without_backtrace();
+    const auto name = section.get<std::string>("name", "");
+    if (!exported_from.empty() && exported_from != name) {
+      message +=
+          fmt::format(" (the file was exported from a '{}' model, this config builds a '{}')", exported_from, name);
+    }
+    section.fail("init_from", message);
+  }
+}
+
+}  // namespace
 
 std::string default_out_dir(const Config& config) {
   return (std::filesystem::path("runs") / std::filesystem::path(config.file()).stem()).string();
 }
 
-std::shared_ptr<torch::nn::Module> build_model(const Config& config) {
+std::shared_ptr<torch::nn::Module> build_model(const Config& config, bool with_init_from) {
   int64_t seed = 1;
   if (auto train = config.root().optional_section("train")) {
     seed = train->get_in_range<int64_t>("seed", 1, 0, INT64_MAX);
   }
   torch::manual_seed(static_cast<uint64_t>(seed));
-  auto model = config.section("model");
-  return lookup(model_registry(), model)(model);
+  auto section = config.section("model");
+  // Read before the builder, whose finish() then accepts init_from for every model.
+  const auto init_from = section.get_optional<std::string>("init_from");
+  auto model = lookup(model_registry(), section)(section);
+  if (init_from && with_init_from) load_init_from(section, *model, *init_from);
+  return model;
 }
 
 std::unique_ptr<train::Task> build_task(const Config& config, std::shared_ptr<torch::nn::Module> model) {

@@ -29,7 +29,16 @@ struct Experiment {
 };
 
 /// The model named by model.name (seeded with train.seed so the initial weights are reproducible).
-std::shared_ptr<torch::nn::Module> build_model(const Config& config);
+/// With model.init_from (any model), the weights of that safetensors file then replace the
+/// initial ones (train/safetensors.h; a path relative to the current directory, as data paths
+/// are): its names must be exactly the model's parameters and buffers, with their shapes; a
+/// vision_transformer's pos_embed from another patch grid is resampled to the model's.
+///
+/// Example (fine-tune weights trained in Python):
+///   model: {name: vision_transformer, preset: vit_mini, init_from: runs/pretrained/vit.safetensors}
+///
+/// with_init_from false skips that file: for a model whose weights a checkpoint then replaces.
+std::shared_ptr<torch::nn::Module> build_model(const Config& config, bool with_init_from = true);
 
 /// The task named by data.name, around `model` (also reads `loss` and `sample`).
 std::unique_ptr<train::Task> build_task(const Config& config, std::shared_ptr<torch::nn::Module> model);

@@ -7,6 +7,7 @@
 //   train: seed * 1000003 + k, k = epoch * train_batches + index (the k-th batch of training)
 //   valid: seed * 1000003 + 2^40 + index, test: seed * 1000003 + 2^41 + index (the same every epoch)
 // so training resumes exactly and the Python benchmark draws the very same batches.
+#include <torch/arg.h>
 #include <torch/types.h>
 
 #include "torchzoo/data/seq2seq_batch.h"

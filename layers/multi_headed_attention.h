@@ -20,6 +20,7 @@
 // (layers/decoder_state.h). forward(q, k, v, mask) is
 // attend(q, project_key_value(k, v), mask).
 #include <torch/nn/cloneable.h>
+#include <torch/nn/modules/common.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>

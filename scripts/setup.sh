@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs everything torchzoo needs on a fresh Debian machine (idempotent):
 #   - C++ libraries and tools from Debian: fmt, yaml-cpp, Catch2 2.13, CLI11, ninja,
-#     zlib, libpng, SentencePiece; data: dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)
+#     zlib, libpng, SentencePiece, nlohmann-json (safetensors headers);
+#     data: dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)
 #   - sacrebleu from PyPI: the BLEU tests compare `torchzoo bleu` with it
+#   - safetensors from PyPI: the interop tests load our .safetensors files into the PyTorch references
 #   - LibTorch through the PyTorch wheel (pip install torch==2.13.0, CPU build);
 #     Python is only used by set-up, tests and benchmarks.
 # Set TORCHZOO_SKIP_PIP=1 to use a LibTorch given through CMAKE_PREFIX_PATH instead.
 set -euo pipefail
 
 apt_packages=(libfmt-dev libyaml-cpp-dev catch2 libcli11-dev ninja-build zlib1g-dev libpng-dev libsentencepiece-dev
-  dataset-fashion-mnist)
+  nlohmann-json3-dev dataset-fashion-mnist)
 torch_version="2.13.0"
 
 sudo_cmd=()
@@ -41,5 +43,9 @@ fi
 if ! python3 -c "import sacrebleu" 2>/dev/null; then
   echo "setup: installing sacrebleu (tests compare BLEU with it)"
   python3 -m pip install -q "sacrebleu==2.6.0"
+fi
+if ! python3 -c "import safetensors" 2>/dev/null; then
+  echo "setup: installing safetensors (tests exchange weights with the PyTorch references through it)"
+  python3 -m pip install -q "safetensors==0.8.0"
 fi
 echo "setup: all dependencies present"

@@ -1,0 +1,61 @@
+# `cmake --install BUILD --prefix P` installs
+#   P/lib/libtorchzoo.a, P/bin/torchzoo (the CLI),
+#   P/include/torchzoo/<layers|models|data|train|configs>/**.h (headers only),
+#   P/lib/cmake/torchzoo/: the CMake package, so that another project does
+#     find_package(torchzoo 0.1 REQUIRED)
+#     target_link_libraries(app PRIVATE torchzoo::torchzoo)
+#   and gets LibTorch, fmt and the static library's own link dependencies with it
+#   (cmake/torchzooConfig.cmake.in says how). examples/consumer is such a project.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(TORCHZOO_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/torchzoo")
+
+# The public headers: every .h of the library folders (layers/detail too); the
+# header check (cmake/TorchzooHeaderCheck.cmake) compiles each one alone.
+set(TORCHZOO_HEADER_FOLDERS layers layers/detail models data train configs)
+set(TORCHZOO_PUBLIC_HEADERS "")
+foreach(folder IN LISTS TORCHZOO_HEADER_FOLDERS)
+  file(GLOB headers RELATIVE "${PROJECT_SOURCE_DIR}" CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/${folder}/*.h")
+  list(SORT headers)
+  list(APPEND TORCHZOO_PUBLIC_HEADERS ${headers})
+  install(FILES ${headers} DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/torchzoo/${folder}")
+endforeach()
+
+target_include_directories(torchzoo PUBLIC "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>")
+install(TARGETS torchzoo EXPORT torchzooTargets
+  ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+install(EXPORT torchzooTargets NAMESPACE torchzoo:: DESTINATION "${TORCHZOO_INSTALL_CMAKEDIR}")
+
+# The CLI links LibTorch's shared libraries from wherever they were found (e.g.
+# the Python wheel's site-packages): the installed executable keeps that folder
+# on its RPATH (the other libraries are the system's).
+if(TORCH_INSTALL_PREFIX)
+  set_target_properties(torchzoo_cli PROPERTIES INSTALL_RPATH "${TORCH_INSTALL_PREFIX}/lib")
+else()
+  set_target_properties(torchzoo_cli PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON)
+endif()
+install(TARGETS torchzoo_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+
+# Recorded in the package config: the LibTorch and fmt this build used.
+set(TORCHZOO_PACKAGE_TORCH_DIR "${Torch_DIR}")
+set(TORCHZOO_PACKAGE_TORCH_VERSION "${Torch_VERSION}")
+set(TORCHZOO_PACKAGE_FMT_VERSION "${TORCHZOO_FMT_VERSION}")
+if(TARGET nlohmann_json::nlohmann_json)
+  set(TORCHZOO_PACKAGE_NLOHMANN_JSON ON)
+else()
+  set(TORCHZOO_PACKAGE_NLOHMANN_JSON OFF)
+endif()
+configure_package_config_file(
+  "${CMAKE_CURRENT_LIST_DIR}/torchzooConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/package/torchzooConfig.cmake"
+  INSTALL_DESTINATION "${TORCHZOO_INSTALL_CMAKEDIR}")
+write_basic_package_version_file(
+  "${PROJECT_BINARY_DIR}/package/torchzooConfigVersion.cmake"
+  VERSION "${PROJECT_VERSION}" COMPATIBILITY SameMajorVersion)
+install(FILES
+  "${PROJECT_BINARY_DIR}/package/torchzooConfig.cmake"
+  "${PROJECT_BINARY_DIR}/package/torchzooConfigVersion.cmake"
+  "${CMAKE_CURRENT_LIST_DIR}/TorchzooFmt.cmake"
+  "${CMAKE_CURRENT_LIST_DIR}/TorchzooSentencePiece.cmake"
+  DESTINATION "${TORCHZOO_INSTALL_CMAKEDIR}")

@@ -488,8 +488,10 @@ std::string read_bytes(const std::string& path) {
 }
 
 /// What a TorchScript archive of a checkpoint carries beside the model: its config, the decoding
-/// symbols of its data (greedy_decode's and generate's defaults) and its tokenizer files.
-torchzoo::train::TorchScriptExportOptions script_export_options(const Config& config, const std::string& yaml) {
+/// symbols of its data (greedy_decode's and generate's defaults), its tokenizer files and a
+/// classifier's class names.
+torchzoo::train::TorchScriptExportOptions script_export_options(const Config& config, const std::string& yaml,
+                                                                std::shared_ptr<torch::nn::Module> model) {
   torchzoo::train::TorchScriptExportOptions options;
   torchzoo::train::ExtraFiles files{{"config.yaml", yaml}};
   auto data = config.root().optional_section("data");
@@ -507,6 +509,10 @@ torchzoo::train::TorchScriptExportOptions script_export_options(const Config& co
     auto tokenizer = torchzoo::configs::load_lm_tokenizer(config);
     options.start_symbol(tokenizer->bos_id()).end_symbol(tokenizer->eos_id()).pad(tokenizer->pad_id());
     files["tokenizer.model"] = read_bytes(tokenizer->path());
+  } else if (data_name == "text_classification") {
+    auto classifier = torchzoo::configs::load_text_classifier(config, model);
+    files["tokenizer.model"] = read_bytes(classifier.tokenizer().path());
+    files["classes.txt"] = fmt::format("{}\n", fmt::join(classifier.classes(), "\n"));  // line i: class i
   } else if (data_name == "copy_task") {
     options.start_symbol(data->get<int64_t>("start_symbol", 1)).pad(data->get<int64_t>("pad", 0));
   }
@@ -527,7 +533,7 @@ int run_export(const std::string& checkpoint, const std::string& format, const s
                              torchzoo::train::module_state(*model).size(), out);
     return 0;
   }
-  auto options = script_export_options(config, state.config);
+  auto options = script_export_options(config, state.config, model);
   torchzoo::train::export_torchscript(*model, out, options);
   // Read back as a deployment would, and list what it offers.
   auto loaded = torch::jit::load(out);

@@ -1,4 +1,5 @@
 // Runs the torchzoo executable as a user would and checks its output and exit codes.
+#include <torch/script.h>
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -127,6 +128,27 @@ TEST_CASE("train, eval and decode work end to end on a small copy task", "[cli]"
   int count = 0;
   for (int64_t token; tokens >> token; ++count) CHECK((token >= 0 && token < 11));
   CHECK(count == 4);  // max_len = the source length, start symbol included
+
+  // The TorchScript export decodes as `decode` does; safetensors export writes the weights.
+  const auto script = (out_dir / "export" / "model.pt").string();
+  auto exported = torchzoo("export --checkpoint '" + checkpoint + "' -o '" + script + "'");
+  INFO(exported.err);
+  REQUIRE(exported.code == 0);
+  CHECK_THAT(exported.out,
+             Catch::Contains("methods: ") && Catch::Contains("greedy_decode") && Catch::Contains("files: config.yaml"));
+  auto module = torch::jit::load(script);
+  auto src = torch::tensor(std::vector<int64_t>{1, 2, 3, 4}).unsqueeze(0);  // [1, 4]
+  auto ys = module.run_method("greedy_decode", src, torch::ones({1, 1, 4}, torch::kBool), 4).toTensor();
+  std::ostringstream printed;
+  for (int64_t i = 0; i < ys.size(1); ++i) printed << (i ? " " : "") << ys[0][i].item<int64_t>();
+  CHECK_THAT(decode.out, Catch::Contains(printed.str()));
+  auto weights = torchzoo("export --checkpoint '" + checkpoint + "' --format safetensors -o '" +
+                          (out_dir / "export" / "model.safetensors").string() + "'");
+  CHECK(weights.code == 0);
+  CHECK_THAT(weights.out, Catch::Contains("exported encoder_decoder (") && Catch::Contains("tensors)"));
+  auto bad_format = torchzoo("export --checkpoint '" + checkpoint + "' --format onnx -o x.onnx");
+  CHECK(bad_format.code == 2);
+  CHECK_THAT(bad_format.err, Catch::Contains("--format"));
 
   auto bad_tokens = torchzoo("decode --checkpoint '" + checkpoint + "' \"1 two 3\"");
   CHECK(bad_tokens.code == 2);
@@ -308,6 +330,15 @@ TEST_CASE("train, eval and predict on stdin work end to end on langid_tiny", "[c
   CHECK_THAT(no_test.err, Catch::Contains("names no test split"));
 
   std::ofstream(dir / "lines.txt") << "Klicken Sie auf die Schaltfläche.\nHaga clic en el botón.\n\n";
+  // The TorchScript export carries the tokenizer and the class names, one per line in class order.
+  auto exported = torchzoo("export --checkpoint '" + best + "' -o '" + (dir / "langid.pt").string() + "'");
+  INFO(exported.err);
+  REQUIRE(exported.code == 0);
+  torch::jit::ExtraFilesMap files{{"classes.txt", ""}, {"tokenizer.model", ""}};
+  torch::jit::load((dir / "langid.pt").string(), torch::kCPU, files);
+  CHECK(files.at("classes.txt") == "de\nes\nfr\nit\npt\n");
+  CHECK_FALSE(files.at("tokenizer.model").empty());
+
   auto predict = torchzoo("predict --checkpoint '" + best + "' --top 2 < '" + (dir / "lines.txt").string() + "'");
   INFO(predict.err);
   REQUIRE(predict.code == 0);
@@ -336,6 +367,19 @@ TEST_CASE("train and generate work end to end on lm_tiny", "[cli][language_model
   REQUIRE(train.code == 0);
   CHECK_THAT(train.out, Catch::Contains("perplexity"));
   const auto checkpoint = (dir / "run" / "checkpoint.pt").string();
+  // The TorchScript export carries the tokenizer, and generate with the tokenizer's end symbol.
+  const auto script = (dir / "lm.pt").string();
+  auto exported = torchzoo("export --checkpoint '" + checkpoint + "' -o '" + script + "'");
+  INFO(exported.err);
+  REQUIRE(exported.code == 0);
+  CHECK_THAT(exported.out, Catch::Contains("generate") && Catch::Contains("tokenizer.model"));
+  torch::jit::ExtraFilesMap files{{"tokenizer.model", ""}};
+  auto module = torch::jit::load(script, torch::kCPU, files);
+  CHECK(files.at("tokenizer.model").size() > 100);
+  auto continued =
+      module.run_method("generate", torch::tensor(std::vector<int64_t>{1, 5}).unsqueeze(0), 6, 0.0).toTensor();
+  CHECK(continued.size(1) > 2);
+  CHECK(continued.size(1) <= 8);
   const std::string base = "generate --checkpoint '" + checkpoint + "' --prompt 'The man' --max-tokens 12 ";
   auto sampled = torchzoo(base + "--top-k 10 --temperature 0.8 --seed 3");
   INFO(sampled.err);

@@ -145,6 +145,14 @@ def attention(self, q: Tensor, k: Tensor, v: Tensor, mask: Optional[Tensor]) -> 
 def attend(self, query: Tensor, k: Tensor, v: Tensor, mask: Optional[Tensor]) -> Tensor:
     return self.attention(self.split_heads({l0}.forward(query)), k, v, mask)
 
+def attend_step(self, x: Tensor, key: Tensor, value: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    # Self-attention of one new position x [B, 1, d_model]: its key and value join the cached ones
+    # [B, h, T, d_k], and it attends to all of them (no mask: the cache is the causal prefix).
+    k, v = self.project_key_value(x, x)
+    key = torch.cat([key, k], 2)  # [B, h, T + 1, d_k]
+    value = torch.cat([value, v], 2)
+    return self.attend(x, key, value, None), key, value
+
 def forward(self, query: Tensor, key: Tensor, value: Tensor, mask: Optional[Tensor] = None) -> Tensor:
     q = self.split_heads({l0}.forward(query))  # [B, h, T_q, d_k]
     k, v = self.project_key_value(key, value)
@@ -198,11 +206,8 @@ def forward(self, x: Tensor, mask: Optional[Tensor]) -> Tensor:
 def step(self, x: Tensor, key: Tensor, value: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     # x [B, 1, d_model] attends to the cached keys and values [B, h, T, d_k] and itself.
     s0 = {s0}
-    z = s0.normed(x)
-    k, v = self.self_attn.project_key_value(z, z)
-    key = torch.cat([key, k], 2)  # [B, h, T + 1, d_k]
-    value = torch.cat([value, v], 2)
-    x = s0.residual(x, self.self_attn.attend(z, key, value, None))
+    y, key, value = self.self_attn.attend_step(s0.normed(x), key, value)
+    x = s0.residual(x, y)
     s1 = {s1}
     return s1.residual(x, self.feed_forward.forward(s1.normed(x))), key, value
 )",
@@ -261,11 +266,8 @@ def step(self, x: Tensor, key: Tensor, value: Tensor, memory_key: Tensor, memory
          src_mask: Optional[Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
     # x [B, 1, d_model] attends to the cached keys and values [B, h, T, d_k] and itself, then to the memory.
     s0 = {s0}
-    z = s0.normed(x)
-    k, v = self.self_attn.project_key_value(z, z)
-    key = torch.cat([key, k], 2)  # [B, h, T + 1, d_k]
-    value = torch.cat([value, v], 2)
-    x = s0.residual(x, self.self_attn.attend(z, key, value, None))
+    y, key, value = self.self_attn.attend_step(s0.normed(x), key, value)
+    x = s0.residual(x, y)
     s1 = {s1}
     x = s1.residual(x, self.src_attn.attend(s1.normed(x), memory_key, memory_value, src_mask))
     s2 = {s2}

@@ -53,7 +53,7 @@ Run torchzoo(const std::string& args) {
 TEST_CASE("torchzoo --help lists the commands, and each command has --help", "[cli]") {
   auto help = torchzoo("--help");
   REQUIRE(help.code == 0);
-  for (const auto* command : {"train", "eval", "decode", "info", "generate"}) {
+  for (const auto* command : {"train", "eval", "decode", "info", "generate", "export"}) {
     CHECK_THAT(help.out, Catch::Contains(command));
     auto sub = torchzoo(std::string(command) + " --help");
     INFO(command << ": " << sub.out << sub.err);

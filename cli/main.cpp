@@ -37,6 +37,7 @@
 #include "torchzoo/data/idx.h"
 #include "torchzoo/data/libreoffice_help.h"
 #include "torchzoo/data/png.h"
+#include "torchzoo/data/text_file.h"
 #include "torchzoo/layers/detail/format.h"
 #include "torchzoo/layers/shared_parameters.h"
 #include "torchzoo/train/bleu.h"
@@ -478,15 +479,6 @@ int run_generate(const std::string& checkpoint, const std::string& prompt,
   return 0;
 }
 
-/// The bytes of the file at `path`.
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("cannot read '{}'", path));
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
 /// What a TorchScript archive of a checkpoint carries beside the model: its config, the decoding
 /// symbols of its data (greedy_decode's and generate's defaults), its tokenizer files and a
 /// classifier's class names.
@@ -500,18 +492,18 @@ torchzoo::train::TorchScriptExportOptions script_export_options(const Config& co
     auto tokenizers = torchzoo::configs::load_translation_tokenizers(config);
     options.start_symbol(tokenizers.tgt->bos_id()).end_symbol(tokenizers.tgt->eos_id()).pad(tokenizers.tgt->pad_id());
     if (tokenizers.src == tokenizers.tgt) {
-      files["tokenizer.model"] = read_bytes(tokenizers.src->path());
+      files["tokenizer.model"] = torchzoo::data::read_text_file(tokenizers.src->path(), "tokenizer");
     } else {
-      files["src_tokenizer.model"] = read_bytes(tokenizers.src->path());
-      files["tgt_tokenizer.model"] = read_bytes(tokenizers.tgt->path());
+      files["src_tokenizer.model"] = torchzoo::data::read_text_file(tokenizers.src->path(), "tokenizer");
+      files["tgt_tokenizer.model"] = torchzoo::data::read_text_file(tokenizers.tgt->path(), "tokenizer");
     }
   } else if (data_name == "language_model") {
     auto tokenizer = torchzoo::configs::load_lm_tokenizer(config);
     options.start_symbol(tokenizer->bos_id()).end_symbol(tokenizer->eos_id()).pad(tokenizer->pad_id());
-    files["tokenizer.model"] = read_bytes(tokenizer->path());
+    files["tokenizer.model"] = torchzoo::data::read_text_file(tokenizer->path(), "tokenizer");
   } else if (data_name == "text_classification") {
     auto classifier = torchzoo::configs::load_text_classifier(config, model);
-    files["tokenizer.model"] = read_bytes(classifier.tokenizer().path());
+    files["tokenizer.model"] = torchzoo::data::read_text_file(classifier.tokenizer().path(), "tokenizer");
     files["classes.txt"] = fmt::format("{}\n", fmt::join(classifier.classes(), "\n"));  // line i: class i
   } else if (data_name == "copy_task") {
     options.start_symbol(data->get<int64_t>("start_symbol", 1)).pad(data->get<int64_t>("pad", 0));

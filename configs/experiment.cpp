@@ -2,7 +2,6 @@
 
 #include <torch/utils.h>
 
-#include <cmath>
 #include <filesystem>
 
 #include "torchzoo/configs/registries.h"
@@ -15,21 +14,6 @@
 namespace torchzoo::configs {
 namespace {
 
-/// A ViT's pos_embed [1, 1 + g*g, D] from weights trained on another image size, resampled to the
-/// model's grid (as timm does when fine-tuning at a new resolution); any other shape is left for
-/// load_state to report.
-void resample_vit_positions(const models::VisionTransformerImpl& vit, train::NamedTensors& state) {
-  for (auto& [name, tensor] : state) {
-    if (name != "pos_embed" || tensor.sizes() == vit.pos_embed.sizes()) continue;
-    if (tensor.dim() != 3 || tensor.size(0) != 1 || tensor.size(2) != vit.pos_embed.size(2)) return;
-    const int64_t patches = tensor.size(1) - 1;
-    const auto side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(patches))));
-    if (patches <= 0 || side * side != patches) return;
-    const int64_t grid = vit.options.grid_size();
-    tensor = models::resample_abs_pos_embed(tensor.to(torch::kFloat), {grid, grid}, {side, side});
-  }
-}
-
 /// model.init_from: the weights of a safetensors file (names: the reference's state_dict keys)
 /// replace the freshly built model's. Errors are located at the key and name the file.
 void load_init_from(const Section& section, torch::nn::Module& model, const std::string& path) {
@@ -41,7 +25,12 @@ void load_init_from(const Section& section, torch::nn::Module& model, const std:
     if (auto it = contents.metadata.find(train::kMetadataModel); it != contents.metadata.end()) {
       exported_from = it->second;
     }
-    if (auto* vit = model.as<models::VisionTransformerImpl>()) resample_vit_positions(*vit, contents.tensors);
+    if (auto* vit = model.as<models::VisionTransformerImpl>()) {
+      // Weights trained on another image size: pos_embed resampled to this model's patch grid, as timm does.
+      for (auto& [name, tensor] : contents.tensors) {
+        if (name == "pos_embed") tensor = models::fit_pos_embed(*vit, tensor);
+      }
+    }
     train::load_state(model, contents.tensors, source);
   } catch (const c10::Error& error) {
     std::string message = error.what_without_backtrace();

@@ -165,22 +165,25 @@ torch::Tensor resample_abs_pos_embed(const torch::Tensor& pos_embed, std::array<
   return torch::cat({prefix, grid}, 1);
 }
 
+torch::Tensor fit_pos_embed(const VisionTransformerImpl& model, const torch::Tensor& pos_embed) {
+  if (pos_embed.sizes() == model.pos_embed.sizes()) return pos_embed;
+  const auto dim = model.pos_embed.size(2);
+  const auto old_patches = pos_embed.dim() == 3 ? pos_embed.size(1) - 1 : 0;
+  const auto old_side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(old_patches))));
+  TORCHZOO_CHECK(pos_embed.dim() == 3 && pos_embed.size(0) == 1 && old_patches > 0 &&
+                     old_side * old_side == old_patches && pos_embed.size(2) == dim,
+                 "pos_embed {} is not [1, 1 + a square grid, {}]", detail::shape_str(pos_embed.sizes()), dim);
+  const auto grid = model.options.grid_size();
+  return resample_abs_pos_embed(pos_embed, {grid, grid}, {old_side, old_side});
+}
+
 void load_vit_state(VisionTransformerImpl& model, const std::map<std::string, torch::Tensor>& state) {
   torch::NoGradGuard no_grad;
   auto params = model.named_parameters();
   for (const auto& [name, value] : state) {
     auto* target = params.find(name);
     TORCHZOO_CHECK(target != nullptr, "load_vit_state: the model has no parameter '{}'", name);
-    auto source = value;
-    if (name == "pos_embed" && source.sizes() != target->sizes()) {
-      const auto old_patches = source.size(1) - 1;
-      const auto old_side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(old_patches))));
-      TORCHZOO_CHECK(source.dim() == 3 && old_side * old_side == old_patches && source.size(2) == target->size(2),
-                     "load_vit_state: pos_embed {} is not [1, 1 + a square grid, {}]",
-                     detail::shape_str(source.sizes()), target->size(2));
-      const auto grid = model.options.grid_size();
-      source = resample_abs_pos_embed(source, {grid, grid}, {old_side, old_side});
-    }
+    const auto source = name == "pos_embed" ? fit_pos_embed(model, value) : value;
     TORCHZOO_CHECK(source.sizes() == target->sizes(), "load_vit_state: '{}' has shape {} in the state, {} in the model",
                    name, detail::shape_str(source.sizes()), detail::shape_str(target->sizes()));
     target->copy_(source);

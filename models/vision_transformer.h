@@ -109,6 +109,11 @@ TORCH_MODULE(VisionTransformer);
 torch::Tensor resample_abs_pos_embed(const torch::Tensor& pos_embed, std::array<int64_t, 2> new_grid,
                                      std::array<int64_t, 2> old_grid, int64_t num_prefix_tokens = 1);
 
+/// `pos_embed` [1, 1 + g*g, D] of weights trained on another image size, resampled to `model`'s
+/// patch grid; returned as it is when it already has the model's shape. Errors when it is not one
+/// class token and a square grid of the model's width.
+torch::Tensor fit_pos_embed(const VisionTransformerImpl& model, const torch::Tensor& pos_embed);
+
 /// Copies `state` (name -> tensor, e.g. a checkpoint's or timm's state_dict) into `model`,
 /// resampling `pos_embed` when it was trained on another image size. Every other
 /// tensor must match in name and shape; errors name the key and both shapes.

@@ -4,12 +4,12 @@
 #include <torch/serialize.h>
 #include <torch/serialize/archive.h>
 
-#include <unistd.h>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <system_error>
 
+#include "torchzoo/data/atomic_write.h"
 #include "torchzoo/layers/detail/check.h"
 
 namespace torchzoo::train {
@@ -81,19 +81,7 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
     archive.write("rng_state", at::detail::getDefaultCPUGenerator().get_state());
   }
 
-  const std::filesystem::path target(path);
-  if (target.has_parent_path()) {
-    std::filesystem::create_directories(target.parent_path());
-  }
-  const std::string temporary = fmt::format("{}.tmp-{}", path, ::getpid());
-  try {
-    archive.save_to(temporary);
-    std::filesystem::rename(temporary, target);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw;
-  }
+  data::write_atomically(path, [&](const std::string& temporary) { archive.save_to(temporary); });
 }
 
 CheckpointState read_checkpoint_state(const std::string& path) {

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -14,6 +13,7 @@
 #include <set>
 #include <system_error>
 
+#include "torchzoo/data/atomic_write.h"
 #include "torchzoo/layers/detail/check.h"
 
 // The format stores little-endian bytes and we copy tensor memory as it is.
@@ -348,29 +348,17 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
   std::array<unsigned char, 8> length{};
   for (size_t i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>((header_text.size() >> (8 * i)) & 0xff);
 
-  const std::filesystem::path target(path);
-  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
-  const std::string temporary = fmt::format("{}.tmp-{}", path, ::getpid());
-  try {
-    {
-      std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-      if (!out) fail(path, fmt::format("cannot create '{}': {}", temporary, std::strerror(errno)));
-      write_bytes(out, length.data(), length.size(), path);
-      write_bytes(out, header_text.data(), header_text.size(), path);
-      for (const auto& [name, tensor] : items) {
-        write_bytes(out, tensor.data_ptr(), tensor.numel() * tensor.element_size(), path);
-      }
-      out.close();
-      if (!out) fail(path, fmt::format("cannot write: {}", std::strerror(errno)));
+  data::write_atomically(path, [&](const std::string& temporary) {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) fail(path, fmt::format("cannot create '{}': {}", temporary, std::strerror(errno)));
+    write_bytes(out, length.data(), length.size(), path);
+    write_bytes(out, header_text.data(), header_text.size(), path);
+    for (const auto& [name, tensor] : items) {
+      write_bytes(out, tensor.data_ptr(), tensor.numel() * tensor.element_size(), path);
     }
-    std::error_code error;
-    std::filesystem::rename(temporary, target, error);
-    if (error) fail(path, fmt::format("cannot rename '{}' to it: {}", temporary, error.message()));
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw;
-  }
+    out.close();
+    if (!out) fail(path, fmt::format("cannot write: {}", std::strerror(errno)));
+  });
 }
 
 SafetensorsContents read_safetensors(const std::string& path) {

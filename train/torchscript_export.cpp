@@ -1,12 +1,10 @@
 #include "torchzoo/train/torchscript_export.h"
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <unordered_map>
 
 #include <torch/csrc/jit/api/compilation_unit.h>
 
+#include "torchzoo/data/atomic_write.h"
 #include "torchzoo/layers/detail/check.h"
 #include "torchzoo/train/torchscript_forms.h"
 
@@ -81,17 +79,7 @@ void export_torchscript(const torch::nn::Module& model, const std::string& path,
                         const TorchScriptExportOptions& options) {
   auto scripted = to_torchscript(model, options);
   torch::jit::ExtraFilesMap extra_files(options.extra_files().begin(), options.extra_files().end());
-  const std::filesystem::path target(path);
-  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
-  const auto temporary = fmt::format("{}.tmp-{}", path, ::getpid());
-  try {
-    scripted.save(temporary, extra_files);
-    std::filesystem::rename(temporary, target);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw;
-  }
+  data::write_atomically(path, [&](const std::string& temporary) { scripted.save(temporary, extra_files); });
 }
 
 }  // namespace torchzoo::train

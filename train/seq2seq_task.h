@@ -29,7 +29,9 @@ class Seq2SeqTask : public Task {
   void to(torch::Device device) override;
   int64_t batches_per_epoch() const override { return source_->num_batches(data::Split::kTrain); }
   BatchLoss train_loss(int64_t epoch, int64_t index) override;
-  /// Validation loss per token and token accuracy (argmax equals the target, padding excluded).
+  /// Validation loss per token, token accuracy (argmax equals the target, padding excluded) and
+  /// sequence accuracy: the share of sequences whose every target token is the argmax, which are
+  /// the ones greedy decoding reproduces exactly.
   Metrics evaluate() override;
   std::string unit() const override { return "tok"; }
   /// "src: 1 2 3 ... -> greedy: 1 2 3 ..." for the configured sample.
@@ -38,6 +40,9 @@ class Seq2SeqTask : public Task {
   /// Greedy decoding of `src` tokens (one row) with the sample's start and end symbols;
   /// max_len 0 decodes as many tokens as the source has.
   std::vector<int64_t> decode(const std::vector<int64_t>& src, int64_t max_len = 0);
+
+  models::EncoderDecoder& model() { return model_; }
+  const data::Seq2SeqSource& source() const { return *source_; }
 
  private:
   BatchLoss loss(const data::Seq2SeqBatch& batch);

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "../support/learning.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -33,8 +35,8 @@ fs::path scratch() {
   return dir;
 }
 
-/// Runs `torchzoo ARGS` from the source root, capturing stdout, stderr and the exit code.
-Run torchzoo(const std::string& args) {
+/// run_torchzoo(ARGS) runs `torchzoo ARGS` from the source root, capturing stdout, stderr and the exit code.
+Run run_torchzoo(const std::string& args) {
   const auto dir = scratch();
   const auto out = dir / "stdout.txt";
   const auto err = dir / "stderr.txt";
@@ -48,24 +50,30 @@ Run torchzoo(const std::string& args) {
   return run;
 }
 
+/// ` --set train.seed=N` when the run was given Catch's --rng-seed N (tests/support/learning.h), else "".
+std::string seed_flag() {
+  const auto seed = torchzoo::testing::train_seed_override();
+  return seed.empty() ? "" : " --set " + seed;
+}
+
 }  // namespace
 
 TEST_CASE("torchzoo --help lists the commands, and each command has --help", "[cli]") {
-  auto help = torchzoo("--help");
+  auto help = run_torchzoo("--help");
   REQUIRE(help.code == 0);
   for (const auto* command : {"train", "eval", "decode", "info", "generate", "export"}) {
     CHECK_THAT(help.out, Catch::Contains(command));
-    auto sub = torchzoo(std::string(command) + " --help");
+    auto sub = run_torchzoo(std::string(command) + " --help");
     INFO(command << ": " << sub.out << sub.err);
     CHECK(sub.code == 0);
     CHECK_THAT(sub.out, Catch::Contains("Usage"));
   }
-  auto train_help = torchzoo("train --help");
+  auto train_help = run_torchzoo("train --help");
   CHECK_THAT(train_help.out, Catch::Contains("--set") && Catch::Contains("--device") && Catch::Contains("--out"));
 }
 
 TEST_CASE("torchzoo info prints the modules and parameter counts", "[cli]") {
-  auto info = torchzoo("info configs/copy_task.yaml");
+  auto info = run_torchzoo("info configs/copy_task.yaml");
   INFO(info.err);
   REQUIRE(info.code == 0);
   CHECK_THAT(info.out, Catch::Contains("torchzoo::models::EncoderDecoder(src_vocab=11"));
@@ -74,7 +82,7 @@ TEST_CASE("torchzoo info prints the modules and parameter counts", "[cli]") {
   CHECK_THAT(info.out, Catch::Contains("total") && Catch::Contains("14,731,787"));
 
   // Each --set takes one assignment, so the config may follow it.
-  auto overridden = torchzoo("info --set model.num_layers=1 --set model.d_model=64 configs/copy_task.yaml");
+  auto overridden = run_torchzoo("info --set model.num_layers=1 --set model.d_model=64 configs/copy_task.yaml");
   INFO(overridden.err);
   REQUIRE(overridden.code == 0);
   CHECK_THAT(overridden.out, Catch::Contains("EncoderDecoder(src_vocab=11, tgt_vocab=11, num_layers=1, d_model=64"));
@@ -83,30 +91,31 @@ TEST_CASE("torchzoo info prints the modules and parameter counts", "[cli]") {
 TEST_CASE("A bad config exits with code 2, names file, line and key, and writes nothing", "[cli][errors]") {
   const auto out_dir = scratch() / "never_written";
   fs::remove_all(out_dir);
-  auto run = torchzoo("train configs/copy_task_tiny.yaml --set model.d_modl=64 --out '" + out_dir.string() + "'");
+  auto run = run_torchzoo("train configs/copy_task_tiny.yaml --set model.d_modl=64 --out '" + out_dir.string() + "'");
   REQUIRE(run.code == 2);
   CHECK_THAT(run.err, Catch::Contains("error: --set model.d_modl=64: model.d_modl: unknown key; allowed keys:") &&
                           Catch::Contains("d_model"));
   CHECK_THAT(run.err, !Catch::Contains("Exception raised from"));
   CHECK_FALSE(fs::exists(out_dir));
 
-  auto type = torchzoo("info configs/copy_task.yaml --set model.num_layers=two");
+  auto type = run_torchzoo("info configs/copy_task.yaml --set model.num_layers=two");
   REQUIRE(type.code == 2);
   CHECK_THAT(type.err, Catch::Contains("model.num_layers"));
 
-  auto missing = torchzoo("train configs/does_not_exist.yaml");
+  auto missing = run_torchzoo("train configs/does_not_exist.yaml");
   REQUIRE(missing.code == 2);
   CHECK_THAT(missing.err, Catch::Contains("does_not_exist.yaml"));
 
-  auto no_command = torchzoo("");
+  auto no_command = run_torchzoo("");
   REQUIRE(no_command.code == 2);
 }
 
-TEST_CASE("train, eval and decode work end to end on a small copy task", "[cli]") {
+TEST_CASE("train, eval and decode work end to end on a small copy task", "[cli][learning]") {
   const auto out_dir = scratch() / "run";
   fs::remove_all(out_dir);
-  auto train = torchzoo("train configs/copy_task_tiny.yaml --set train.epochs=1 --set data.train_batches=3 --out '" +
-                        out_dir.string() + "' --device cpu");
+  auto train =
+      run_torchzoo("train configs/copy_task_tiny.yaml --set train.epochs=1 --set data.train_batches=3 --out '" +
+                   out_dir.string() + "' --device cpu" + seed_flag());
   INFO(train.err);
   REQUIRE(train.code == 0);
   CHECK_THAT(train.err, Catch::Contains("epoch 1/1 done") && Catch::Contains("train loss"));
@@ -116,12 +125,12 @@ TEST_CASE("train, eval and decode work end to end on a small copy task", "[cli]"
   REQUIRE(fs::exists(out_dir / "metrics.jsonl"));
   CHECK_THAT(read_file(out_dir / "metrics.jsonl"), Catch::Contains("{\"event\": \"epoch\", \"epoch\": 1, \"step\": 3"));
 
-  auto eval = torchzoo("eval configs/copy_task_tiny.yaml --checkpoint '" + checkpoint + "'");
+  auto eval = run_torchzoo("eval configs/copy_task_tiny.yaml --checkpoint '" + checkpoint + "'");
   INFO(eval.err);
   REQUIRE(eval.code == 0);
   CHECK_THAT(eval.out, Catch::Contains("valid loss") && Catch::Contains("valid token_accuracy"));
 
-  auto decode = torchzoo("decode --checkpoint '" + checkpoint + "' \"1 2 3 4\"");
+  auto decode = run_torchzoo("decode --checkpoint '" + checkpoint + "' \"1 2 3 4\"");
   INFO(decode.err);
   REQUIRE(decode.code == 0);
   std::istringstream tokens(decode.out);
@@ -131,7 +140,7 @@ TEST_CASE("train, eval and decode work end to end on a small copy task", "[cli]"
 
   // The TorchScript export decodes as `decode` does; safetensors export writes the weights.
   const auto script = (out_dir / "export" / "model.pt").string();
-  auto exported = torchzoo("export --checkpoint '" + checkpoint + "' -o '" + script + "'");
+  auto exported = run_torchzoo("export --checkpoint '" + checkpoint + "' -o '" + script + "'");
   INFO(exported.err);
   REQUIRE(exported.code == 0);
   CHECK_THAT(exported.out,
@@ -142,18 +151,18 @@ TEST_CASE("train, eval and decode work end to end on a small copy task", "[cli]"
   std::ostringstream printed;
   for (int64_t i = 0; i < ys.size(1); ++i) printed << (i ? " " : "") << ys[0][i].item<int64_t>();
   CHECK_THAT(decode.out, Catch::Contains(printed.str()));
-  auto weights = torchzoo("export --checkpoint '" + checkpoint + "' --format safetensors -o '" +
-                          (out_dir / "export" / "model.safetensors").string() + "'");
+  auto weights = run_torchzoo("export --checkpoint '" + checkpoint + "' --format safetensors -o '" +
+                              (out_dir / "export" / "model.safetensors").string() + "'");
   CHECK(weights.code == 0);
   CHECK_THAT(weights.out, Catch::Contains("exported encoder_decoder (") && Catch::Contains("tensors)"));
-  auto bad_format = torchzoo("export --checkpoint '" + checkpoint + "' --format onnx -o x.onnx");
+  auto bad_format = run_torchzoo("export --checkpoint '" + checkpoint + "' --format onnx -o x.onnx");
   CHECK(bad_format.code == 2);
   CHECK_THAT(bad_format.err, Catch::Contains("--format"));
 
-  auto bad_tokens = torchzoo("decode --checkpoint '" + checkpoint + "' \"1 two 3\"");
+  auto bad_tokens = run_torchzoo("decode --checkpoint '" + checkpoint + "' \"1 two 3\"");
   CHECK(bad_tokens.code == 2);
   CHECK_THAT(bad_tokens.err, Catch::Contains("expected space-separated token ids, got 'two'"));
-  auto out_of_vocab = torchzoo("decode --checkpoint '" + checkpoint + "' \"1 42\"");
+  auto out_of_vocab = run_torchzoo("decode --checkpoint '" + checkpoint + "' \"1 42\"");
   CHECK(out_of_vocab.code == 1);
   CHECK_THAT(out_of_vocab.err, Catch::Contains("token 42 is outside the source vocabulary [0, 11)"));
   fs::remove_all(out_dir);
@@ -162,7 +171,7 @@ TEST_CASE("train, eval and decode work end to end on a small copy task", "[cli]"
 TEST_CASE("train, eval --split test and predict work on a small ViT", "[cli]") {
   const auto out_dir = scratch() / "vit";
   fs::remove_all(out_dir);
-  auto train = torchzoo(
+  auto train = run_torchzoo(
       "train configs/vit_fashion_mnist_tiny.yaml --set train.epochs=1 --set data.train_subset=1000 "
       "--out '" +
       out_dir.string() + "' --device cpu");
@@ -173,13 +182,14 @@ TEST_CASE("train, eval --split test and predict work on a small ViT", "[cli]") {
   REQUIRE(fs::exists(best));
   REQUIRE(fs::exists(out_dir / "confusion_matrix.csv"));
 
-  auto eval = torchzoo("eval configs/vit_fashion_mnist_tiny.yaml --checkpoint '" + best + "' --split test");
+  auto eval = run_torchzoo("eval configs/vit_fashion_mnist_tiny.yaml --checkpoint '" + best + "' --split test");
   INFO(eval.err);
   REQUIRE(eval.code == 0);
   CHECK_THAT(eval.out, Catch::Contains("(test split, 10000 images) | accuracy"));
 
   const std::string test_images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
-  auto predict = torchzoo("predict --checkpoint '" + best + "' --top 2 " + test_images + ":0 " + test_images + ":1");
+  auto predict =
+      run_torchzoo("predict --checkpoint '" + best + "' --top 2 " + test_images + ":0 " + test_images + ":1");
   INFO(predict.err);
   REQUIRE(predict.code == 0);
   std::istringstream lines(predict.out);
@@ -192,24 +202,25 @@ TEST_CASE("train, eval --split test and predict work on a small ViT", "[cli]") {
   }
   CHECK(count == 2);
 
-  auto out_of_range = torchzoo("predict --checkpoint '" + best + "' " + test_images + ":10000");
+  auto out_of_range = run_torchzoo("predict --checkpoint '" + best + "' " + test_images + ":10000");
   CHECK(out_of_range.code == 2);
   CHECK_THAT(out_of_range.err, Catch::Contains("holds 10000 images; index 10000 is out of range"));
-  auto not_png = torchzoo("predict --checkpoint '" + best + "' configs/vit_fashion_mnist_tiny.yaml");
+  auto not_png = run_torchzoo("predict --checkpoint '" + best + "' configs/vit_fashion_mnist_tiny.yaml");
   CHECK(not_png.code == 1);
   CHECK_THAT(not_png.err, Catch::Contains("PNG file 'configs/vit_fashion_mnist_tiny.yaml'"));
-  auto wrong_task = torchzoo("eval configs/copy_task_tiny.yaml --checkpoint '" + best + "'");
+  auto wrong_task = run_torchzoo("eval configs/copy_task_tiny.yaml --checkpoint '" + best + "'");
   CHECK(wrong_task.code != 0);
   fs::remove_all(out_dir);
 }
 
-TEST_CASE("train, translate, bleu, eval --beam and average work end to end on translation_tiny", "[cli][translation]") {
+TEST_CASE("train, translate, bleu, eval --beam and average work end to end on translation_tiny",
+          "[cli][translation][learning]") {
   const auto dir = scratch() / "translation";
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string tokenizer = " --set data.tokenizer.prefix='" + (dir / "spm").string() + "'";
-  auto train = torchzoo("train configs/translation_tiny.yaml" + tokenizer + " --out '" + (dir / "run").string() +
-                        "' --device cpu");
+  auto train = run_torchzoo("train configs/translation_tiny.yaml" + tokenizer + " --out '" + (dir / "run").string() +
+                            "' --device cpu" + seed_flag());
   INFO(train.err);
   REQUIRE(train.code == 0);
   const auto best = (dir / "run" / "best.pt").string();
@@ -232,13 +243,13 @@ TEST_CASE("train, translate, bleu, eval --beam and average work end to end on tr
 
   const auto hyp = dir / "hyp.de";
   auto translate =
-      torchzoo("translate --quiet --beam 4 --checkpoint '" + best + "' < '" + (dir / "src.en").string() + "'");
+      run_torchzoo("translate --quiet --beam 4 --checkpoint '" + best + "' < '" + (dir / "src.en").string() + "'");
   INFO(translate.err);
   REQUIRE(translate.code == 0);
   CHECK(std::count(translate.out.begin(), translate.out.end(), '\n') == pairs);
   std::ofstream(hyp) << translate.out;
 
-  auto bleu = torchzoo("bleu '" + (dir / "ref.de").string() + "' < '" + hyp.string() + "'");
+  auto bleu = run_torchzoo("bleu '" + (dir / "ref.de").string() + "' < '" + hyp.string() + "'");
   INFO(bleu.err);
   REQUIRE(bleu.code == 0);
   CHECK_THAT(bleu.out, Catch::Contains("\"name\": \"BLEU\"") && Catch::Contains("version:2.6.0+torchzoo"));
@@ -247,35 +258,35 @@ TEST_CASE("train, translate, bleu, eval --beam and average work end to end on tr
   const double score = std::stod(bleu.out.substr(at + 9));
   INFO("beam 4 BLEU " << score);
   CHECK(score > 80.0);
-  auto text = torchzoo("bleu -f text '" + (dir / "ref.de").string() + "' < '" + hyp.string() + "'");
+  auto text = run_torchzoo("bleu -f text '" + (dir / "ref.de").string() + "' < '" + hyp.string() + "'");
   REQUIRE(text.code == 0);
   CHECK_THAT(text.out, Catch::StartsWith("BLEU|nrefs:1|") && Catch::Contains(" = "));
 
-  auto eval = torchzoo("eval configs/translation_tiny.yaml" + tokenizer + " --checkpoint '" + best + "' --beam 4");
+  auto eval = run_torchzoo("eval configs/translation_tiny.yaml" + tokenizer + " --checkpoint '" + best + "' --beam 4");
   INFO(eval.err);
   REQUIRE(eval.code == 0);
   CHECK_THAT(eval.out, Catch::Contains("(valid split, 50 pairs, beam 4)") && Catch::Contains("| bleu "));
 
   const auto averaged = (dir / "averaged.pt").string();
-  auto average = torchzoo("average -o '" + averaged + "' '" + best + "' '" + last + "'");
+  auto average = run_torchzoo("average -o '" + averaged + "' '" + best + "' '" + last + "'");
   INFO(average.err);
   REQUIRE(average.code == 0);
   CHECK_THAT(average.out, Catch::Contains("averaged 2 checkpoints"));
   auto from_average =
-      torchzoo("translate --quiet --checkpoint '" + averaged + "' < '" + (dir / "src.en").string() + "'");
+      run_torchzoo("translate --quiet --checkpoint '" + averaged + "' < '" + (dir / "src.en").string() + "'");
   REQUIRE(from_average.code == 0);
   CHECK(std::count(from_average.out.begin(), from_average.out.end(), '\n') == pairs);
 
   // Errors: line counts that differ, bytes that are not UTF-8, a checkpoint that is not there.
   std::ofstream(dir / "short.de") << "Eins.\nZwei.\n";
-  auto short_hyp = torchzoo("bleu '" + (dir / "ref.de").string() + "' < '" + (dir / "short.de").string() + "'");
+  auto short_hyp = run_torchzoo("bleu '" + (dir / "ref.de").string() + "' < '" + (dir / "short.de").string() + "'");
   CHECK(short_hyp.code == 1);
   CHECK_THAT(short_hyp.err, Catch::Contains("ref.de' has 50 lines, the hypotheses on stdin 2"));
   std::ofstream(dir / "latin1.de") << "gr\xfc\xdf Gott\n";
-  auto latin1 = torchzoo("bleu '" + (dir / "ref.de").string() + "' < '" + (dir / "latin1.de").string() + "'");
+  auto latin1 = run_torchzoo("bleu '" + (dir / "ref.de").string() + "' < '" + (dir / "latin1.de").string() + "'");
   CHECK(latin1.code == 1);
   CHECK_THAT(latin1.err, Catch::Contains("stdin:1: not valid UTF-8"));
-  auto no_checkpoint = torchzoo("translate --checkpoint '" + (dir / "missing.pt").string() + "' < /dev/null");
+  auto no_checkpoint = run_torchzoo("translate --checkpoint '" + (dir / "missing.pt").string() + "' < /dev/null");
   CHECK(no_checkpoint.code == 2);
   CHECK_THAT(no_checkpoint.err, Catch::Contains("missing.pt"));
   fs::remove_all(dir);
@@ -287,51 +298,52 @@ TEST_CASE("data prepare rejects unknown corpora and languages before downloading
   fs::remove_all(cache);
   fs::remove_all(out);
   const std::string where = " --cache '" + cache.string() + "' --out '" + out.string() + "'";
-  auto corpus = torchzoo("data prepare europarl" + where);
+  auto corpus = run_torchzoo("data prepare europarl" + where);
   CHECK(corpus.code == 2);
   CHECK_THAT(corpus.err, Catch::Contains("known corpora: libreoffice-help, libreoffice-langid; got 'europarl'"));
-  auto same = torchzoo("data prepare libreoffice-help --src de --tgt de" + where);
+  auto same = run_torchzoo("data prepare libreoffice-help --src de --tgt de" + where);
   CHECK(same.code == 1);
   CHECK_THAT(same.err, Catch::Contains("src_lang and tgt_lang are both 'de'"));
-  auto bad_language = torchzoo("data prepare libreoffice-help --src en-US --tgt 'd e'" + where);
+  auto bad_language = run_torchzoo("data prepare libreoffice-help --src en-US --tgt 'd e'" + where);
   CHECK(bad_language.code == 1);
   CHECK_THAT(bad_language.err, Catch::Contains("language 'd e' must be ASCII letters and '-'"));
-  auto bad_langid = torchzoo("data prepare libreoffice-langid --languages de,fr,x_y" + where);
+  auto bad_langid = run_torchzoo("data prepare libreoffice-langid --languages de,fr,x_y" + where);
   CHECK(bad_langid.code == 1);
   CHECK_THAT(bad_langid.err, Catch::Contains("language 'x_y' must be ASCII letters and '-'"));
-  auto twice = torchzoo("data prepare libreoffice-langid --languages de,fr,de" + where);
+  auto twice = run_torchzoo("data prepare libreoffice-langid --languages de,fr,de" + where);
   CHECK(twice.code == 1);
   CHECK_THAT(twice.err, Catch::Contains("language 'de' is listed twice"));
-  auto misplaced = torchzoo("data prepare libreoffice-help --languages de,fr" + where);
+  auto misplaced = run_torchzoo("data prepare libreoffice-help --languages de,fr" + where);
   CHECK(misplaced.code == 2);
   CHECK_THAT(misplaced.err, Catch::Contains("--languages: is for libreoffice-langid"));
   CHECK_FALSE(fs::exists(cache));
   CHECK_FALSE(fs::exists(out));
 }
 
-TEST_CASE("train, eval and predict on stdin work end to end on langid_tiny", "[cli][text_classification]") {
+TEST_CASE("train, eval and predict on stdin work end to end on langid_tiny", "[cli][text_classification][learning]") {
   const auto dir = scratch() / "langid";
   fs::remove_all(dir);
   const std::string tokenizer = " --set data.tokenizer.prefix='" + (dir / "spm").string() + "'";
-  auto train =
-      torchzoo("train configs/langid_tiny.yaml" + tokenizer + " --out '" + (dir / "run").string() + "' --device cpu");
+  auto train = run_torchzoo("train configs/langid_tiny.yaml" + tokenizer + " --out '" + (dir / "run").string() +
+                            "' --device cpu" + seed_flag());
   INFO(train.err);
   REQUIRE(train.code == 0);
   CHECK_THAT(train.out, Catch::Contains("confusion matrix") && Catch::Contains("accuracy by length (characters):"));
   const auto best = (dir / "run" / "best.pt").string();
   REQUIRE(fs::exists(best));
 
-  auto eval = torchzoo("eval configs/langid_tiny.yaml" + tokenizer + " --checkpoint '" + best + "'");
+  auto eval = run_torchzoo("eval configs/langid_tiny.yaml" + tokenizer + " --checkpoint '" + best + "'");
   INFO(eval.err);
   REQUIRE(eval.code == 0);
   CHECK_THAT(eval.out, Catch::Contains("(valid split, 20 texts) | accuracy") && Catch::Contains("<=20"));
-  auto no_test = torchzoo("eval configs/langid_tiny.yaml" + tokenizer + " --checkpoint '" + best + "' --split test");
+  auto no_test =
+      run_torchzoo("eval configs/langid_tiny.yaml" + tokenizer + " --checkpoint '" + best + "' --split test");
   CHECK(no_test.code == 2);
   CHECK_THAT(no_test.err, Catch::Contains("names no test split"));
 
   std::ofstream(dir / "lines.txt") << "Klicken Sie auf die Schaltfläche.\nHaga clic en el botón.\n\n";
   // The TorchScript export carries the tokenizer and the class names, one per line in class order.
-  auto exported = torchzoo("export --checkpoint '" + best + "' -o '" + (dir / "langid.pt").string() + "'");
+  auto exported = run_torchzoo("export --checkpoint '" + best + "' -o '" + (dir / "langid.pt").string() + "'");
   INFO(exported.err);
   REQUIRE(exported.code == 0);
   torch::jit::ExtraFilesMap files{{"classes.txt", ""}, {"tokenizer.model", ""}};
@@ -339,7 +351,7 @@ TEST_CASE("train, eval and predict on stdin work end to end on langid_tiny", "[c
   CHECK(files.at("classes.txt") == "de\nes\nfr\nit\npt\n");
   CHECK_FALSE(files.at("tokenizer.model").empty());
 
-  auto predict = torchzoo("predict --checkpoint '" + best + "' --top 2 < '" + (dir / "lines.txt").string() + "'");
+  auto predict = run_torchzoo("predict --checkpoint '" + best + "' --top 2 < '" + (dir / "lines.txt").string() + "'");
   INFO(predict.err);
   REQUIRE(predict.code == 0);
   std::istringstream lines(predict.out);
@@ -351,25 +363,25 @@ TEST_CASE("train, eval and predict on stdin work end to end on langid_tiny", "[c
   }
   CHECK(count == 3);
   CHECK_THAT(predict.out, Catch::StartsWith("de\t"));
-  auto with_inputs = torchzoo("predict --checkpoint '" + best + "' some.png < /dev/null");
+  auto with_inputs = run_torchzoo("predict --checkpoint '" + best + "' some.png < /dev/null");
   CHECK(with_inputs.code == 2);
   CHECK_THAT(with_inputs.err, Catch::Contains("a text classifier reads its texts from stdin"));
   fs::remove_all(dir);
 }
 
-TEST_CASE("train and generate work end to end on lm_tiny", "[cli][language_model]") {
+TEST_CASE("train and generate work end to end on lm_tiny", "[cli][language_model][learning]") {
   const auto dir = scratch() / "lm";
   fs::remove_all(dir);
   const std::string tokenizer = " --set data.tokenizer.prefix='" + (dir / "spm").string() + "'";
-  auto train = torchzoo("train configs/lm_tiny.yaml" + tokenizer + " --set train.epochs=5 --out '" +
-                        (dir / "run").string() + "' --device cpu");
+  auto train = run_torchzoo("train configs/lm_tiny.yaml" + tokenizer + " --set train.epochs=5 --out '" +
+                            (dir / "run").string() + "' --device cpu" + seed_flag());
   INFO(train.err);
   REQUIRE(train.code == 0);
   CHECK_THAT(train.out, Catch::Contains("perplexity"));
   const auto checkpoint = (dir / "run" / "checkpoint.pt").string();
   // The TorchScript export carries the tokenizer, and generate with the tokenizer's end symbol.
   const auto script = (dir / "lm.pt").string();
-  auto exported = torchzoo("export --checkpoint '" + checkpoint + "' -o '" + script + "'");
+  auto exported = run_torchzoo("export --checkpoint '" + checkpoint + "' -o '" + script + "'");
   INFO(exported.err);
   REQUIRE(exported.code == 0);
   CHECK_THAT(exported.out, Catch::Contains("generate") && Catch::Contains("tokenizer.model"));
@@ -381,20 +393,20 @@ TEST_CASE("train and generate work end to end on lm_tiny", "[cli][language_model
   CHECK(continued.size(1) > 2);
   CHECK(continued.size(1) <= 8);
   const std::string base = "generate --checkpoint '" + checkpoint + "' --prompt 'The man' --max-tokens 12 ";
-  auto sampled = torchzoo(base + "--top-k 10 --temperature 0.8 --seed 3");
+  auto sampled = run_torchzoo(base + "--top-k 10 --temperature 0.8 --seed 3");
   INFO(sampled.err);
   REQUIRE(sampled.code == 0);
   CHECK_THAT(sampled.out, Catch::StartsWith("The man"));
-  auto again = torchzoo(base + "--top-k 10 --temperature 0.8 --seed 3");
+  auto again = run_torchzoo(base + "--top-k 10 --temperature 0.8 --seed 3");
   CHECK(again.out == sampled.out);
-  auto uncached = torchzoo(base + "--top-k 10 --temperature 0.8 --seed 3 --no-cache");
+  auto uncached = run_torchzoo(base + "--top-k 10 --temperature 0.8 --seed 3 --no-cache");
   CHECK(uncached.out == sampled.out);
-  auto greedy = torchzoo(base + "--temperature 0");
+  auto greedy = run_torchzoo(base + "--temperature 0");
   REQUIRE(greedy.code == 0);
   CHECK_THAT(greedy.out, Catch::StartsWith("The man"));
-  auto bad_p = torchzoo(base + "--top-p 1.5");
+  auto bad_p = run_torchzoo(base + "--top-p 1.5");
   CHECK(bad_p.code == 2);
-  auto not_lm = torchzoo("generate --checkpoint '" + checkpoint + "x' --prompt a");
+  auto not_lm = run_torchzoo("generate --checkpoint '" + checkpoint + "x' --prompt a");
   CHECK(not_lm.code == 2);
   fs::remove_all(dir);
 }

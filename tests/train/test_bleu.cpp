@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/hang_guard.h"
 #include "torchzoo/train/bleu.h"
 
 // Everything, test cases included, lives in this namespace: no using-directive
@@ -331,7 +332,7 @@ TEST_CASE("bleu signature and text follow the sacreBLEU format", "[bleu]") {
   CHECK(perfect.text(2).find(" = 100.00 ") != std::string::npos);
 }
 
-TEST_CASE("corpus_bleu scores 3000 lines in well under a second", "[bleu]") {
+TEST_CASE("corpus_bleu scores 3000 lines without a quadratic slip (a hang guard; bench/ judges speed)", "[bleu]") {
   const auto hyps = golden_lines("random_3000.hyp");
   const auto refs = golden_lines("random_3000.ref0");
   REQUIRE(hyps.size() == 3000);
@@ -339,8 +340,9 @@ TEST_CASE("corpus_bleu scores 3000 lines in well under a second", "[bleu]") {
   const std::clock_t start = std::clock();
   const BleuScore score = corpus_bleu(hyps, {refs});
   const double seconds = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
-  INFO("3000 lines (" << score.sys_len << " hypothesis tokens) in " << seconds << " s of processor time");
-  CHECK(seconds < 1.0);
+  INFO("3000 lines (" << score.sys_len << " hypothesis tokens), processor time");
+  CHECK(score.sys_len > 0);
+  CHECK_NO_HANG(seconds, 0.1);  // 0.05 s on a Xeon; quadratic in the lines would take minutes
 }
 
 }  // namespace torchzoo::train::bleu_test

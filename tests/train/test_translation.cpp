@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "../support/learning.h"
 #include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
 #include "torchzoo/configs/experiment.h"
@@ -20,21 +21,20 @@ using testing::fresh_dir;
 namespace fs = std::filesystem;
 
 TEST_CASE("translation_tiny overfits 50 sentence pairs to BLEU > 90, and every decoder agrees",
-          "[translation][trainer]") {
+          "[translation][trainer][learning]") {
   const auto start = std::chrono::steady_clock::now();
   auto config = configs::Config::load(std::string(TORCHZOO_SOURCE_DIR) + "/configs/translation_tiny.yaml");
   auto out_dir = fresh_dir("translation_tiny");
   config.apply_override("train.out_dir='" + out_dir.string() + "'");
   config.apply_override("data.tokenizer.prefix='" + (out_dir / "spm").string() + "'");
+  if (const auto seed = testing::train_seed_override(); !seed.empty()) config.apply_override(seed);
   auto experiment = configs::build_experiment(config);
   train::Trainer trainer(experiment.trainer, *experiment.task, *experiment.optimizer, *experiment.scheduler);
   trainer.print = [](const std::string&) {};
   auto result = trainer.fit();
   INFO("valid bleu " << result.eval.at("bleu") << ", loss " << result.eval.at("loss"));
   REQUIRE(result.eval.at("bleu") > 90.0);
-  // The issue asks for this within a minute; it takes about 15 s on 2 cores.
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  REQUIRE(seconds < 60.0);
+  CHECK_NO_HANG(testing::seconds_since(start), 20.0);
   REQUIRE(fs::exists(out_dir / "best.pt"));
   REQUIRE(fs::exists(out_dir / "spm.model"));
 
@@ -46,6 +46,9 @@ TEST_CASE("translation_tiny overfits 50 sentence pairs to BLEU > 90, and every d
   const auto uncached = translator.translate(sources, train::TranslatorOptions().use_cache(false));
   const auto beam1 = translator.translate(sources, train::TranslatorOptions().beam_size(1).batch_size(7));
   const auto beam4 = translator.translate(sources, train::TranslatorOptions().beam_size(4));
+  // Exact equality of decoders that compute the same argmax through different shapes (and so
+  // different float rounding): it holds because a trained model's top two logits are far apart,
+  // on every kernel path of tests/learning_sweep.py; an untrained model could tie.
   REQUIRE(uncached == greedy);
   REQUIRE(beam1 == greedy);
   int64_t beam_exact = 0;

@@ -63,7 +63,8 @@ void check_close(const torch::Tensor& got, const torch::Tensor& expected, double
 /// (output * loss_weights).sum() and checks every grad.* against the module's
 /// parameter grads and every grad_input.* against the grads of `inputs`
 /// (kGradAtol). The module's grads are reset first.
-void check_parity(torch::nn::Module& module, const torch::Tensor& output, const Golden& golden, const Tensors& inputs);
+void check_parity(torch::nn::Module& module, const torch::Tensor& output, const Golden& golden,
+                  const Tensors& inputs);
 
 /// Max |a - b| as a double (for messages).
 double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b);

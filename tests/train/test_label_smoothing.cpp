@@ -1,5 +1,5 @@
-#include <torch/torch.h>
 #include <catch2/catch.hpp>
+#include <torch/torch.h>
 
 #include "torchzoo/tests/support/golden.h"
 #include "torchzoo/train/label_smoothing.h"

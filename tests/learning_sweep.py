@@ -30,7 +30,7 @@ import kernel_paths  # noqa: E402
 def run_binary(binary, path, threads, seed, source_dir):
     """One run of `binary "[learning]"`: a list of {test, passed, seconds, info} per test case."""
     env = dict(os.environ)
-    for key in ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA"):
+    for key in {key for variables in kernel_paths.PATHS.values() for key in variables}:
         env.pop(key, None)
     env.update(kernel_paths.PATHS[path])
     env["OMP_NUM_THREADS"] = str(threads)

@@ -25,7 +25,7 @@ TEST_CASE("vit_fashion_mnist_tiny learns well above chance and keeps its best ch
   auto out_dir = fresh_dir("vit_tiny");
   config.apply_override("train.out_dir='" + out_dir.string() + "'");
   config.apply_override("train.device=cpu");
-  if (const auto seed = testing::train_seed_override(); !seed.empty()) config.apply_override(seed);
+  testing::apply_train_seed(config);
   auto experiment = configs::build_experiment(config);
   train::Trainer trainer(experiment.trainer, *experiment.task, *experiment.optimizer, *experiment.scheduler);
   trainer.print = [](const std::string&) {};

@@ -21,7 +21,7 @@ TEST_CASE("lm_tiny's loss and perplexity fall within seconds", "[language_model]
   auto config = configs::Config::load(std::string(TORCHZOO_SOURCE_DIR) + "/configs/lm_tiny.yaml");
   config.apply_override("train.out_dir='" + out_dir.string() + "'");
   config.apply_override("data.tokenizer.prefix='" + (out_dir / "spm").string() + "'");
-  if (const auto seed = testing::train_seed_override(); !seed.empty()) config.apply_override(seed);
+  testing::apply_train_seed(config);
   auto experiment = configs::build_experiment(config);
   auto& task = dynamic_cast<train::LanguageModelTask&>(*experiment.task);
   const auto before = task.evaluate();

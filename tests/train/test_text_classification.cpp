@@ -21,7 +21,7 @@ configs::Config tiny_langid(const fs::path& out_dir) {
   auto config = configs::Config::load(std::string(TORCHZOO_SOURCE_DIR) + "/configs/langid_tiny.yaml");
   config.apply_override("train.out_dir='" + out_dir.string() + "'");
   config.apply_override("data.tokenizer.prefix='" + (out_dir / "spm").string() + "'");
-  if (const auto seed = testing::train_seed_override(); !seed.empty()) config.apply_override(seed);
+  testing::apply_train_seed(config);
   return config;
 }
 

@@ -156,7 +156,7 @@ TEST_CASE("copy_task_tiny learns to copy: greedy decoding reproduces held-out se
   auto config = configs::Config::load(std::string(TORCHZOO_SOURCE_DIR) + "/configs/copy_task_tiny.yaml");
   auto out_dir = fresh_dir("copy_tiny");
   config.apply_override("train.out_dir='" + out_dir.string() + "'");
-  if (const auto seed = testing::train_seed_override(); !seed.empty()) config.apply_override(seed);
+  testing::apply_train_seed(config);
   auto experiment = configs::build_experiment(config);
   train::Trainer trainer(experiment.trainer, *experiment.task, *experiment.optimizer, *experiment.scheduler);
   trainer.print = [](const std::string&) {};

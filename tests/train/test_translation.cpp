@@ -27,7 +27,7 @@ TEST_CASE("translation_tiny overfits 50 sentence pairs to BLEU > 90, and every d
   auto out_dir = fresh_dir("translation_tiny");
   config.apply_override("train.out_dir='" + out_dir.string() + "'");
   config.apply_override("data.tokenizer.prefix='" + (out_dir / "spm").string() + "'");
-  if (const auto seed = testing::train_seed_override(); !seed.empty()) config.apply_override(seed);
+  testing::apply_train_seed(config);
   auto experiment = configs::build_experiment(config);
   train::Trainer trainer(experiment.trainer, *experiment.task, *experiment.optimizer, *experiment.scheduler);
   trainer.print = [](const std::string&) {};

@@ -8,7 +8,7 @@
 #include <limits>
 #include <string>
 
-#include "torchzoo/layers/detail/format.h"
+#include "torchzoo/common/format.h"
 
 namespace torchzoo::bench {
 

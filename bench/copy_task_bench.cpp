@@ -30,7 +30,7 @@
 
 #include "bench_args.h"
 #include "torchzoo/data/copy_task.h"
-#include "torchzoo/layers/detail/format.h"
+#include "torchzoo/common/format.h"
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/train/label_smoothing.h"
 #include "torchzoo/train/lr_schedule.h"

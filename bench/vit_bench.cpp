@@ -30,7 +30,7 @@
 #include <limits>
 
 #include "bench_args.h"
-#include "torchzoo/layers/detail/format.h"
+#include "torchzoo/common/format.h"
 #include "torchzoo/models/vision_transformer.h"
 #include "torchzoo/train/autocast.h"
 #include "torchzoo/train/malloc_tuning.h"

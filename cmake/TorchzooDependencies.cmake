@@ -35,7 +35,7 @@ add_library(torchzoo_sentencepiece ALIAS torchzoo::sentencepiece)
 # folder, which the Torch target puts ahead of /usr/include. Including those
 # headers while linking Debian's libfmt (9.x) would mix two versions. We put a
 # folder holding only a link to the found fmt's headers first on the include
-# path, and check FMT_VERSION at compile time (layers/detail/format.h).
+# path, and check FMT_VERSION at compile time (common/format.h).
 # cmake/TorchzooFmt.cmake does this (the installed package config reuses it).
 include(TorchzooFmt)
 set(TORCHZOO_FMT_INCLUDE_DIR "${CMAKE_CURRENT_BINARY_DIR}/fmt-include")

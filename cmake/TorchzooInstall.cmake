@@ -1,19 +1,21 @@
 # `cmake --install BUILD --prefix P` installs
-#   P/lib/libtorchzoo.a, P/bin/torchzoo (the CLI),
-#   P/include/torchzoo/<layers|models|data|train|configs>/**.h (headers only),
-#   P/lib/cmake/torchzoo/: the CMake package, so that another project does
-#     find_package(torchzoo 0.1 REQUIRED)
+#   P/lib/libtorchzoo_<common|layers|models|data|train|configs|families>.a, P/bin/torchzoo (the CLI),
+#   P/include/torchzoo/<folder>/**.h (headers only),
+#   P/lib/cmake/torchzoo/: the CMake package, one component per library, so that
+#     find_package(torchzoo 0.1 REQUIRED COMPONENTS layers)
+#     target_link_libraries(app PRIVATE torchzoo::layers)
+#   brings LibTorch, fmt and torchzoo::common only, and
+#     find_package(torchzoo 0.1 REQUIRED)   # all components
 #     target_link_libraries(app PRIVATE torchzoo::torchzoo)
-#   and gets LibTorch, fmt and the static library's own link dependencies with it
-#   (cmake/torchzooConfig.cmake.in says how). examples/consumer is such a project.
-include(GNUInstallDirs)
+#   everything (cmake/torchzooConfig.cmake.in says how). examples/consumer is such a project.
 include(CMakePackageConfigHelpers)
 
 set(TORCHZOO_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/torchzoo")
 
-# The public headers: every .h of the library folders (layers/detail too); the
-# header check (cmake/TorchzooHeaderCheck.cmake) compiles each one alone.
-set(TORCHZOO_HEADER_FOLDERS layers layers/detail models data train configs)
+# The public headers: every .h of the library folders; the header check
+# (cmake/TorchzooHeaderCheck.cmake) compiles each one alone.
+set(TORCHZOO_HEADER_FOLDERS common layers layers/detail models data train train/tasks train/decode train/export
+  train/metrics configs families)
 set(TORCHZOO_PUBLIC_HEADERS "")
 foreach(folder IN LISTS TORCHZOO_HEADER_FOLDERS)
   file(GLOB headers RELATIVE "${PROJECT_SOURCE_DIR}" CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/${folder}/*.h")
@@ -22,10 +24,19 @@ foreach(folder IN LISTS TORCHZOO_HEADER_FOLDERS)
   install(FILES ${headers} DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/torchzoo/${folder}")
 endforeach()
 
-target_include_directories(torchzoo PUBLIC "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>")
-install(TARGETS torchzoo EXPORT torchzooTargets
-  ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
-install(EXPORT torchzooTargets NAMESPACE torchzoo:: DESTINATION "${TORCHZOO_INSTALL_CMAKEDIR}")
+# One export set per component, so that a consumer imports (and finds the
+# dependencies of) only the components it asks for. The umbrella
+# torchzoo::torchzoo comes with families, the top one.
+set(TORCHZOO_COMPONENTS common layers models data train configs families)
+foreach(component IN LISTS TORCHZOO_COMPONENTS)
+  set(targets torchzoo_${component})
+  if(component STREQUAL "families")
+    list(APPEND targets torchzoo)
+  endif()
+  install(TARGETS ${targets} EXPORT torchzoo_${component}_targets ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+  install(EXPORT torchzoo_${component}_targets NAMESPACE torchzoo::
+    FILE torchzoo_${component}_targets.cmake DESTINATION "${TORCHZOO_INSTALL_CMAKEDIR}")
+endforeach()
 
 # The CLI links LibTorch's shared libraries from wherever they were found (e.g.
 # the Python wheel's site-packages): the installed executable keeps that folder
@@ -41,11 +52,6 @@ install(TARGETS torchzoo_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 set(TORCHZOO_PACKAGE_TORCH_DIR "${Torch_DIR}")
 set(TORCHZOO_PACKAGE_TORCH_VERSION "${Torch_VERSION}")
 set(TORCHZOO_PACKAGE_FMT_VERSION "${TORCHZOO_FMT_VERSION}")
-if(TARGET nlohmann_json::nlohmann_json)
-  set(TORCHZOO_PACKAGE_NLOHMANN_JSON ON)
-else()
-  set(TORCHZOO_PACKAGE_NLOHMANN_JSON OFF)
-endif()
 configure_package_config_file(
   "${CMAKE_CURRENT_LIST_DIR}/torchzooConfig.cmake.in"
   "${PROJECT_BINARY_DIR}/package/torchzooConfig.cmake"

@@ -8,24 +8,6 @@
 
 namespace torchzoo::configs {
 
-// models (model_builders.cpp)
-std::shared_ptr<torch::nn::Module> build_encoder_decoder(const Section& model);
-std::shared_ptr<torch::nn::Module> build_vision_transformer(const Section& model);
-std::shared_ptr<torch::nn::Module> build_transformer_encoder_classifier(const Section& model);
-std::shared_ptr<torch::nn::Module> build_decoder_only_lm(const Section& model);
-
-// tasks, by data.name (task_builders.cpp)
-std::unique_ptr<train::Task> build_copy_task(const Section& data, const Config& config,
-                                             std::shared_ptr<torch::nn::Module> model);
-std::unique_ptr<train::Task> build_translation_task(const Section& data, const Config& config,
-                                                    std::shared_ptr<torch::nn::Module> model);
-std::unique_ptr<train::Task> build_text_classification_task(const Section& data, const Config& config,
-                                                            std::shared_ptr<torch::nn::Module> model);
-std::unique_ptr<train::Task> build_language_model_task(const Section& data, const Config& config,
-                                                       std::shared_ptr<torch::nn::Module> model);
-std::unique_ptr<train::Task> build_mnist_format_task(const Section& data, const Config& config,
-                                                     std::shared_ptr<torch::nn::Module> model);
-
 /// data.tokenizer settings (text_data_builders.cpp): SentencePiece training options, whether one
 /// joint vocabulary serves both sides (`joint`, read only when allow_joint), and the file prefix
 /// (`prefix`; default next to the training file, named by the settings).
@@ -51,17 +33,17 @@ std::shared_ptr<const data::SentencePieceTokenizer> single_tokenizer(const Secti
 /// data.batch_tokens, data.max_sentences and data.seed (text_data_builders.cpp).
 data::TokenBatchOptions read_token_batching(const Section& data);
 
-/// The token loss of the `loss` section (task_builders.cpp).
+/// The token loss of the `loss` section (optimization_builders.cpp).
 train::TokenLoss build_loss(const Config& config, const LossContext& context);
 
 // optimizers, schedules and losses (optimization_builders.cpp)
 std::unique_ptr<torch::optim::Optimizer> build_adam(const Section& optimizer, const torch::nn::Module& model);
 std::unique_ptr<torch::optim::Optimizer> build_adamw(const Section& optimizer, const torch::nn::Module& model);
 std::unique_ptr<torch::optim::Optimizer> build_sgd(const Section& optimizer, const torch::nn::Module& model);
-std::shared_ptr<train::LRSchedule> build_noam_schedule(const Section& scheduler, const Config& config);
-std::shared_ptr<train::LRSchedule> build_constant_schedule(const Section& scheduler, const Config& config);
-std::shared_ptr<train::LRSchedule> build_warmup_cosine_schedule(const Section& scheduler, const Config& config);
-std::shared_ptr<train::LRSchedule> build_inverse_sqrt_schedule(const Section& scheduler, const Config& config);
+std::shared_ptr<train::LRSchedule> build_noam_schedule(const Section& scheduler, const ScheduleContext& context);
+std::shared_ptr<train::LRSchedule> build_constant_schedule(const Section& scheduler, const ScheduleContext& context);
+std::shared_ptr<train::LRSchedule> build_warmup_cosine_schedule(const Section& scheduler, const ScheduleContext& context);
+std::shared_ptr<train::LRSchedule> build_inverse_sqrt_schedule(const Section& scheduler, const ScheduleContext& context);
 train::TokenLoss build_label_smoothing(const Section& loss, const LossContext& context);
 train::TokenLoss build_cross_entropy(const Section& loss, const LossContext& context);
 train::TokenLoss build_nll_loss(const Section& loss, const LossContext& context);

@@ -15,7 +15,7 @@
 #include <set>
 #include <sstream>
 
-#include "torchzoo/layers/detail/format.h"
+#include "torchzoo/common/format.h"
 
 namespace torchzoo::configs {
 namespace detail {

@@ -3,28 +3,30 @@
 #include <torch/optim/sgd.h>
 
 #include "torchzoo/configs/builders.h"
-#include "torchzoo/layers/detail/format.h"
+#include "torchzoo/common/format.h"
 #include "torchzoo/layers/shared_parameters.h"
 #include "torchzoo/train/label_smoothing.h"
 
 namespace torchzoo::configs {
 namespace {
 
-std::tuple<double, double> read_betas(const Section& s) {
-  auto betas = s.get<std::vector<double>>("betas", {0.9, 0.999});
+std::tuple<double, double> read_betas(const Section& s, const std::tuple<double, double>& defaults) {
+  auto betas = s.get<std::vector<double>>("betas", {std::get<0>(defaults), std::get<1>(defaults)});
   if (betas.size() != 2 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 || betas[1] >= 1) {
     s.fail("betas", fmt::format("expected two numbers in [0, 1), got [{}]", fmt::join(betas, ", ")));
   }
   return {betas[0], betas[1]};
 }
 
+/// Adam's and AdamW's keys, with torch::optim's defaults (AdamW's weight_decay 0.01, Adam's 0).
 template <class Options>
-Options read_adam_options(const Section& s, double default_weight_decay) {
-  Options o(s.get_positive<double>("lr", 1e-3));
-  o.betas(read_betas(s))
-      .eps(s.get_positive<double>("eps", 1e-8))
-      .weight_decay(s.get_in_range<double>("weight_decay", default_weight_decay, 0.0, 1.0))
-      .amsgrad(s.get<bool>("amsgrad", false));
+Options read_adam_options(const Section& s) {
+  const Options d;
+  Options o(s.get_positive<double>("lr", d.lr()));
+  o.betas(read_betas(s, d.betas()))
+      .eps(s.get_positive<double>("eps", d.eps()))
+      .weight_decay(s.get_in_range<double>("weight_decay", d.weight_decay(), 0.0, 1.0))
+      .amsgrad(s.get<bool>("amsgrad", d.amsgrad()));
   return o;
 }
 
@@ -63,14 +65,14 @@ std::vector<torch::optim::OptimizerParamGroup> param_groups(const Section& s, co
 }  // namespace
 
 std::unique_ptr<torch::optim::Optimizer> build_adam(const Section& s, const torch::nn::Module& model) {
-  auto o = read_adam_options<torch::optim::AdamOptions>(s, 0.0);
+  auto o = read_adam_options<torch::optim::AdamOptions>(s);
   auto groups = param_groups(s, model, o);
   s.finish();
   return std::make_unique<torch::optim::Adam>(std::move(groups), o);
 }
 
 std::unique_ptr<torch::optim::Optimizer> build_adamw(const Section& s, const torch::nn::Module& model) {
-  auto o = read_adam_options<torch::optim::AdamWOptions>(s, 0.01);
+  auto o = read_adam_options<torch::optim::AdamWOptions>(s);
   auto groups = param_groups(s, model, o);
   s.finish();
   return std::make_unique<torch::optim::AdamW>(std::move(groups), o);
@@ -79,41 +81,40 @@ std::unique_ptr<torch::optim::Optimizer> build_adamw(const Section& s, const tor
 std::unique_ptr<torch::optim::Optimizer> build_sgd(const Section& s, const torch::nn::Module& model) {
   torch::optim::SGDOptions o(s.require<double>("lr"));
   if (o.lr() <= 0) s.fail("lr", fmt::format("must be positive, got {}", o.lr()));
-  o.momentum(s.get_in_range<double>("momentum", 0.0, 0.0, 1.0))
-      .nesterov(s.get<bool>("nesterov", false))
-      .weight_decay(s.get_in_range<double>("weight_decay", 0.0, 0.0, 1.0));
+  o.momentum(s.get_in_range<double>("momentum", o.momentum(), 0.0, 1.0))
+      .nesterov(s.get<bool>("nesterov", o.nesterov()))
+      .weight_decay(s.get_in_range<double>("weight_decay", o.weight_decay(), 0.0, 1.0));
   if (o.nesterov() && o.momentum() == 0) s.fail("nesterov", "needs momentum > 0");
   auto groups = param_groups(s, model, o);
   s.finish();
   return std::make_unique<torch::optim::SGD>(std::move(groups), o);
 }
 
-std::shared_ptr<train::LRSchedule> build_noam_schedule(const Section& s, const Config& config) {
-  // model_size defaults to the model's width, as the reference passes model.src_embed[0].d_model.
-  const auto d_model = config.section("model").get<int64_t>("d_model", 512);
-  train::NoamScheduleOptions o(s.get_positive<int64_t>("model_size", d_model));
+std::shared_ptr<train::LRSchedule> build_noam_schedule(const Section& s, const ScheduleContext& context) {
+  // model_size defaults to the built model's width, as the reference passes model.src_embed[0].d_model.
+  train::NoamScheduleOptions o(s.get_positive<int64_t>("model_size", context.model_size));
   o.factor(s.get_positive<double>("factor", o.factor())).warmup(s.get_positive<int64_t>("warmup", o.warmup()));
   s.finish();
   return std::make_shared<train::NoamSchedule>(o);
 }
 
-std::shared_ptr<train::LRSchedule> build_constant_schedule(const Section& s, const Config& config) {
+std::shared_ptr<train::LRSchedule> build_constant_schedule(const Section& s, const ScheduleContext& context) {
   s.finish();
   return std::make_shared<train::ConstantSchedule>();
 }
 
-std::shared_ptr<train::LRSchedule> build_warmup_cosine_schedule(const Section& s, const Config& config) {
+std::shared_ptr<train::LRSchedule> build_warmup_cosine_schedule(const Section& s, const ScheduleContext& context) {
   train::WarmupCosineScheduleOptions o(s.get_in_range<int64_t>("warmup", 0, 0, INT64_MAX),
                                        s.require<int64_t>("total_steps"));
   if (o.total_steps() <= o.warmup()) {
     s.fail("total_steps", fmt::format("must exceed warmup={}, got {}", o.warmup(), o.total_steps()));
   }
-  o.min_ratio(s.get_in_range<double>("min_ratio", 0.0, 0.0, 1.0));
+  o.min_ratio(s.get_in_range<double>("min_ratio", o.min_ratio(), 0.0, 1.0));
   s.finish();
   return std::make_shared<train::WarmupCosineSchedule>(o);
 }
 
-std::shared_ptr<train::LRSchedule> build_inverse_sqrt_schedule(const Section& s, const Config& config) {
+std::shared_ptr<train::LRSchedule> build_inverse_sqrt_schedule(const Section& s, const ScheduleContext& context) {
   auto warmup = s.get_positive<int64_t>("warmup", 4000);
   s.finish();
   return std::make_shared<train::InverseSqrtSchedule>(warmup);
@@ -143,6 +144,15 @@ train::TokenLoss build_nll_loss(const Section& s, const LossContext& context) {
   return [padding_idx](const torch::Tensor& log_probs, const torch::Tensor& target) {
     return torch::nll_loss(log_probs, target, /*weight=*/{}, at::Reduction::Sum, padding_idx);
   };
+}
+
+}  // namespace torchzoo::configs
+
+namespace torchzoo::configs {
+
+train::TokenLoss build_loss(const Config& config, const LossContext& context) {
+  auto loss = config.section("loss");
+  return lookup(loss_registry(), loss)(loss, context);
 }
 
 }  // namespace torchzoo::configs

@@ -1,7 +1,8 @@
 #pragma once
-// The name -> builder registries that configs use: `model.name`, `data.name`,
-// `optimizer.name`, `scheduler.name` and `loss.name`. They live here, next to
-// the YAML reader, because each builder turns a YAML section into Options;
+// The name -> builder registries of the sections every family shares:
+// `optimizer.name`, `scheduler.name` and `loss.name` (`model.name` and
+// `data.name` pick a model family: families/registry.h). They live here, next
+// to the YAML reader, because each builder turns a YAML section into Options;
 // layers/, models/, data/ and train/ never see YAML. All registries are filled
 // explicitly in one function (registries.cpp), once.
 #include <functional>
@@ -14,21 +15,20 @@
 #include "torchzoo/configs/config.h"
 #include "torchzoo/configs/registry.h"
 #include "torchzoo/train/lr_schedule.h"
-#include "torchzoo/train/task.h"
+#include "torchzoo/train/tasks/task.h"  // TokenLoss
 
 namespace torchzoo::configs {
 
-/// Builds a model from the `model` section.
-using ModelBuilder = std::function<std::shared_ptr<torch::nn::Module>(const Section& model)>;
-/// Builds the training task from the `data` section, the whole config (for `loss`, `sample`) and the model.
-using TaskBuilder = std::function<std::unique_ptr<train::Task>(const Section& data, const Config& config,
-                                                               std::shared_ptr<torch::nn::Module> model)>;
 /// Builds an optimizer over `model`'s parameters from the `optimizer` section.
 using OptimizerBuilder =
     std::function<std::unique_ptr<torch::optim::Optimizer>(const Section& optimizer, const torch::nn::Module& model)>;
-/// Builds a schedule from the `scheduler` section (the config gives defaults such as model.d_model).
+/// What a schedule may take from the model it trains.
+struct ScheduleContext {
+  int64_t model_size = 0;  ///< the built model's width (d_model; a ViT's embed_dim): Noam's default model_size
+};
+/// Builds a schedule from the `scheduler` section.
 using SchedulerBuilder =
-    std::function<std::shared_ptr<train::LRSchedule>(const Section& scheduler, const Config& config)>;
+    std::function<std::shared_ptr<train::LRSchedule>(const Section& scheduler, const ScheduleContext& context)>;
 
 /// What a token loss needs to know of its task.
 struct LossContext {
@@ -51,8 +51,6 @@ const Builder& lookup(const Registry<Builder>& registry, const Section& section)
   return registry.get(name);
 }
 
-Registry<ModelBuilder>& model_registry();
-Registry<TaskBuilder>& task_registry();
 Registry<OptimizerBuilder>& optimizer_registry();
 Registry<SchedulerBuilder>& scheduler_registry();
 Registry<LossBuilder>& loss_registry();

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "torchzoo/layers/detail/format.h"
+#include "torchzoo/common/format.h"
 
 namespace torchzoo::configs {
 

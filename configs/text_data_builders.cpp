@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "torchzoo/configs/builders.h"
-#include "torchzoo/layers/detail/format.h"
+#include "torchzoo/common/format.h"
 
 namespace torchzoo::configs {
 
@@ -71,8 +71,8 @@ std::shared_ptr<const data::SentencePieceTokenizer> single_tokenizer(const Secti
 data::TokenBatchOptions read_token_batching(const Section& data) {
   data::TokenBatchOptions batching;
   batching.batch_tokens(data.get_positive<int64_t>("batch_tokens", batching.batch_tokens()))
-      .max_sentences(data.get_in_range<int64_t>("max_sentences", 0, 0, INT64_MAX))
-      .seed(static_cast<uint64_t>(data.get_in_range<int64_t>("seed", 1, 0, INT64_MAX)));
+      .max_sentences(data.get_in_range<int64_t>("max_sentences", batching.max_sentences(), 0, INT64_MAX))
+      .seed(static_cast<uint64_t>(data.get_in_range<int64_t>("seed", static_cast<int64_t>(batching.seed()), 0, INT64_MAX)));
   return batching;
 }
 

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::data {
 namespace {

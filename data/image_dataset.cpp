@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "torchzoo/data/idx.h"
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::data {
 namespace {

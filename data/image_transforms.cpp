@@ -2,7 +2,7 @@
 
 #include <ATen/ops/constant_pad_nd.h>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::data {
 namespace {

@@ -4,7 +4,8 @@
 #include <set>
 
 #include "torchzoo/data/text_file.h"
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/atomic_write.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::data {
 
@@ -39,7 +40,7 @@ void write_labeled_tsv(const std::string& path, const std::vector<LabeledText>& 
     content += e.text;
     content += '\n';
   }
-  write_file_atomically(path, content, "write_labeled_tsv");
+  common::write_file_atomically(path, content, "write_labeled_tsv");
 }
 
 std::vector<std::string> sorted_labels(const std::vector<LabeledText>& examples) {

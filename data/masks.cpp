@@ -1,6 +1,6 @@
 #include "torchzoo/data/masks.h"
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::data {
 

@@ -4,7 +4,8 @@
 #include <cmath>
 
 #include "torchzoo/data/text_file.h"
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/atomic_write.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::data {
 
@@ -53,7 +54,7 @@ void write_parallel_tsv(const std::string& path, const std::vector<ParallelPair>
     content += pairs[i].tgt;
     content += '\n';
   }
-  write_file_atomically(path, content, "write_parallel_tsv");
+  common::write_file_atomically(path, content, "write_parallel_tsv");
 }
 
 uint64_t fnv1a64(std::string_view text) {

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::data {
 namespace {

@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::data {
 namespace {

@@ -1,7 +1,7 @@
 #include "torchzoo/data/seq2seq_batch.h"
 
 #include "torchzoo/data/masks.h"
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::data {
 

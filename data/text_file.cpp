@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::data {
 
@@ -32,30 +32,6 @@ std::vector<std::string_view> split_lines(std::string_view content) {
     content.remove_prefix(end + 1);
   }
   return lines;
-}
-
-void write_file_atomically(const std::string& path, std::string_view content, std::string_view what) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    TORCHZOO_CHECK(out.good(), "{}: cannot create '{}'", what, tmp);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    if (!out) {
-      std::filesystem::remove(tmp);
-      TORCHZOO_CHECK(false, "{}: write error in '{}'", what, tmp);
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(tmp, path, error);
-  if (error) {
-    std::filesystem::remove(tmp);
-    TORCHZOO_CHECK(false, "{}: cannot rename '{}' to '{}': {}", what, tmp, path, error.message());
-  }
-}
-
-int64_t utf8_length(std::string_view text) {
-  return std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<uint8_t>(c) & 0xC0) != 0x80; });
 }
 
 bool has_tab_or_line_break(std::string_view text) { return text.find_first_of("\t\n\r") != std::string_view::npos; }

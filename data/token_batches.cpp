@@ -5,7 +5,7 @@
 #include <random>
 #include <tuple>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::data {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <torch/nn/functional/activation.h>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::layers {
 

@@ -1,6 +1,6 @@
 #include "torchzoo/layers/attention.h"
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 #include "torchzoo/layers/detail/linear.h"
 #include "torchzoo/layers/dot_product_attention.h"
 

@@ -1,6 +1,6 @@
 #include "torchzoo/layers/drop_path.h"
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::layers {
 

@@ -1,6 +1,6 @@
 #include "torchzoo/layers/encoder_layer.h"
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::layers {
 

@@ -3,7 +3,7 @@
 #include <torch/nn/functional/normalization.h>
 #include <torch/nn/init.h>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::layers {
 

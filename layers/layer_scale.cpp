@@ -1,6 +1,6 @@
 #include "torchzoo/layers/layer_scale.h"
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::layers {
 

@@ -2,7 +2,7 @@
 
 #include <ATen/ops/gelu.h>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 #include "torchzoo/layers/detail/linear.h"
 
 namespace torchzoo::layers {

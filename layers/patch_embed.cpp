@@ -1,6 +1,6 @@
 #include "torchzoo/layers/patch_embed.h"
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::layers {
 

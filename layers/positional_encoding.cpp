@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::layers {
 

@@ -1,6 +1,6 @@
 #include "torchzoo/layers/positionwise_feed_forward.h"
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 #include "torchzoo/layers/detail/linear.h"
 
 namespace torchzoo::layers {

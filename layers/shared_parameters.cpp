@@ -2,7 +2,7 @@
 
 #include <unordered_set>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::layers {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <torch/nn/init.h>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 #include "torchzoo/layers/shared_parameters.h"
 
 namespace torchzoo::models {

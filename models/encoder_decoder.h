@@ -12,8 +12,8 @@
 //   decode  -> [B, T_tgt, d_model]
 //   forward -> [B, T_tgt, d_model] (apply `generator` for log-probabilities, as the reference does)
 //
-// Incremental decoding (greedy and beam search, train/greedy_decode.h and
-// train/beam_search.h): init_decoder_state(memory, src_mask) projects the
+// Incremental decoding (greedy and beam search, train/decode/greedy_decode.h and
+// train/decode/beam_search.h): init_decoder_state(memory, src_mask) projects the
 // memory once for every decoder layer, then decode_step(tokens [B, 1], state)
 // -> [B, 1, d_model] embeds the last tokens at position state.length() and
 // decodes that one position with the cached keys and values. The steps give

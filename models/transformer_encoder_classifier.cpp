@@ -2,7 +2,7 @@
 
 #include <torch/nn/init.h>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 #include "torchzoo/layers/embeddings.h"
 #include "torchzoo/layers/learned_positional_embedding.h"
 #include "torchzoo/layers/positional_encoding.h"

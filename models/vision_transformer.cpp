@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 #include "torchzoo/layers/detail/linear.h"
 
 namespace torchzoo::models {

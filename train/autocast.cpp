@@ -2,7 +2,7 @@
 
 #include <ATen/autocast_mode.h>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::train {
 
@@ -11,6 +11,13 @@ std::optional<c10::ScalarType> autocast_dtype_from_string(const std::string& nam
   if (name == "bf16") return c10::ScalarType::BFloat16;
   if (name == "fp16") return c10::ScalarType::Half;
   TORCHZOO_CHECK(false, "unknown autocast dtype '{}'; expected none, bf16 or fp16", name);
+}
+
+std::string autocast_dtype_name(std::optional<c10::ScalarType> dtype) {
+  if (!dtype) return "none";
+  if (*dtype == c10::ScalarType::BFloat16) return "bf16";
+  if (*dtype == c10::ScalarType::Half) return "fp16";
+  TORCHZOO_CHECK(false, "autocast dtype {} has no name; expected bf16 or fp16", c10::toString(*dtype));
 }
 
 AutocastGuard::AutocastGuard(c10::Device device, std::optional<c10::ScalarType> dtype) {

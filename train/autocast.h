@@ -12,6 +12,8 @@ namespace torchzoo::train {
 
 /// "none" -> nullopt, "bf16" -> kBFloat16, "fp16" -> kHalf; throws on anything else.
 std::optional<c10::ScalarType> autocast_dtype_from_string(const std::string& name);
+/// The inverse of autocast_dtype_from_string: "none", "bf16" or "fp16".
+std::string autocast_dtype_name(std::optional<c10::ScalarType> dtype);
 
 /// Enables autocast for `device`'s type with `dtype` until destroyed (nullopt: does nothing).
 class AutocastGuard {

@@ -9,8 +9,8 @@
 #include <mutex>
 #include <system_error>
 
-#include "torchzoo/data/atomic_write.h"
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/atomic_write.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::train {
 namespace {
@@ -81,7 +81,7 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
     archive.write("rng_state", at::detail::getDefaultCPUGenerator().get_state());
   }
 
-  data::write_atomically(path, [&](const std::string& temporary) { archive.save_to(temporary); });
+  common::write_atomically(path, [&](const std::string& temporary) { archive.save_to(temporary); });
 }
 
 CheckpointState read_checkpoint_state(const std::string& path) {

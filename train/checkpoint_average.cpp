@@ -1,6 +1,6 @@
 #include "torchzoo/train/checkpoint_average.h"
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 #include "torchzoo/layers/shared_parameters.h"
 #include "torchzoo/train/checkpoint.h"
 

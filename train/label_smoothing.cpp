@@ -1,6 +1,6 @@
 #include "torchzoo/train/label_smoothing.h"
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::train {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 
 namespace torchzoo::train {
 

@@ -3,37 +3,13 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "torchzoo/layers/detail/format.h"
+#include "torchzoo/common/format.h"
+#include "torchzoo/common/json.h"
 
 namespace torchzoo::train {
 namespace {
 
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+using common::json_string;
 
 std::string json_value(const MetricsLog::Value& value) {
   if (const auto* i = std::get_if<int64_t>(&value)) return std::to_string(*i);

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "torchzoo/layers/detail/check.h"
+#include "torchzoo/common/check.h"
 #include "torchzoo/layers/shared_parameters.h"
 #include "torchzoo/train/autocast.h"
 #include "torchzoo/train/checkpoint.h"

@@ -23,7 +23,7 @@
 #include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/lr_schedule.h"
 #include "torchzoo/train/metrics_log.h"
-#include "torchzoo/train/task.h"
+#include "torchzoo/train/tasks/task.h"
 
 namespace torchzoo::train {
 

@@ -40,7 +40,7 @@
 #include <torchzoo/layers/positionwise_feed_forward.h>
 #include <torchzoo/layers/sublayer_connection.h>
 
-// torchzoo::torchzoo puts the fmt that torchzoo links first on the include path,
+// torchzoo::layers (through torchzoo::common) puts the fmt that torchzoo links first on the include path,
 // ahead of the copy inside LibTorch's include folder; TORCHZOO_FMT_VERSION comes
 // with it.
 static_assert(FMT_VERSION == TORCHZOO_FMT_VERSION, "compiled against another fmt than the one torchzoo links");

@@ -6,10 +6,11 @@
 
 #include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
-#include "torchzoo/configs/experiment.h"
+#include "torchzoo/families/experiment.h"
+#include "torchzoo/families/registry.h"
 #include "torchzoo/layers/shared_parameters.h"
 #include "torchzoo/models/vision_transformer.h"
-#include "torchzoo/train/safetensors.h"
+#include "torchzoo/train/export/safetensors.h"
 
 namespace fs = std::filesystem;
 using namespace torchzoo;
@@ -42,7 +43,7 @@ Config init_config(const std::string& model_keys, const std::string& init_from, 
 /// exports it to `path`; returns its parameters and buffers.
 train::NamedTensors init_export(const std::string& model_name, const std::string& path) {
   auto config = init_config(kInitModels.at(model_name), "", 7);
-  auto model = configs::build_model(config);
+  auto model = families::build_model(config);
   {
     torch::NoGradGuard no_grad;
     for (auto& p : layers::unique_parameters(*model)) p.add_(torch::randn_like(p) * 0.05);
@@ -72,13 +73,13 @@ TEST_CASE("model.init_from loads a safetensors file into every registered model"
   const auto saved = init_export(name, path);
 
   auto config = init_config(kInitModels.at(name), path, 8);  // another seed: other initial weights
-  init_check_equal(*configs::build_model(config), saved);
+  init_check_equal(*families::build_model(config), saved);
 
   // Relative paths are relative to the current directory, as data paths are.
   const auto relative = fs::relative(path, fs::current_path()).string();
   REQUIRE(fs::path(relative).is_relative());
   auto relative_config = init_config(kInitModels.at(name), relative, 9);
-  init_check_equal(*configs::build_model(relative_config), saved);
+  init_check_equal(*families::build_model(relative_config), saved);
 }
 
 TEST_CASE("model.init_from errors name the config, the key and the file", "[configs][init_from][errors]") {
@@ -88,13 +89,13 @@ TEST_CASE("model.init_from errors name the config, the key and the file", "[conf
 
   const auto missing = (dir / "missing.safetensors").string();
   auto no_file = init_config(kInitModels.at("decoder_only_lm"), missing, 1);
-  CHECK_THROWS_WITH(configs::build_model(no_file),
+  CHECK_THROWS_WITH(families::build_model(no_file),
                     Catch::Contains("init.yaml:1:") &&
                         Catch::Contains("model.init_from: safetensors file '" + missing + "': no such file"));
 
   // Another model's weights: the names do not fit, and the file's metadata says what it was.
   auto other_model = init_config(kInitModels.at("transformer_encoder_classifier"), path, 1);
-  CHECK_THROWS_WITH(configs::build_model(other_model),
+  CHECK_THROWS_WITH(families::build_model(other_model),
                     Catch::Contains("model.init_from: safetensors file '" + path + "' does not fit this model") &&
                         Catch::Contains("missing") &&
                         Catch::Contains("(the file was exported from a 'decoder_only_lm' model, this config builds "
@@ -103,7 +104,7 @@ TEST_CASE("model.init_from errors name the config, the key and the file", "[conf
   // The same model, another width: the shapes are listed.
   auto wider = init_config(kInitModels.at("decoder_only_lm"), path, 1);
   wider.apply_override("model.d_ff=48");
-  CHECK_THROWS_WITH(configs::build_model(wider),
+  CHECK_THROWS_WITH(families::build_model(wider),
                     Catch::Contains("model.init_from") && Catch::Contains(path) &&
                         Catch::Contains("'decoder.layers.0.feed_forward.w_1.weight' has shape [32, 16], the model "
                                         "expects [48, 16]"));
@@ -112,19 +113,19 @@ TEST_CASE("model.init_from errors name the config, the key and the file", "[conf
   const auto yaml = (dir / "not_weights.yaml").string();
   std::ofstream(yaml) << "model: {name: decoder_only_lm}\n";
   auto not_safetensors = init_config(kInitModels.at("decoder_only_lm"), yaml, 1);
-  CHECK_THROWS_WITH(configs::build_model(not_safetensors),
+  CHECK_THROWS_WITH(families::build_model(not_safetensors),
                     Catch::Contains("model.init_from: safetensors file '" + yaml + "'") &&
                         Catch::Contains("is this a safetensors file?"));
 
   auto empty = init_config(kInitModels.at("decoder_only_lm"), "", 1);
   empty.apply_override("model.init_from=''");
-  CHECK_THROWS_WITH(configs::build_model(empty), Catch::Contains("--set model.init_from=''") &&
+  CHECK_THROWS_WITH(families::build_model(empty), Catch::Contains("--set model.init_from=''") &&
                                                      Catch::Contains("expected the path of a .safetensors file"));
 
   // Every model takes the key: a typo lists it.
   auto typo =
       Config::parse("model: {" + kInitModels.at("vision_transformer") + ", init_fro: x.safetensors}\n", "typo.yaml");
-  CHECK_THROWS_WITH(configs::build_model(typo), Catch::Contains("model.init_fro: unknown key") &&
+  CHECK_THROWS_WITH(families::build_model(typo), Catch::Contains("model.init_fro: unknown key") &&
                                                     Catch::Contains("init_from") &&
                                                     Catch::Contains("did you mean 'init_from'?"));
 }
@@ -136,7 +137,7 @@ TEST_CASE("model.init_from resamples a ViT's position embedding to the model's g
 
   auto config = init_config(kInitModels.at("vision_transformer"), path, 1);
   config.apply_override("model.img_size=12");  // a 3x3 grid
-  auto model = configs::build_model(config);
+  auto model = families::build_model(config);
   const auto state = train::module_state(*model);
   for (size_t i = 0; i < state.size(); ++i) {
     INFO(state[i].first);

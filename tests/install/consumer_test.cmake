@@ -77,10 +77,12 @@ endmacro()
 # 1. Install.
 run_or_fail(install "${CMAKE_COMMAND}" --install "${TORCHZOO_BUILD_DIR}" --prefix "${prefix}")
 foreach(file
-    ${LIBDIR}/libtorchzoo.a ${BINDIR}/torchzoo
+    ${LIBDIR}/libtorchzoo_common.a ${LIBDIR}/libtorchzoo_layers.a ${LIBDIR}/libtorchzoo_models.a
+    ${LIBDIR}/libtorchzoo_data.a ${LIBDIR}/libtorchzoo_train.a ${LIBDIR}/libtorchzoo_configs.a
+    ${LIBDIR}/libtorchzoo_families.a ${BINDIR}/torchzoo
     ${LIBDIR}/cmake/torchzoo/torchzooConfig.cmake ${LIBDIR}/cmake/torchzoo/torchzooConfigVersion.cmake
-    ${LIBDIR}/cmake/torchzoo/torchzooTargets.cmake
-    ${INCLUDEDIR}/torchzoo/layers/layers.h ${INCLUDEDIR}/torchzoo/layers/detail/format.h
+    ${LIBDIR}/cmake/torchzoo/torchzoo_layers_targets.cmake ${LIBDIR}/cmake/torchzoo/torchzoo_families_targets.cmake
+    ${INCLUDEDIR}/torchzoo/layers/layers.h ${INCLUDEDIR}/torchzoo/common/format.h
     ${INCLUDEDIR}/torchzoo/models/models.h ${INCLUDEDIR}/torchzoo/data/masks.h
     ${INCLUDEDIR}/torchzoo/train/trainer.h ${INCLUDEDIR}/torchzoo/configs/config.h)
   if(NOT EXISTS "${prefix}/${file}")
@@ -121,6 +123,19 @@ string(FIND "${commands}" "torchzoo-fmt-include" fmt_at)
 string(FIND "${commands}" "/torch/include" torch_at)
 if(fmt_at EQUAL -1 OR torch_at EQUAL -1 OR NOT fmt_at LESS torch_at)
   fail("consumer: expected torchzoo-fmt-include ahead of LibTorch's include folder in ${commands}")
+endif()
+
+# The consumer asks for the layers component alone: it links torchzoo's common and
+# layers libraries and nothing of yaml-cpp, SentencePiece or the upper libraries.
+file(READ "${scratch}/build/build.ninja" ninja)
+foreach(unwanted yaml-cpp sentencepiece libtorchzoo_models libtorchzoo_data libtorchzoo_train libtorchzoo_configs
+    libtorchzoo_families)
+  if(ninja MATCHES "${unwanted}")
+    fail("consumer: links ${unwanted}; torchzoo::layers should bring only LibTorch, fmt and torchzoo::common")
+  endif()
+endforeach()
+if(NOT ninja MATCHES "libtorchzoo_layers\\.a" OR NOT ninja MATCHES "libtorchzoo_common\\.a")
+  fail("consumer: expected libtorchzoo_layers.a and libtorchzoo_common.a on its link line")
 endif()
 
 # 4. Run it: training must lower the loss and the TorchScript output must match.

@@ -15,14 +15,15 @@
 
 #include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
-#include "torchzoo/configs/experiment.h"
+#include "torchzoo/families/experiment.h"
+#include "torchzoo/families/registry.h"
 #include "torchzoo/configs/registries.h"
 #include "torchzoo/data/masks.h"
 #include "torchzoo/layers/shared_parameters.h"
 #include "torchzoo/models/models.h"
 #include "torchzoo/train/checkpoint.h"
-#include "torchzoo/train/safetensors.h"
-#include "torchzoo/train/torchscript_export.h"
+#include "torchzoo/train/export/safetensors.h"
+#include "torchzoo/train/export/torchscript_export.h"
 
 using namespace torchzoo;
 namespace fs = std::filesystem;
@@ -111,7 +112,7 @@ const std::map<std::string, SweepCase>& sweep_cases() {
 }
 
 std::shared_ptr<torch::nn::Module> sweep_build(const SweepCase& c) {
-  return configs::build_model(configs::Config::parse("model: " + c.model_yaml + "\n", "sweep.yaml"));
+  return families::build_model(configs::Config::parse("model: " + c.model_yaml + "\n", "sweep.yaml"));
 }
 
 /// Every parameter and buffer of `module` overwritten with noise, so a later load must bring the weights.
@@ -135,7 +136,7 @@ std::string sweep_read(const fs::path& path) {
 }  // namespace
 
 TEST_CASE("Every registered model has a sweep case", "[models][sweep]") {
-  for (const auto& name : configs::model_registry().names()) {
+  for (const auto& name : families::model_registry().names()) {
     INFO("registered model " << name);
     CHECK(sweep_cases().count(name) == 1);
   }
@@ -143,7 +144,7 @@ TEST_CASE("Every registered model has a sweep case", "[models][sweep]") {
 
 TEST_CASE("Registry sweep: forward, backward, save/load, TorchScript and safetensors in C++ and Python",
           "[models][sweep][export]") {
-  const auto name = GENERATE(from_range(configs::model_registry().names()));
+  const auto name = GENERATE(from_range(families::model_registry().names()));
   INFO("model " << name);
   REQUIRE(sweep_cases().count(name) == 1);
   const auto& c = sweep_cases().at(name);

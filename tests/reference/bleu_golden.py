@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Golden values for torchzoo's BLEU (train/bleu.h), from the sacrebleu package.
+"""Golden values for torchzoo's BLEU (train/metrics/bleu.h), from the sacrebleu package.
 
     python3 tests/reference/bleu_golden.py --out DIR         # write DIR/bleu/*
-    python3 tests/reference/bleu_golden.py --emit-cpp-tables  # print train/bleu.cpp's Unicode tables
+    python3 tests/reference/bleu_golden.py --emit-cpp-tables  # print train/metrics/bleu.cpp's Unicode tables
 
 Every set is generated from fixed strings and a seeded random.Random, so the
 files are the same on every run. Corpus cases go through sacreBLEU the way its

@@ -1,7 +1,7 @@
 #pragma once
 // Small LibreOffice help trees written by tests: pages in the help generator's
-// HTML layout, for the corpus builders in data/libreoffice_help.h and
-// data/help_langid.h.
+// HTML layout, for the corpus builders in tools/libreoffice_help.h and
+// tools/help_langid.h.
 #include <filesystem>
 #include <fstream>
 #include <string>

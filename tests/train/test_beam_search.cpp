@@ -8,8 +8,8 @@
 
 #include "torchzoo/data/masks.h"
 #include "torchzoo/models/encoder_decoder.h"
-#include "torchzoo/train/beam_search.h"
-#include "torchzoo/train/greedy_decode.h"
+#include "torchzoo/train/decode/beam_search.h"
+#include "torchzoo/train/decode/greedy_decode.h"
 
 using namespace torchzoo;
 using train::BeamSearchOptions;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "../support/hang_guard.h"
-#include "torchzoo/train/bleu.h"
+#include "torchzoo/train/metrics/bleu.h"
 
 // Everything, test cases included, lives in this namespace: no using-directive
 // leaks into the other files of a unity build.

@@ -4,8 +4,8 @@
 #include "torchzoo/data/masks.h"
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/tests/support/golden.h"
-#include "torchzoo/train/greedy_decode.h"
-#include "torchzoo/train/next_token_scorer.h"
+#include "torchzoo/train/decode/greedy_decode.h"
+#include "torchzoo/train/decode/next_token_scorer.h"
 
 using namespace torchzoo;
 using testing::golden_value;

@@ -8,10 +8,11 @@
 #include "../support/learning.h"
 #include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
-#include "torchzoo/configs/experiment.h"
+#include "torchzoo/families/experiment.h"
+#include "torchzoo/families/registry.h"
 #include "torchzoo/train/autocast.h"
 #include "torchzoo/train/checkpoint.h"
-#include "torchzoo/train/image_classification_task.h"
+#include "torchzoo/train/tasks/image_classification_task.h"
 #include "torchzoo/train/trainer.h"
 
 using namespace torchzoo;
@@ -26,7 +27,7 @@ TEST_CASE("vit_fashion_mnist_tiny learns well above chance and keeps its best ch
   config.apply_override("train.out_dir='" + out_dir.string() + "'");
   config.apply_override("train.device=cpu");
   testing::apply_train_seed(config);
-  auto experiment = configs::build_experiment(config);
+  auto experiment = families::build_experiment(config);
   train::Trainer trainer(experiment.trainer, *experiment.task, *experiment.optimizer, *experiment.scheduler);
   trainer.print = [](const std::string&) {};
   auto result = trainer.fit();
@@ -64,8 +65,8 @@ TEST_CASE("Training batches do not depend on the number of worker threads", "[tr
     c.apply_override("data.crop_padding=2");
     c.apply_override("data.hflip=true");
     c.apply_override(std::string("data.workers=") + workers);
-    auto model = configs::build_model(c);
-    auto task = configs::build_task(c, model);
+    auto model = families::build_family_model(c);
+    auto task = families::build_task(c, *model);
     torch::manual_seed(0);
     losses.push_back(task->train_loss(1, 3).loss.item<double>());
   }

@@ -7,8 +7,9 @@
 #include "../support/learning.h"
 #include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
-#include "torchzoo/configs/experiment.h"
-#include "torchzoo/train/language_model_task.h"
+#include "torchzoo/families/experiment.h"
+#include "torchzoo/families/registry.h"
+#include "torchzoo/train/tasks/language_model_task.h"
 #include "torchzoo/train/trainer.h"
 
 using namespace torchzoo;
@@ -22,7 +23,7 @@ TEST_CASE("lm_tiny's loss and perplexity fall within seconds", "[language_model]
   config.apply_override("train.out_dir='" + out_dir.string() + "'");
   config.apply_override("data.tokenizer.prefix='" + (out_dir / "spm").string() + "'");
   testing::apply_train_seed(config);
-  auto experiment = configs::build_experiment(config);
+  auto experiment = families::build_experiment(config);
   auto& task = dynamic_cast<train::LanguageModelTask&>(*experiment.task);
   const auto before = task.evaluate();
   // An untrained model is about uniform over the vocabulary.

@@ -21,7 +21,7 @@
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/models/transformer_encoder_classifier.h"
 #include "torchzoo/models/vision_transformer.h"
-#include "torchzoo/train/safetensors.h"
+#include "torchzoo/train/export/safetensors.h"
 
 namespace fs = std::filesystem;
 using namespace torchzoo;

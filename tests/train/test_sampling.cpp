@@ -6,8 +6,8 @@
 #include <set>
 
 #include "torchzoo/models/decoder_only_lm.h"
-#include "torchzoo/train/lm_generation.h"
-#include "torchzoo/train/sampling.h"
+#include "torchzoo/train/decode/lm_generation.h"
+#include "torchzoo/train/decode/sampling.h"
 
 using namespace torchzoo;
 using train::SamplingOptions;

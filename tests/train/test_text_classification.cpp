@@ -7,8 +7,9 @@
 #include "../support/learning.h"
 #include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
-#include "torchzoo/configs/experiment.h"
-#include "torchzoo/train/text_classification_task.h"
+#include "torchzoo/families/experiment.h"
+#include "torchzoo/families/registry.h"
+#include "torchzoo/train/tasks/text_classification_task.h"
 #include "torchzoo/train/trainer.h"
 
 using namespace torchzoo;
@@ -31,7 +32,7 @@ TEST_CASE("langid_tiny learns to tell 5 languages apart on held-out sentences",
           "[text_classification][trainer][learning]") {
   const auto start = std::chrono::steady_clock::now();
   const auto out_dir = fresh_dir("langid_tiny");
-  auto experiment = configs::build_experiment(tiny_langid(out_dir));
+  auto experiment = families::build_experiment(tiny_langid(out_dir));
   auto& task = dynamic_cast<train::TextClassificationTask&>(*experiment.task);
   REQUIRE(task.classes() == std::vector<std::string>{"de", "es", "fr", "it", "pt"});
   const auto before = task.evaluate().at("accuracy");
@@ -79,16 +80,16 @@ TEST_CASE("A text classification config names what does not fit", "[text_classif
   const auto out_dir = fresh_dir("langid_errors");
   auto classes = tiny_langid(out_dir);
   classes.apply_override("model.num_classes=4");
-  REQUIRE_THROWS_WITH(configs::build_experiment(classes),
+  REQUIRE_THROWS_WITH(families::build_experiment(classes),
                       Catch::Contains("data.train") && Catch::Contains("the data has 5 classes (de, es, fr, it, pt) "
                                                                        "but model.num_classes is 4"));
   auto vocab = tiny_langid(out_dir);
   vocab.apply_override("data.tokenizer.vocab_size=100");
-  REQUIRE_THROWS_WITH(configs::build_experiment(vocab),
+  REQUIRE_THROWS_WITH(families::build_experiment(vocab),
                       Catch::Contains("data.tokenizer.vocab_size") && Catch::Contains("must equal model.vocab"));
   auto missing_label = tiny_langid(out_dir);
   missing_label.apply_override("data.classes=[de, es, fr, it, nl]");
-  REQUIRE_THROWS_WITH(configs::build_experiment(missing_label),
+  REQUIRE_THROWS_WITH(families::build_experiment(missing_label),
                       Catch::Contains("has label 'pt', not one of the classes [de, es, fr, it, nl]"));
   fs::remove_all(out_dir);
 }

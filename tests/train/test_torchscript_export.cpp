@@ -10,9 +10,9 @@
 #include "../support/temp_dir.h"
 #include "torchzoo/data/masks.h"
 #include "torchzoo/models/models.h"
-#include "torchzoo/train/greedy_decode.h"
-#include "torchzoo/train/lm_generation.h"
-#include "torchzoo/train/torchscript_export.h"
+#include "torchzoo/train/decode/greedy_decode.h"
+#include "torchzoo/train/decode/lm_generation.h"
+#include "torchzoo/train/export/torchscript_export.h"
 
 using namespace torchzoo;
 using train::TorchScriptExportOptions;

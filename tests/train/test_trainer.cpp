@@ -8,10 +8,11 @@
 #include "../support/learning.h"
 #include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
-#include "torchzoo/configs/experiment.h"
+#include "torchzoo/families/experiment.h"
+#include "torchzoo/families/registry.h"
 #include "torchzoo/train/checkpoint.h"
-#include "torchzoo/train/greedy_decode.h"
-#include "torchzoo/train/seq2seq_task.h"
+#include "torchzoo/train/decode/greedy_decode.h"
+#include "torchzoo/train/tasks/seq2seq_task.h"
 #include "torchzoo/train/trainer.h"
 
 using namespace torchzoo;
@@ -122,7 +123,7 @@ std::vector<torch::Tensor> train_tiny(int64_t epochs, const fs::path& out_dir, c
   auto config = configs::Config::parse(kTinyCopy, "tiny_copy.yaml");
   config.apply_override("train.epochs=" + std::to_string(epochs));
   config.apply_override("train.out_dir='" + out_dir.string() + "'");
-  auto experiment = configs::build_experiment(config);
+  auto experiment = families::build_experiment(config);
   train::Trainer trainer(experiment.trainer, *experiment.task, *experiment.optimizer, *experiment.scheduler);
   trainer.print = [](const std::string&) {};
   if (!resume.empty()) trainer.resume(resume);
@@ -157,7 +158,7 @@ TEST_CASE("copy_task_tiny learns to copy: greedy decoding reproduces held-out se
   auto out_dir = fresh_dir("copy_tiny");
   config.apply_override("train.out_dir='" + out_dir.string() + "'");
   testing::apply_train_seed(config);
-  auto experiment = configs::build_experiment(config);
+  auto experiment = families::build_experiment(config);
   train::Trainer trainer(experiment.trainer, *experiment.task, *experiment.optimizer, *experiment.scheduler);
   trainer.print = [](const std::string&) {};
   auto result = trainer.fit();

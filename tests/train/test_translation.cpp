@@ -8,13 +8,14 @@
 #include "../support/learning.h"
 #include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
-#include "torchzoo/configs/experiment.h"
+#include "torchzoo/families/experiment.h"
+#include "torchzoo/families/registry.h"
 #include "torchzoo/data/masks.h"
 #include "torchzoo/models/encoder_decoder.h"
-#include "torchzoo/train/beam_search.h"
+#include "torchzoo/train/decode/beam_search.h"
 #include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/trainer.h"
-#include "torchzoo/train/translation_task.h"
+#include "torchzoo/train/tasks/translation_task.h"
 
 using namespace torchzoo;
 using testing::fresh_dir;
@@ -28,7 +29,7 @@ TEST_CASE("translation_tiny overfits 50 sentence pairs to BLEU > 90, and every d
   config.apply_override("train.out_dir='" + out_dir.string() + "'");
   config.apply_override("data.tokenizer.prefix='" + (out_dir / "spm").string() + "'");
   testing::apply_train_seed(config);
-  auto experiment = configs::build_experiment(config);
+  auto experiment = families::build_experiment(config);
   train::Trainer trainer(experiment.trainer, *experiment.task, *experiment.optimizer, *experiment.scheduler);
   trainer.print = [](const std::string&) {};
   auto result = trainer.fit();
@@ -66,7 +67,7 @@ TEST_CASE("A translation config rejects a vocabulary that differs from the model
   auto out_dir = fresh_dir("translation_vocab");
   config.apply_override("data.tokenizer.prefix='" + (out_dir / "spm").string() + "'");
   config.apply_override("data.tokenizer.vocab_size=100");
-  REQUIRE_THROWS_WITH(configs::build_experiment(config),
+  REQUIRE_THROWS_WITH(families::build_experiment(config),
                       Catch::Contains("data.tokenizer.vocab_size") && Catch::Contains("must equal model.src_vocab"));
   REQUIRE_FALSE(fs::exists(out_dir / "spm.model"));
   fs::remove_all(out_dir);
@@ -79,7 +80,7 @@ TEST_CASE("Greedy decoding and beam search stop each sentence at the same maximu
   auto config = configs::Config::load(std::string(TORCHZOO_SOURCE_DIR) + "/configs/translation_tiny.yaml");
   auto out_dir = fresh_dir("translation_max_len");
   config.apply_override("data.tokenizer.prefix='" + (out_dir / "spm").string() + "'");
-  auto experiment = configs::build_experiment(config);
+  auto experiment = families::build_experiment(config);
   auto& task = dynamic_cast<train::TranslationTask&>(*experiment.task);
   auto& translator = task.translator();
   {

@@ -1,0 +1,45 @@
+#pragma once
+// What several commands share: reading a config with its --set overrides, the
+// config a checkpoint carries, --device, and the decoding flags.
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <torch/types.h>
+
+#include "torchzoo/configs/config.h"
+#include "torchzoo/train/decode/translator.h"
+
+namespace torchzoo::cli {
+
+using configs::Config;
+
+/// CONFIG, --set and --device of the commands that read a config file.
+struct ConfigArgs {
+  std::string path;
+  std::vector<std::string> overrides;
+  std::string device;
+};
+
+/// Declares CONFIG (an existing file) and the repeatable --set KEY=VALUE.
+void add_config_args(CLI::App* command, ConfigArgs& args);
+/// Declares --device into `device`.
+void add_device_option(CLI::App* command, std::string& device);
+/// Declares --beam, --length-penalty, --max-len-a, --max-len-b, --batch-size and --no-cache.
+void add_decoding_options(CLI::App* command, train::TranslatorOptions& options);
+
+/// A YAML single-quoted scalar, so paths with ':' or '#' survive --set parsing.
+std::string yaml_quote(const std::string& text);
+/// The config file with its overrides (and --device as train.device) applied.
+Config load_config(const ConfigArgs& args);
+/// The config saved in a checkpoint.
+Config checkpoint_config(const std::string& checkpoint);
+/// --device, else the config's train.device, else auto.
+torch::Device device_of(const Config& config, const std::string& flag);
+
+/// `n` with thousands separators: 14,731,787.
+std::string thousands(int64_t n);
+/// Parameters of `module`, tied weights counted once.
+int64_t count_parameters(const torch::nn::Module& module);
+
+}  // namespace torchzoo::cli

@@ -1,0 +1,86 @@
+// torchzoo data prepare libreoffice-help [--src L] [--tgt L] | libreoffice-langid [--languages ...]
+//
+// libreoffice-help: the aligned corpus as TSV splits plus one-sentence-per-line
+// files per split and language (tools/libreoffice_help.h); libreoffice-langid:
+// labelled paragraphs of several languages (tools/help_langid.h).
+#include <chrono>
+#include <iostream>
+
+#include "torchzoo/cli/command.h"
+#include "torchzoo/common/format.h"
+#include "torchzoo/tools/help_langid.h"
+#include "torchzoo/tools/libreoffice_help.h"
+
+namespace torchzoo::cli {
+namespace {
+
+struct PrepareArgs {
+  std::string corpus, out_dir;
+  std::vector<std::string> languages;
+  tools::HelpCorpusOptions help;
+};
+
+int run_prepare(const PrepareArgs& args) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  const auto& options = args.help;
+  auto out_dir = args.out_dir;
+  if (args.corpus == "libreoffice-langid") {
+    tools::HelpLangIdOptions langid;
+    if (!args.languages.empty()) langid.languages(args.languages);
+    langid.cache_dir(options.cache_dir()).max_chars(options.max_chars());
+    if (out_dir.empty()) out_dir = "data/libreoffice-langid";
+    auto counts = tools::prepare_help_langid(langid, out_dir);
+    const auto n = static_cast<int64_t>(langid.languages().size());
+    std::cout << fmt::format("{} {} -> {}: train {} | valid {} | test {} texts ({:.1f} s)\n{}", args.corpus,
+                             fmt::join(langid.languages(), ","), out_dir, n * counts.train_per_language,
+                             n * counts.valid_per_language, n * counts.test_per_language, seconds(),
+                             tools::to_string(counts));
+    return 0;
+  }
+  if (args.corpus != "libreoffice-help") {
+    throw CLI::ValidationError(
+        "CORPUS", fmt::format("known corpora: libreoffice-help, libreoffice-langid; got '{}'", args.corpus));
+  }
+  if (!args.languages.empty()) {
+    throw CLI::ValidationError("--languages", "is for libreoffice-langid; libreoffice-help takes --src and --tgt");
+  }
+  if (out_dir.empty()) out_dir = fmt::format("data/libreoffice-help/{}-{}", options.src_lang(), options.tgt_lang());
+  auto counts = tools::prepare_libreoffice_help(options, out_dir);
+  std::cout << fmt::format("{} {} -> {} in {}: train {} | valid {} | test {} pairs ({:.1f} s)\n{}", args.corpus,
+                           options.src_lang(), options.tgt_lang(), out_dir, counts.train, counts.valid, counts.test,
+                           seconds(), tools::to_string(counts));
+  return 0;
+}
+
+}  // namespace
+
+Command add_data_prepare(CLI::App& app) {
+  auto args = std::make_shared<PrepareArgs>();
+  auto& help = args->help;
+  auto* data = app.add_subcommand("data", "prepare corpora");
+  data->require_subcommand(1);
+  auto* prepare = data->add_subcommand("prepare", "download and align a parallel corpus into TSV splits");
+  prepare
+      ->add_option("CORPUS", args->corpus,
+                   "libreoffice-help (parallel) or libreoffice-langid (language identification)")
+      ->required();
+  prepare->add_option("--languages", args->languages, "libreoffice-langid's classes (default de,fr,es,it,pt)")
+      ->delimiter(',');
+  prepare->add_option_function<std::string>(
+      "--src", [&help](const std::string& lang) { help.src_lang(lang); }, "source language (default en-US)");
+  prepare->add_option_function<std::string>(
+      "--tgt", [&help](const std::string& lang) { help.tgt_lang(lang); }, "target language (default de)");
+  prepare->add_option("--out", args->out_dir, "output folder (default data/libreoffice-help/<src>-<tgt>)");
+  prepare->add_option_function<std::string>(
+      "--cache", [&help](const std::string& dir) { help.cache_dir(dir); },
+      "where the downloaded packages are kept (default data/cache/libreoffice-help)");
+  prepare
+      ->add_option_function<int64_t>(
+          "--max-chars", [&help](int64_t n) { help.max_chars(n); },
+          "drop pairs with a side longer than this many characters (default 400)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  return {prepare, [args] { return run_prepare(*args); }};
+}
+
+}  // namespace torchzoo::cli

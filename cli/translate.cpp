@@ -1,0 +1,69 @@
+// torchzoo translate --checkpoint F [decoding flags] < source > translations
+//
+// From a terminal, each line is translated as it comes; from a file or pipe, all
+// lines in length-sorted batches with a progress line on stderr.
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "torchzoo/cli/command.h"
+#include "torchzoo/cli/common.h"
+#include "torchzoo/common/format.h"
+#include "torchzoo/families/experiment.h"
+
+namespace torchzoo::cli {
+namespace {
+
+struct TranslateArgs {
+  std::string checkpoint, device;
+  train::TranslatorOptions decoding;
+  bool quiet = false;
+};
+
+int run_translate(const TranslateArgs& args) {
+  auto config = checkpoint_config(args.checkpoint);
+  auto model = families::load_trained(config, args.checkpoint, device_of(config, args.device));
+  auto translator = model->translator(config);
+  torch::NoGradGuard no_grad;
+  if (::isatty(STDIN_FILENO)) {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      std::cout << translator.translate({line}, args.decoding).front() << std::endl;
+    }
+    return 0;
+  }
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(std::cin, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto progress = [&](int64_t done, int64_t total) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cerr << fmt::format("\rtranslated {}/{} sentences ({:.0f}%) | {:.1f} sentences/s", done, total,
+                             100.0 * static_cast<double>(done) / static_cast<double>(total),
+                             static_cast<double>(done) / std::max(seconds, 1e-9))
+              << std::flush;
+  };
+  const auto translations =
+      translator.translate(lines, args.decoding, args.quiet ? std::function<void(int64_t, int64_t)>() : progress);
+  if (!args.quiet && !lines.empty()) std::cerr << "\n";
+  for (const auto& translation : translations) std::cout << translation << '\n';
+  std::cout.flush();
+  return 0;
+}
+
+}  // namespace
+
+Command add_translate(CLI::App& app) {
+  auto args = std::make_shared<TranslateArgs>();
+  auto* translate = app.add_subcommand("translate", "translate stdin lines with a translation checkpoint");
+  translate->add_option("--checkpoint", args->checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
+  add_device_option(translate, args->device);
+  translate->add_flag("--quiet", args->quiet, "no progress line on stderr");
+  add_decoding_options(translate, args->decoding);
+  return {translate, [args] { return run_translate(*args); }};
+}
+
+}  // namespace torchzoo::cli

@@ -1,0 +1,31 @@
+#pragma once
+// Reading the `model` keys that several families share.
+#include "torchzoo/common/format.h"
+#include "torchzoo/configs/config.h"
+#include "torchzoo/layers/activation.h"
+
+namespace torchzoo::configs {
+
+/// The keys every Transformer stack shares, read into a model's Options (the fields
+/// layers::layer_options_of reads, plus num_layers and max_len); then checks that num_heads
+/// divides d_model.
+template <class ModelOptions>
+void read_transformer_stack(const Section& s, ModelOptions& o) {
+  o.num_layers(s.get_positive<int64_t>("num_layers", o.num_layers()))
+      .d_model(s.get_positive<int64_t>("d_model", o.d_model()))
+      .d_ff(s.get_positive<int64_t>("d_ff", o.d_ff()))
+      .num_heads(s.get_positive<int64_t>("num_heads", o.num_heads()))
+      .dropout(s.get_in_range("dropout", o.dropout(), 0.0, 0.99))
+      .attention_dropout(s.get_in_range("attention_dropout", o.attention_dropout(), 0.0, 0.99))
+      .activation(layers::activation_from_string(s.get_choice("activation", layers::to_string(o.activation()), {"relu", "gelu"})))
+      .layer_norm_eps(s.get_positive<double>("layer_norm_eps", o.layer_norm_eps()))
+      .use_torch_layer_norm(s.get<bool>("use_torch_layer_norm", o.use_torch_layer_norm()))
+      .fused_attention(s.get<bool>("fused_attention", o.fused_attention()))
+      .max_len(s.get_positive<int64_t>("max_len", o.max_len()));
+  if (o.d_model() % o.num_heads() != 0) {
+    s.fail("num_heads", fmt::format("must divide d_model={}, got {}", o.d_model(), o.num_heads()));
+  }
+}
+
+
+}  // namespace torchzoo::configs

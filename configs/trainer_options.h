@@ -1,0 +1,29 @@
+#pragma once
+// The `train` section: the trainer's options and the run's seed and threads.
+// Defaults are those of train::TrainerOptions and configs::RunOptions.
+#include <cstdint>
+#include <string>
+
+#include <torch/arg.h>
+
+#include "torchzoo/configs/config.h"
+#include "torchzoo/train/trainer.h"
+
+namespace torchzoo::configs {
+
+/// What a run sets up before the trainer starts.
+struct RunOptions {
+  /// train.seed: seeds the initial weights and, unless the data section has its own, the data order.
+  TORCH_ARG(uint64_t, seed) = 1;
+  /// train.threads: intra-op threads; 0 keeps LibTorch's default.
+  TORCH_ARG(int64_t, threads) = 0;
+};
+
+/// train.seed and train.threads (the section may be absent: the defaults).
+RunOptions read_run_options(const Config& config);
+
+/// The trainer's options from the `train` section, which it finishes (unknown keys are errors);
+/// out_dir defaults to `default_out_dir`. Also checks train.device names a usable device.
+train::TrainerOptions read_trainer_options(const Config& config, const std::string& default_out_dir);
+
+}  // namespace torchzoo::configs

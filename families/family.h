@@ -1,0 +1,135 @@
+#pragma once
+// A model family: everything that differs between translation, image
+// classification, text classification and language modelling, behind one
+// registered object. The trainer, the CLI and export ask the family; they
+// never cast a model to find out what it is.
+//
+//   Family       what the registry holds: the `model.name` it builds, the
+//                `data.name` values it trains on, and `build`;
+//   FamilyModel  what `build` makes from the `model` section: the model with its
+//                concrete type, which then builds its training task, resamples
+//                weights it is initialised from, says how it is exported, and
+//                serves the CLI verbs its family has (eval, predict, decode,
+//                translate, generate). A verb a family lacks is an error naming
+//                the families that have it.
+//
+// families/registry.cpp lists the families; README.md, "Adding a model family",
+// says which files a new one brings.
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include "torchzoo/configs/config.h"
+#include "torchzoo/train/decode/lm_generation.h"
+#include "torchzoo/train/decode/translator.h"
+#include "torchzoo/train/export/safetensors.h"
+#include "torchzoo/train/export/torchscript_export.h"
+#include "torchzoo/train/tasks/task.h"
+
+namespace torchzoo::families {
+
+using configs::Config;
+using configs::Section;
+
+/// A request the command line got wrong (a flag or argument, named by `what`): the CLI's exit
+/// status 2, as for a bad config.
+class UsageError : public std::invalid_argument {
+ public:
+  UsageError(const std::string& what, const std::string& message) : std::invalid_argument(what + ": " + message) {}
+};
+
+/// `torchzoo eval`: the split to evaluate on and, for sequence-to-sequence models, the decoding.
+struct EvalRequest {
+  std::string checkpoint;  ///< for the report line
+  std::string config_path;
+  std::string split = "valid";  ///< valid or test
+  train::TranslatorOptions decoding;
+};
+
+/// `torchzoo predict`: inputs named on the command line (images) or lines of `in` (texts).
+struct PredictRequest {
+  std::vector<std::string> inputs;
+  int64_t top = 0;  ///< classes per input; 0: the family's default
+};
+
+/// `torchzoo generate`.
+struct GenerateRequest {
+  std::string prompt;
+  train::GenerateOptions options;
+  bool ignore_eos = false;  ///< generate options.max_tokens() tokens even past the end-of-text token
+};
+
+/// The model of one config, built by its family with its concrete type. The methods that read
+/// other sections (`data`, `loss`, `sample`) take the whole config.
+class FamilyModel {
+ public:
+  virtual ~FamilyModel() = default;
+
+  /// The model as a module: parameters, checkpoints, printing.
+  virtual std::shared_ptr<torch::nn::Module> module() const = 0;
+
+  /// The width a Noam schedule scales by: the model's d_model (a ViT's embed_dim).
+  virtual int64_t model_size() const = 0;
+
+  /// The training task named by data.name, around this model; a ConfigError at data.name when this
+  /// family does not train on that data.
+  virtual std::unique_ptr<train::Task> build_task(const Config& config) const = 0;
+
+  /// Adapts weights read from model.init_from (state_dict names and tensors) to this model before
+  /// they are loaded; the default leaves them as they are.
+  virtual void adapt_init_weights(train::NamedTensors& tensors) const {}
+
+  /// What a TorchScript archive of this model carries beside the code: decoding symbols and the
+  /// files of its data (tokenizers, class names). The default: none; the caller adds config.yaml.
+  virtual train::TorchScriptExportOptions script_export_options(const Config& config) const { return {}; }
+
+  // ---- CLI verbs: each default throws std::invalid_argument naming the family that has it.
+
+  /// `torchzoo eval`: evaluates the (loaded) model on the request's split; prints one report.
+  virtual void eval(const Config& config, const EvalRequest& request, std::ostream& out) const;
+  /// `torchzoo predict`: the top classes of each input.
+  virtual void predict(const Config& config, const PredictRequest& request, std::istream& in,
+                       std::ostream& out) const;
+  /// `torchzoo decode`: greedy decoding of token ids (max_len 0: the source length).
+  virtual std::vector<int64_t> decode(const Config& config, const std::vector<int64_t>& source,
+                                      int64_t max_len) const;
+  /// `torchzoo translate`: the translator of the (loaded) model and the config's tokenizers.
+  virtual train::Translator translator(const Config& config) const;
+  /// `torchzoo generate`: the prompt and its continuation.
+  virtual std::string generate(const Config& config, const GenerateRequest& request) const;
+
+ protected:
+  /// Throws std::invalid_argument: "a <family> model cannot <verb>; <who can>".
+  [[noreturn]] void unsupported(const std::string& verb, const std::string& who_can) const;
+  /// The family's name, for messages.
+  virtual std::string family_name() const = 0;
+  /// The device the model's parameters are on (where the verbs put their inputs).
+  torch::Device device() const;
+  /// The `data` section, checked to name data this family trains on: an unknown data.name lists the
+  /// registered ones, another family's says which model that data needs.
+  Section data_section(const Config& config) const;
+};
+
+/// A registered family. `datasets` are the data.name values its task builder accepts.
+struct Family {
+  struct Named {
+    std::string name;
+    std::string help;
+  };
+  std::string name;  ///< e.g. "translation"
+  std::string what;  ///< what its data trains, for messages: "a sequence-to-sequence model"
+  Named model;       ///< the model.name it builds, e.g. {"encoder_decoder", "annotated Transformer ..."}
+  std::vector<Named> datasets;
+  /// The model of a `model` section (which it finishes: unknown keys are errors).
+  std::function<std::unique_ptr<FamilyModel>(const Section& model)> build;
+};
+
+}  // namespace torchzoo::families

@@ -1,0 +1,10 @@
+#pragma once
+// The language-model family (families/language_model.cpp): decoder_only_lm
+// models on monolingual text.
+#include "torchzoo/families/family.h"
+
+namespace torchzoo::families {
+
+Family language_model_family();
+
+}  // namespace torchzoo::families

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,18 @@ class FamilyModel {
   /// The `data` section, checked to name data this family trains on: an unknown data.name lists the
   /// registered ones, another family's says which model that data needs.
   Section data_section(const Config& config) const;
+};
+
+/// A FamilyModel holding a model of type `Model` (a torch::nn ModuleHolder such as
+/// models::EncoderDecoder): what every family's model class starts from.
+template <class Model>
+class FamilyModelOf : public FamilyModel {
+ public:
+  explicit FamilyModelOf(Model model) : model_(std::move(model)) {}
+  std::shared_ptr<torch::nn::Module> module() const override { return model_.ptr(); }
+
+ protected:
+  Model model_;
 };
 
 /// A registered family. `datasets` are the data.name values its task builder accepts.

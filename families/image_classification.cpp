@@ -172,11 +172,10 @@ std::unique_ptr<train::ImageClassificationTask> build_mnist_format_task(const Se
                                                           std::move(test), std::move(loss), o);
 }
 
-class ImageClassificationModel : public FamilyModel {
+class ImageClassificationModel : public FamilyModelOf<models::VisionTransformer> {
  public:
-  explicit ImageClassificationModel(models::VisionTransformer model) : model_(std::move(model)) {}
+  using FamilyModelOf::FamilyModelOf;
 
-  std::shared_ptr<torch::nn::Module> module() const override { return model_.ptr(); }
   int64_t model_size() const override { return model_->options.embed_dim(); }
 
   std::unique_ptr<train::Task> build_task(const Config& config) const override {
@@ -228,8 +227,6 @@ class ImageClassificationModel : public FamilyModel {
 
  private:
   std::string family_name() const override { return "image_classification"; }
-
-  models::VisionTransformer model_;
 };
 
 }  // namespace image_classification

@@ -83,11 +83,10 @@ std::unique_ptr<train::LanguageModelTask> build_language_model_task(const Sectio
   return task;
 }
 
-class LanguageModel : public FamilyModel {
+class LanguageModel : public FamilyModelOf<models::DecoderOnlyLM> {
  public:
-  explicit LanguageModel(models::DecoderOnlyLM model) : model_(std::move(model)) {}
+  using FamilyModelOf::FamilyModelOf;
 
-  std::shared_ptr<torch::nn::Module> module() const override { return model_.ptr(); }
   int64_t model_size() const override { return model_->options.d_model(); }
 
   std::unique_ptr<train::Task> build_task(const Config& config) const override {
@@ -130,8 +129,6 @@ class LanguageModel : public FamilyModel {
   std::shared_ptr<const data::SentencePieceTokenizer> tokenizer_of(const Config& config) const {
     return configs::single_tokenizer(data_section(config), nullptr, model_->options.vocab());
   }
-
-  models::DecoderOnlyLM model_;
 };
 
 }  // namespace language_model

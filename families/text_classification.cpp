@@ -165,11 +165,10 @@ std::unique_ptr<train::TextClassificationTask> build_text_classification_task(
   return task;
 }
 
-class TextClassificationModel : public FamilyModel {
+class TextClassificationModel : public FamilyModelOf<models::TransformerEncoderClassifier> {
  public:
-  explicit TextClassificationModel(models::TransformerEncoderClassifier model) : model_(std::move(model)) {}
+  using FamilyModelOf::FamilyModelOf;
 
-  std::shared_ptr<torch::nn::Module> module() const override { return model_.ptr(); }
   int64_t model_size() const override { return model_->options.d_model(); }
 
   std::unique_ptr<train::Task> build_task(const Config& config) const override {
@@ -223,8 +222,6 @@ class TextClassificationModel : public FamilyModel {
 
  private:
   std::string family_name() const override { return "text_classification"; }
-
-  models::TransformerEncoderClassifier model_;
 };
 
 }  // namespace text_classification

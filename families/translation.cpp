@@ -178,11 +178,10 @@ std::unique_ptr<train::TranslationTask> build_translation_task(const Section& s,
   return task;
 }
 
-class TranslationModel : public FamilyModel {
+class TranslationModel : public FamilyModelOf<models::EncoderDecoder> {
  public:
-  explicit TranslationModel(models::EncoderDecoder model) : model_(std::move(model)) {}
+  using FamilyModelOf::FamilyModelOf;
 
-  std::shared_ptr<torch::nn::Module> module() const override { return model_.ptr(); }
   int64_t model_size() const override { return model_->options.d_model(); }
 
   std::unique_ptr<train::Task> build_task(const Config& config) const override {
@@ -257,8 +256,6 @@ class TranslationModel : public FamilyModel {
     const auto& o = model_->options;
     return tokenizers_of(data, nullptr, o.src_vocab(), o.tgt_vocab());
   }
-
-  models::EncoderDecoder model_;
 };
 
 }  // namespace translation

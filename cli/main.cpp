@@ -5,7 +5,7 @@
 //   torchzoo decode --checkpoint runs/copy/checkpoint.pt "1 2 3 4 5 6 7 8 9 10"
 //   torchzoo info configs/copy_task.yaml
 //   torchzoo eval configs/vit_fashion_mnist.yaml --checkpoint runs/vit_fashion_mnist/best.pt --split test
-//   torchzoo predict --checkpoint runs/vit_fashion_mnist/best.pt shoe.png \
+//   torchzoo predict --checkpoint runs/vit_fashion_mnist/best.pt shoe.png
 //       /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz:0
 //   torchzoo data prepare libreoffice-help --src en-US --tgt de
 //   torchzoo data prepare libreoffice-langid --languages de,fr,es,it,pt

@@ -10,6 +10,7 @@
 #include "torchzoo/cli/command.h"
 #include "torchzoo/cli/common.h"
 #include "torchzoo/common/format.h"
+#include "torchzoo/data/text_file.h"
 #include "torchzoo/families/experiment.h"
 
 namespace torchzoo::cli {
@@ -33,11 +34,7 @@ int run_translate(const TranslateArgs& args) {
     }
     return 0;
   }
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(std::cin, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back(std::move(line));
-  }
+  const auto lines = data::read_lines(std::cin);
   const auto start = std::chrono::steady_clock::now();
   auto progress = [&](int64_t done, int64_t total) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

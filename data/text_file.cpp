@@ -34,6 +34,15 @@ std::vector<std::string_view> split_lines(std::string_view content) {
   return lines;
 }
 
+std::vector<std::string> read_lines(std::istream& in) {
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
 bool has_tab_or_line_break(std::string_view text) { return text.find_first_of("\t\n\r") != std::string_view::npos; }
 
 }  // namespace torchzoo::data

@@ -3,6 +3,7 @@
 // split into lines (common/atomic_write.h writes them). `what` names the caller
 // in error messages ("parallel text", "labeled text", ...).
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,9 @@ std::string read_text_file(const std::string& path, std::string_view what);
 /// UTF-8 byte-order mark skipped. A final line without '\n' counts; the empty
 /// "line" after a final '\n' does not. The views point into `content`.
 std::vector<std::string_view> split_lines(std::string_view content);
+
+/// The lines of `in` without their line ends ('\n' or "\r\n"), e.g. stdin of `torchzoo translate`.
+std::vector<std::string> read_lines(std::istream& in);
 
 /// Whether `text` holds a tab, '\n' or '\r' (which a TSV field cannot carry).
 bool has_tab_or_line_break(std::string_view text);

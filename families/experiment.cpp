@@ -58,10 +58,6 @@ std::shared_ptr<torch::nn::Module> build_model(const Config& config, bool with_i
   return build_family_model(config, with_init_from)->module();
 }
 
-std::unique_ptr<train::Task> build_task(const Config& config, const FamilyModel& model) {
-  return model.build_task(config);
-}
-
 std::shared_ptr<FamilyModel> load_trained(const Config& config, const std::string& checkpoint, torch::Device device) {
   auto model = build_family_model(config, /*with_init_from=*/false);
   train::load_checkpoint(checkpoint, *model->module());

@@ -44,9 +44,6 @@ std::shared_ptr<FamilyModel> build_family_model(const Config& config, bool with_
 /// build_family_model(config, with_init_from)->module(): for callers that need only the module.
 std::shared_ptr<torch::nn::Module> build_model(const Config& config, bool with_init_from = true);
 
-/// The task named by data.name, around `model` (also reads `loss` and `sample`).
-std::unique_ptr<train::Task> build_task(const Config& config, const FamilyModel& model);
-
 /// The model of a checkpoint, built from the config saved in it (`config`), with the checkpoint's
 /// weights, on `device`, in eval mode.
 std::shared_ptr<FamilyModel> load_trained(const Config& config, const std::string& checkpoint, torch::Device device);

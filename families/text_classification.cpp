@@ -82,17 +82,6 @@ train::TextClassifier load_text_classifier(const Section& data, models::Transfor
                                max_tokens);
 }
 
-/// Lines of `in` without their line ends ('\n' or "\r\n").
-std::vector<std::string> read_lines(std::istream& in) {
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back(std::move(line));
-  }
-  return lines;
-}
-
 }  // namespace
 
 std::unique_ptr<train::TextClassificationTask> build_text_classification_task(
@@ -203,7 +192,7 @@ class TextClassificationModel : public FamilyModelOf<models::TransformerEncoderC
       throw UsageError("INPUT", "a text classifier reads its texts from stdin, one per line");
     }
     auto classifier = load_text_classifier(data_section(config), model_);
-    const auto lines = read_lines(in);
+    const auto lines = data::read_lines(in);
     auto probabilities = classifier.predict(lines);  // [N, classes]
     const auto k = std::min<int64_t>(request.top > 0 ? request.top : 1, probabilities.size(1));
     auto [values, indices] = probabilities.topk(k, -1);

@@ -66,7 +66,7 @@ TEST_CASE("Training batches do not depend on the number of worker threads", "[tr
     c.apply_override("data.hflip=true");
     c.apply_override(std::string("data.workers=") + workers);
     auto model = families::build_family_model(c);
-    auto task = families::build_task(c, *model);
+    auto task = model->build_task(c);
     torch::manual_seed(0);
     losses.push_back(task->train_loss(1, 3).loss.item<double>());
   }

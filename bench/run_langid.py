@@ -9,7 +9,7 @@ test texts (stdin, one per line); langid.py's from its pretrained model with
 `set_languages` limited to the classes. Both are scored here the same way.
 
     python3 bench/run_langid.py --bin build/torchzoo \
-        --checkpoint runs/langid_5/best.pt --test data/libreoffice-langid/test.tsv
+        --checkpoint runs/langid_5/best.pt --test $(build/torchzoo data dir)/libreoffice-langid/test.tsv
 
 Needs `pip install langid` (not part of set-up: only this benchmark uses it).
 """

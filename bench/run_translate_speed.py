@@ -9,7 +9,7 @@ checks that the cached and uncached greedy outputs are identical.
 
     python3 bench/run_translate_speed.py --bin build/torchzoo \
         --checkpoint runs/translation_en_de/averaged.pt \
-        --source data/libreoffice-help/en-US-de/test.en-US --sentences 200
+        --source $(build/torchzoo data dir)/libreoffice-help/en-US-de/test.en-US --sentences 200
 """
 
 import argparse

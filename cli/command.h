@@ -18,6 +18,7 @@ Command add_eval(CLI::App& app);
 Command add_decode(CLI::App& app);
 Command add_predict(CLI::App& app);
 Command add_data_prepare(CLI::App& app);
+Command add_data_dir(CLI::App& app);
 Command add_translate(CLI::App& app);
 Command add_bleu(CLI::App& app);
 Command add_average(CLI::App& app);

@@ -9,6 +9,7 @@
 //       /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz:0
 //   torchzoo data prepare libreoffice-help --src en-US --tgt de
 //   torchzoo data prepare libreoffice-langid --languages de,fr,es,it,pt
+//   torchzoo data dir                      (where prepared corpora go; --data-dir DIR moves it)
 //   torchzoo translate --checkpoint runs/translation_en_de/averaged.pt --beam 4 < test.en-US > hyp.de
 //   torchzoo bleu test.de < hyp.de
 //   torchzoo average -o averaged.pt runs/x/snapshots/step_*.pt
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "torchzoo/cli/command.h"
+#include "torchzoo/common/data_dir.h"
 #include "torchzoo/configs/config.h"
 #include "torchzoo/families/family.h"
 #include "torchzoo/train/malloc_tuning.h"
@@ -33,8 +35,14 @@ int main(int argc, char** argv) {
   CLI::App app{"torchzoo: Transformers on LibTorch, trained from YAML configs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "torchzoo 0.1.0");
+  app.add_option_function<std::string>("--data-dir", torchzoo::common::set_data_dir,
+                                       "where prepared corpora and downloads live, ${data_dir} in configs "
+                                       "(default $TORCHZOO_DATA_DIR, else ~/.cache/torchzoo); may follow the command")
+      ->type_name("DIR")
+      ->check([](const std::string& dir) { return dir.empty() ? std::string("expected a folder, got ''") : ""; });
+  app.fallthrough();  // so --data-dir may also come after the command: torchzoo train CONFIG --data-dir DIR
   const std::vector<Command> commands = {add_train(app),    add_eval(app),      add_decode(app),   add_predict(app),
-                                         add_data_prepare(app), add_translate(app), add_bleu(app),
+                                         add_data_prepare(app), add_data_dir(app), add_translate(app), add_bleu(app),
                                          add_average(app),  add_generate(app),  add_export(app),   add_info(app)};
   try {
     app.parse(argc, argv);

@@ -13,7 +13,8 @@ namespace torchzoo::configs {
 /// (`prefix`; default next to the training file, named by the settings).
 struct TokenizerSettings {
   data::SentencePieceTrainOptions options;
-  bool joint = false;
+  /// One vocabulary for source and target (the default where a family has both); false otherwise.
+  bool joint = true;
   std::string prefix;
 };
 TokenizerSettings read_tokenizer_settings(const Section& data, bool allow_joint);

@@ -1,5 +1,6 @@
 #include "torchzoo/configs/config.h"
 
+#include <c10/util/Exception.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "torchzoo/common/data_dir.h"
 #include "torchzoo/common/format.h"
 
 namespace torchzoo::configs {
@@ -133,6 +135,38 @@ std::optional<T> parse_number(const std::string& text, bool* out_of_range) {
   return value;
 }
 
+// A string value with its ${data_dir} replaced by common::data_dir(); `$${` writes a literal `${`.
+std::string expand_variables(const detail::ConfigState& state, const YAML::Node& node, const std::string& dotted,
+                             const std::string& text) {
+  if (text.find("${") == std::string::npos) return text;
+  std::string expanded;
+  for (size_t i = 0; i < text.size();) {
+    if (text.compare(i, 3, "$${") == 0) {
+      expanded += "${";
+      i += 3;
+    } else if (text.compare(i, 2, "${") == 0) {
+      const size_t close = text.find('}', i + 2);
+      if (close == std::string::npos) {
+        throw_at(state, dotted, node.Mark(), fmt::format("'{}' opens '${{' without a closing '}}'", text));
+      }
+      const std::string name = text.substr(i + 2, close - i - 2);
+      if (name != "data_dir") {
+        throw_at(state, dotted, node.Mark(),
+                 fmt::format("unknown variable '${{{}}}'; known: ${{data_dir}} (write $${{ for a literal '${{')", name));
+      }
+      try {
+        expanded += common::data_dir();
+      } catch (const c10::Error& error) {
+        throw_at(state, dotted, node.Mark(), error.what_without_backtrace());
+      }
+      i = close + 1;
+    } else {
+      expanded += text[i++];
+    }
+  }
+  return expanded;
+}
+
 template <class T>
 T decode(const detail::ConfigState& state, const YAML::Node& node, const std::string& dotted) {
   auto fail = [&](const std::string& expected) -> void {
@@ -150,7 +184,7 @@ T decode(const detail::ConfigState& state, const YAML::Node& node, const std::st
     if (!node.IsScalar()) fail(type_name<T>());
     const std::string& text = node.Scalar();
     if constexpr (std::is_same_v<T, std::string>) {
-      return text;
+      return expand_variables(state, node, dotted, text);
     } else if constexpr (std::is_same_v<T, bool>) {
       std::optional<bool> value = is_plain(node) ? parse_bool(text) : std::nullopt;
       if (!value) fail(type_name<T>());

@@ -4,6 +4,8 @@
 // they did not ask for, so a typo fails loudly instead of silently using a default.
 // Errors name where the value came from: `file:line:column` for keys written in
 // the file (1-based), `--set key=value` for keys set on the command line.
+// String values may name the data directory as `${data_dir}` (common/data_dir.h),
+// e.g. `train: ${data_dir}/libreoffice-langid/train.tsv`; `$${` is a literal `${`.
 //
 // Example:
 //   auto config = torchzoo::configs::Config::load("configs/copy_task.yaml");

@@ -6,9 +6,9 @@
 
 namespace torchzoo::configs {
 
-/// The keys every Transformer stack shares, read into a model's Options (the fields
-/// layers::layer_options_of reads, plus num_layers and max_len); then checks that num_heads
-/// divides d_model.
+/// The keys every Transformer stack shares, read into a model's Options (its
+/// layers::TransformerStackOptions fields but norm_first, which not every family reads, plus
+/// max_len), each defaulting to the Options' own value; then checks that num_heads divides d_model.
 template <class ModelOptions>
 void read_transformer_stack(const Section& s, ModelOptions& o) {
   o.num_layers(s.get_positive<int64_t>("num_layers", o.num_layers()))
@@ -26,6 +26,5 @@ void read_transformer_stack(const Section& s, ModelOptions& o) {
     s.fail("num_heads", fmt::format("must divide d_model={}, got {}", o.d_model(), o.num_heads()));
   }
 }
-
 
 }  // namespace torchzoo::configs

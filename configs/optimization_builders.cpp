@@ -1,3 +1,4 @@
+#include <torch/nn/options/loss.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
@@ -104,8 +105,8 @@ std::shared_ptr<train::LRSchedule> build_constant_schedule(const Section& s, con
 }
 
 std::shared_ptr<train::LRSchedule> build_warmup_cosine_schedule(const Section& s, const ScheduleContext& context) {
-  train::WarmupCosineScheduleOptions o(s.get_in_range<int64_t>("warmup", 0, 0, INT64_MAX),
-                                       s.require<int64_t>("total_steps"));
+  train::WarmupCosineScheduleOptions o(s.require<int64_t>("total_steps"));
+  o.warmup(s.get_in_range<int64_t>("warmup", o.warmup(), 0, INT64_MAX));
   if (o.total_steps() <= o.warmup()) {
     s.fail("total_steps", fmt::format("must exceed warmup={}, got {}", o.warmup(), o.total_steps()));
   }
@@ -115,14 +116,15 @@ std::shared_ptr<train::LRSchedule> build_warmup_cosine_schedule(const Section& s
 }
 
 std::shared_ptr<train::LRSchedule> build_inverse_sqrt_schedule(const Section& s, const ScheduleContext& context) {
-  auto warmup = s.get_positive<int64_t>("warmup", 4000);
+  train::InverseSqrtScheduleOptions o;
+  o.warmup(s.get_positive<int64_t>("warmup", o.warmup()));
   s.finish();
-  return std::make_shared<train::InverseSqrtSchedule>(warmup);
+  return std::make_shared<train::InverseSqrtSchedule>(o);
 }
 
 train::TokenLoss build_label_smoothing(const Section& s, const LossContext& context) {
-  auto criterion = train::LabelSmoothing(train::LabelSmoothingOptions(context.num_classes, context.padding_idx)
-                                             .smoothing(s.get_in_range<double>("smoothing", 0.0, 0.0, 0.99)));
+  train::LabelSmoothingOptions o(context.num_classes, context.padding_idx);
+  auto criterion = train::LabelSmoothing(o.smoothing(s.get_in_range<double>("smoothing", o.smoothing(), 0.0, 0.99)));
   s.finish();
   return [criterion](const torch::Tensor& log_probs, const torch::Tensor& target) mutable {
     return criterion(log_probs, target);
@@ -130,7 +132,8 @@ train::TokenLoss build_label_smoothing(const Section& s, const LossContext& cont
 }
 
 train::TokenLoss build_cross_entropy(const Section& s, const LossContext& context) {
-  const double smoothing = s.get_in_range<double>("label_smoothing", 0.0, 0.0, 0.99);
+  const double smoothing =
+      s.get_in_range<double>("label_smoothing", torch::nn::CrossEntropyLossOptions().label_smoothing(), 0.0, 0.99);
   s.finish();
   const int64_t ignore_index = context.padding_idx;
   return [smoothing, ignore_index](const torch::Tensor& logits, const torch::Tensor& target) {

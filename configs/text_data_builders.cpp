@@ -13,7 +13,7 @@ namespace torchzoo::configs {
 TokenizerSettings read_tokenizer_settings(const Section& data, bool allow_joint) {
   auto t = data.section("tokenizer");
   TokenizerSettings settings;
-  settings.joint = allow_joint ? t.get<bool>("joint", true) : false;
+  settings.joint = allow_joint ? t.get<bool>("joint", settings.joint) : false;
   auto& o = settings.options;
   o.vocab_size(t.get_positive<int64_t>("vocab_size", o.vocab_size()))
       .model_type(t.get_choice("model_type", o.model_type(), {"unigram", "bpe", "char", "word"}))

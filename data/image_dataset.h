@@ -25,6 +25,13 @@ inline const char* kFashionMnistRoot = "/usr/share/datasets/fashion-mnist";
 /// Fashion-MNIST's ten class names (Xiao et al. 2017).
 std::vector<std::string> fashion_mnist_classes();
 
+/// Mean and standard deviation of the training pixels scaled to [0, 1], per channel: the usual
+/// normalisation constants of Fashion-MNIST and of MNIST (as in torchvision's examples).
+inline const std::vector<double> kFashionMnistMean = {0.2860};
+inline const std::vector<double> kFashionMnistStd = {0.3530};
+inline const std::vector<double> kMnistMean = {0.1307};
+inline const std::vector<double> kMnistStd = {0.3081};
+
 /// Split "train" (train-*) or "test" (t10k-*) of the MNIST-format folder `root`,
 /// gzipped or plain. Checks that images are [N, H, W], labels [N] with the same N,
 /// and every label < classes.size(); errors name the file.

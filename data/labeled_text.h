@@ -29,7 +29,7 @@ inline std::ostream& operator<<(std::ostream& out, const LabeledText& example) {
 /// (label<TAB>text), got 3".
 ///
 /// Example:
-///   auto examples = read_labeled_tsv("data/libreoffice-langid/train.tsv");
+///   auto examples = read_labeled_tsv(common::data_path("libreoffice-langid/train.tsv"));
 std::vector<LabeledText> read_labeled_tsv(const std::string& path);
 
 /// Writes `examples` as "label<TAB>text" lines through `path`.tmp and a

@@ -49,7 +49,7 @@ struct CorpusSplits {
 /// what was expected, e.g. "corpus.tsv:17: expected 2 tab-separated fields, got 3".
 ///
 /// Example:
-///   auto pairs = read_parallel_tsv("data/prepared/de-en/train.tsv");
+///   auto pairs = read_parallel_tsv(common::data_path("libreoffice-help/en-US-de/train.tsv"));
 std::vector<ParallelPair> read_parallel_tsv(const std::string& path);
 
 /// Reads two aligned files with one sentence per line; their line counts must

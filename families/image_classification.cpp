@@ -96,6 +96,16 @@ torch::Tensor read_input_image(const std::string& input, int64_t channels, int64
   return image;
 }
 
+/// How the MNIST-format data is split (the `data` keys valid_size, train_subset, valid_subset).
+struct ImageSplitOptions {
+  /// The last valid_size training images validate; 0: the test set stands in.
+  TORCH_ARG(int64_t, valid_size) = 5000;
+  /// Train on the first train_subset training images only; 0: all.
+  TORCH_ARG(int64_t, train_subset) = 0;
+  /// Validate on the first valid_subset validation images only; 0: all.
+  TORCH_ARG(int64_t, valid_subset) = 0;
+};
+
 }  // namespace
 
 std::unique_ptr<train::ImageClassificationTask> build_mnist_format_task(const Section& s, const Config& config,
@@ -118,16 +128,19 @@ std::unique_ptr<train::ImageClassificationTask> build_mnist_format_task(const Se
     s.fail(s.has("classes") ? "classes" : "name",
            fmt::format("the data has {} classes but model.num_classes is {}", classes.size(), num_classes));
   }
-  const auto valid_size = s.get_in_range<int64_t>("valid_size", 5000, 0, INT64_MAX);
-  const auto train_subset = s.get_in_range<int64_t>("train_subset", 0, 0, INT64_MAX);
-  const auto valid_subset = s.get_in_range<int64_t>("valid_subset", 0, 0, INT64_MAX);
+  ImageSplitOptions split;
+  split.valid_size(s.get_in_range<int64_t>("valid_size", split.valid_size(), 0, INT64_MAX))
+      .train_subset(s.get_in_range<int64_t>("train_subset", split.train_subset(), 0, INT64_MAX))
+      .valid_subset(s.get_in_range<int64_t>("valid_subset", split.valid_subset(), 0, INT64_MAX));
+  const auto valid_size = split.valid_size();
+  const auto train_subset = split.train_subset();
+  const auto valid_subset = split.valid_subset();
   train::ImageClassificationOptions o;
   data::ImageTransformOptions transform;
-  transform
-      .mean(s.get<std::vector<double>>("mean", fashion ? std::vector<double>{0.2860} : std::vector<double>{0.1307}))
-      .std(s.get<std::vector<double>>("std", fashion ? std::vector<double>{0.3530} : std::vector<double>{0.3081}))
-      .crop_padding(s.get_in_range<int64_t>("crop_padding", 0, 0, 64))
-      .hflip(s.get<bool>("hflip", false));
+  transform.mean(s.get<std::vector<double>>("mean", fashion ? data::kFashionMnistMean : data::kMnistMean))
+      .std(s.get<std::vector<double>>("std", fashion ? data::kFashionMnistStd : data::kMnistStd))
+      .crop_padding(s.get_in_range<int64_t>("crop_padding", transform.crop_padding(), 0, 64))
+      .hflip(s.get<bool>("hflip", transform.hflip()));
   for (auto value : transform.std()) {
     if (value <= 0) s.fail("std", fmt::format("must be positive, got {}", value));
   }

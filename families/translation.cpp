@@ -142,7 +142,7 @@ std::unique_ptr<train::TranslationTask> build_translation_task(const Section& s,
   train::TranslationTaskOptions o;
   const auto batching = configs::read_token_batching(s);
   train::TranslatorOptions decoding;
-  decoding.beam_size(s.get_in_range<int64_t>("bleu_beam", 1, 1, 64));
+  decoding.beam_size(s.get_in_range<int64_t>("bleu_beam", decoding.beam_size(), 1, 64));
   o.batching(batching)
       .max_tokens(s.get_positive<int64_t>("max_tokens", o.max_tokens()))
       .workers(s.get_in_range<int64_t>("workers", o.workers(), 0, 64))

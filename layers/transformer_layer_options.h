@@ -1,7 +1,8 @@
 #pragma once
 // Options shared by EncoderLayer and DecoderLayer (and, with num_layers, by
-// Encoder and Decoder). Names follow the glossary: the annotated Transformer's
-// h, d_ff, N become num_heads, d_ff, num_layers.
+// Encoder and Decoder, and by the models through TransformerStackOptions).
+// Names follow the glossary: the annotated Transformer's h, d_ff, N become
+// num_heads, d_ff, num_layers.
 #include <torch/arg.h>
 
 #include "torchzoo/layers/activation.h"
@@ -54,20 +55,5 @@ struct TransformerLayerOptions {
     return LayerNormOptions(d_model()).eps(layer_norm_eps()).use_torch_layer_norm(use_torch_layer_norm());
   }
 };
-
-/// The layer options of a model's Options struct that has the usual fields (d_model, num_heads,
-/// d_ff, dropout, attention_dropout, activation, layer_norm_eps, use_torch_layer_norm,
-/// fused_attention), with the residual layout `norm_first`.
-template <class ModelOptions>
-TransformerLayerOptions layer_options_of(const ModelOptions& o, bool norm_first) {
-  return TransformerLayerOptions(o.d_model(), o.num_heads(), o.d_ff())
-      .dropout(o.dropout())
-      .attention_dropout(o.attention_dropout())
-      .activation(o.activation())
-      .norm_first(norm_first)
-      .layer_norm_eps(o.layer_norm_eps())
-      .use_torch_layer_norm(o.use_torch_layer_norm())
-      .fused_attention(o.fused_attention());
-}
 
 }  // namespace torchzoo::layers

@@ -10,10 +10,6 @@
 
 namespace torchzoo::models {
 
-layers::TransformerLayerOptions DecoderOnlyLMOptions::layer() const {
-  return layers::layer_options_of(*this, /*norm_first=*/true);
-}
-
 void LMState::reorder(const torch::Tensor& rows) {
   for (auto& cache : layers) cache = cache.index_select(rows);
 }

@@ -28,44 +28,28 @@
 
 #include "torchzoo/layers/encoder.h"
 #include "torchzoo/layers/generator.h"
-#include "torchzoo/layers/transformer_layer_options.h"
+#include "torchzoo/layers/transformer_stack_options.h"
 
 namespace torchzoo::models {
 
-struct DecoderOnlyLMOptions {
-  /* implicit */ DecoderOnlyLMOptions(int64_t vocab) : vocab_(vocab) {}
+/// The stack's fields (num_layers, d_model, num_heads, d_ff, dropout, attention_dropout, activation,
+/// norm_first, layer_norm_eps, use_torch_layer_norm, fused_attention) come from TransformerStackOptions:
+/// 4 pre-norm blocks 256 wide, 4 heads, d_ff 1024, and GELU as GPT has. `dropout` also applies to
+/// the embeddings.
+struct DecoderOnlyLMOptions : layers::TransformerStackOptions<DecoderOnlyLMOptions> {
+  /* implicit */ DecoderOnlyLMOptions(int64_t vocab)
+      : TransformerStackOptions(layers::TransformerLayerOptions(/*d_model=*/256, /*num_heads=*/4, /*d_ff=*/1024)
+                                    .activation(layers::Activation::kGelu),
+                                /*num_layers=*/4),
+        vocab_(vocab) {}
   /// Vocabulary size.
   TORCH_ARG(int64_t, vocab);
-  /// Blocks.
-  TORCH_ARG(int64_t, num_layers) = 4;
-  /// Model width.
-  TORCH_ARG(int64_t, d_model) = 256;
-  /// Feed-forward hidden width.
-  TORCH_ARG(int64_t, d_ff) = 1024;
-  /// Attention heads.
-  TORCH_ARG(int64_t, num_heads) = 4;
-  /// Dropout on embeddings, residual branches and feed-forward activations.
-  TORCH_ARG(double, dropout) = 0.1;
-  /// Dropout on attention weights.
-  TORCH_ARG(double, attention_dropout) = 0.1;
-  /// Feed-forward activation (GPT uses GELU).
-  TORCH_ARG(layers::Activation, activation) = layers::Activation::kGelu;
-  /// eps of every LayerNorm.
-  TORCH_ARG(double, layer_norm_eps) = 1e-6;
-  /// torch::layer_norm instead of the annotated LayerNorm formula.
-  TORCH_ARG(bool, use_torch_layer_norm) = false;
-  /// Fused scaled-dot-product attention.
-  TORCH_ARG(bool, fused_attention) = true;
   /// Longest sequence the positions cover (prompt and generated tokens together).
   TORCH_ARG(int64_t, max_len) = 512;
   /// Learned position embeddings (GPT) instead of the sinusoidal encoding.
   TORCH_ARG(bool, learned_positions) = true;
   /// The output projection is the embedding matrix (Press & Wolf 2017); the generator keeps its bias.
   TORCH_ARG(bool, tie_embeddings) = true;
-
- public:
-  /// Options shared by every block (pre-norm).
-  layers::TransformerLayerOptions layer() const;
 };
 
 /// What generation keeps between steps: each block's keys and values of the positions so far.

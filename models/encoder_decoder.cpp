@@ -7,10 +7,6 @@
 
 namespace torchzoo::models {
 
-layers::TransformerLayerOptions EncoderDecoderOptions::layer() const {
-  return layers::layer_options_of(*this, norm_first());
-}
-
 EncoderDecoderImpl::EncoderDecoderImpl(EncoderDecoderOptions options) : options(std::move(options)) { reset(); }
 
 void EncoderDecoderImpl::reset() {

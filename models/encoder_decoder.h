@@ -33,38 +33,25 @@
 #include "torchzoo/layers/encoder.h"
 #include "torchzoo/layers/generator.h"
 #include "torchzoo/layers/positional_encoding.h"
+#include "torchzoo/layers/transformer_stack_options.h"
 
 namespace torchzoo::models {
 
 /// Defaults are the reference's make_model(src_vocab, tgt_vocab, N=6, d_model=512, d_ff=2048, h=8, dropout=0.1).
-struct EncoderDecoderOptions {
-  EncoderDecoderOptions(int64_t src_vocab, int64_t tgt_vocab) : src_vocab_(src_vocab), tgt_vocab_(tgt_vocab) {}
+/// The stack's fields (num_layers, d_model, num_heads, d_ff, dropout, attention_dropout, activation,
+/// norm_first, layer_norm_eps, use_torch_layer_norm, fused_attention) come from TransformerStackOptions;
+/// `dropout` also applies to the embeddings. The reference keeps attention_dropout 0.1 whatever
+/// `dropout` is.
+struct EncoderDecoderOptions : layers::TransformerStackOptions<EncoderDecoderOptions> {
+  EncoderDecoderOptions(int64_t src_vocab, int64_t tgt_vocab)
+      : TransformerStackOptions(layers::TransformerLayerOptions(/*d_model=*/512, /*num_heads=*/8, /*d_ff=*/2048),
+                                /*num_layers=*/6),
+        src_vocab_(src_vocab),
+        tgt_vocab_(tgt_vocab) {}
   /// Source vocabulary size.
   TORCH_ARG(int64_t, src_vocab);
   /// Target vocabulary size.
   TORCH_ARG(int64_t, tgt_vocab);
-  /// Layers in each of the encoder and decoder stacks (N).
-  TORCH_ARG(int64_t, num_layers) = 6;
-  /// Model width.
-  TORCH_ARG(int64_t, d_model) = 512;
-  /// Feed-forward hidden width.
-  TORCH_ARG(int64_t, d_ff) = 2048;
-  /// Attention heads (h).
-  TORCH_ARG(int64_t, num_heads) = 8;
-  /// Dropout on embeddings, residual branches and feed-forward activations.
-  TORCH_ARG(double, dropout) = 0.1;
-  /// Dropout on attention weights (the reference uses 0.1 whatever `dropout` is).
-  TORCH_ARG(double, attention_dropout) = 0.1;
-  /// Feed-forward activation.
-  TORCH_ARG(layers::Activation, activation) = layers::Activation::kRelu;
-  /// Pre-norm (the reference) or post-norm residual blocks.
-  TORCH_ARG(bool, norm_first) = true;
-  /// eps of every LayerNorm.
-  TORCH_ARG(double, layer_norm_eps) = 1e-6;
-  /// torch::layer_norm instead of the annotated LayerNorm formula.
-  TORCH_ARG(bool, use_torch_layer_norm) = false;
-  /// Fused scaled-dot-product attention.
-  TORCH_ARG(bool, fused_attention) = true;
   /// Longest sequence the positional encoding covers.
   TORCH_ARG(int64_t, max_len) = 5000;
   /// src_embed and tgt_embed use one embedding matrix (a joint vocabulary: src_vocab must equal tgt_vocab);
@@ -73,10 +60,6 @@ struct EncoderDecoderOptions {
   /// generator.proj.weight is the target embedding matrix (Press & Wolf 2017; Vaswani et al. 2017, section 3.4);
   /// the generator keeps its own bias.
   TORCH_ARG(bool, tie_generator) = false;
-
- public:
-  /// Options shared by every encoder and decoder layer.
-  layers::TransformerLayerOptions layer() const;
 };
 
 /// Example:

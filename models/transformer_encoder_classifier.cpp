@@ -17,10 +17,6 @@ Pooling pooling_from_string(const std::string& name) {
 
 std::string to_string(Pooling pooling) { return pooling == Pooling::kCls ? "cls" : "mean"; }
 
-layers::TransformerLayerOptions TransformerEncoderClassifierOptions::layer() const {
-  return layers::layer_options_of(*this, norm_first());
-}
-
 TransformerEncoderClassifierImpl::TransformerEncoderClassifierImpl(TransformerEncoderClassifierOptions options)
     : options(std::move(options)) {
   reset();

@@ -29,7 +29,7 @@
 #include <torch/types.h>
 
 #include "torchzoo/layers/encoder.h"
-#include "torchzoo/layers/transformer_layer_options.h"
+#include "torchzoo/layers/transformer_stack_options.h"
 
 namespace torchzoo::models {
 
@@ -43,44 +43,26 @@ enum class Pooling {
 Pooling pooling_from_string(const std::string& name);
 std::string to_string(Pooling pooling);
 
-struct TransformerEncoderClassifierOptions {
-  TransformerEncoderClassifierOptions(int64_t vocab, int64_t num_classes) : vocab_(vocab), num_classes_(num_classes) {}
+/// The stack's fields (num_layers, d_model, num_heads, d_ff, dropout, attention_dropout, activation,
+/// norm_first, layer_norm_eps, use_torch_layer_norm, fused_attention) come from TransformerStackOptions:
+/// 4 pre-norm layers 256 wide, 4 heads, d_ff 1024, ReLU. `dropout` also applies to the embeddings
+/// and the pooled vector; norm_first false gives BERT's post-norm blocks.
+struct TransformerEncoderClassifierOptions : layers::TransformerStackOptions<TransformerEncoderClassifierOptions> {
+  TransformerEncoderClassifierOptions(int64_t vocab, int64_t num_classes)
+      : TransformerStackOptions(layers::TransformerLayerOptions(/*d_model=*/256, /*num_heads=*/4, /*d_ff=*/1024),
+                                /*num_layers=*/4),
+        vocab_(vocab),
+        num_classes_(num_classes) {}
   /// Token vocabulary size.
   TORCH_ARG(int64_t, vocab);
   /// Classes the head scores.
   TORCH_ARG(int64_t, num_classes);
-  /// Encoder layers (N).
-  TORCH_ARG(int64_t, num_layers) = 4;
-  /// Model width.
-  TORCH_ARG(int64_t, d_model) = 256;
-  /// Feed-forward hidden width.
-  TORCH_ARG(int64_t, d_ff) = 1024;
-  /// Attention heads.
-  TORCH_ARG(int64_t, num_heads) = 4;
-  /// Dropout on embeddings, residual branches, feed-forward activations and the pooled vector.
-  TORCH_ARG(double, dropout) = 0.1;
-  /// Dropout on attention weights.
-  TORCH_ARG(double, attention_dropout) = 0.1;
-  /// Feed-forward activation.
-  TORCH_ARG(layers::Activation, activation) = layers::Activation::kRelu;
-  /// Pre-norm (the annotated Transformer) or post-norm (BERT) residual blocks.
-  TORCH_ARG(bool, norm_first) = true;
-  /// eps of every LayerNorm.
-  TORCH_ARG(double, layer_norm_eps) = 1e-6;
-  /// torch::layer_norm instead of the annotated LayerNorm formula.
-  TORCH_ARG(bool, use_torch_layer_norm) = false;
-  /// Fused scaled-dot-product attention.
-  TORCH_ARG(bool, fused_attention) = true;
   /// Longest sequence the positions cover.
   TORCH_ARG(int64_t, max_len) = 512;
   /// Learned position embeddings (BERT) instead of the sinusoidal encoding.
   TORCH_ARG(bool, learned_positions) = false;
   /// How the sequence is pooled for the head.
   TORCH_ARG(Pooling, pooling) = Pooling::kCls;
-
- public:
-  /// Options shared by every encoder layer.
-  layers::TransformerLayerOptions layer() const;
 };
 
 /// Example:

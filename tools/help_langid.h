@@ -35,8 +35,9 @@ struct HelpLangIdOptions {
   TORCH_ARG(std::vector<std::string>, languages) = std::vector<std::string>{"de", "fr", "es", "it", "pt"};
   /// Texts also found in this language's help count as untranslated; empty: no such filter.
   TORCH_ARG(std::string, reference_lang) = "en-US";
-  /// Where the downloaded .deb files and their unpacked trees are kept.
-  TORCH_ARG(std::string, cache_dir) = "data/cache/libreoffice-help";
+  /// Where the downloaded .deb files and their unpacked trees are kept; empty: the default of
+  /// HelpCorpusOptions::cache_dir (help_cache_dir), which both corpora share.
+  TORCH_ARG(std::string, cache_dir) = "";
   /// Texts longer than this many Unicode code points are dropped.
   TORCH_ARG(int64_t, max_chars) = 400;
   /// Share of the 1000 hash buckets for the validation split, and for the test split.
@@ -78,7 +79,7 @@ LabeledSplits build_help_langid(const std::vector<std::string>& trees, const std
 /// (written last). Returns the counts.
 ///
 /// Example:
-///   prepare_help_langid(HelpLangIdOptions(), "data/libreoffice-langid");
+///   prepare_help_langid(HelpLangIdOptions(), common::data_path("libreoffice-langid"));
 HelpLangIdCounts prepare_help_langid(const HelpLangIdOptions& options, const std::string& out_dir);
 
 }  // namespace torchzoo::tools

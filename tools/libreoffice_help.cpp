@@ -11,10 +11,11 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "torchzoo/data/text_file.h"
 #include "torchzoo/common/atomic_write.h"
 #include "torchzoo/common/check.h"
+#include "torchzoo/common/data_dir.h"
 #include "torchzoo/common/utf8.h"
+#include "torchzoo/data/text_file.h"
 
 namespace fs = std::filesystem;
 
@@ -568,9 +569,13 @@ std::string help_package_name(const std::string& lang) {
   return package;
 }
 
+std::string help_cache_dir(const std::string& cache_dir) {
+  return cache_dir.empty() ? common::data_path("downloads/libreoffice-help") : cache_dir;
+}
+
 std::string fetch_libreoffice_help(const std::string& lang, const std::string& cache_dir) {
   const std::string package = help_package_name(lang);
-  const fs::path cache(cache_dir);
+  const fs::path cache(help_cache_dir(cache_dir));
   const fs::path unpacked = cache / package;
   const fs::path root = unpacked / help_files::kHelpSubdir / lang;
   if (fs::is_directory(root)) return root.string();
@@ -647,7 +652,7 @@ CorpusCounts prepare_libreoffice_help(const HelpCorpusOptions& options, const st
     common::write_file_atomically((out / (name + "." + options.tgt_lang())).string(), tgt_lines, "LibreOffice help");
   }
   const auto deb_name = [&](const std::string& lang) {
-    const fs::path deb = help_files::find_deb(options.cache_dir(), help_package_name(lang));
+    const fs::path deb = help_files::find_deb(help_cache_dir(options.cache_dir()), help_package_name(lang));
     return deb.empty() ? std::string("unknown") : deb.filename().string();
   };
   common::write_file_atomically(

@@ -81,8 +81,9 @@ struct HelpCorpusOptions {
   TORCH_ARG(std::string, src_lang) = "en-US";
   /// Target language, likewise.
   TORCH_ARG(std::string, tgt_lang) = "de";
-  /// Where prepare_libreoffice_help keeps the downloaded .deb files and their unpacked trees.
-  TORCH_ARG(std::string, cache_dir) = "data/cache/libreoffice-help";
+  /// Where prepare_libreoffice_help keeps the downloaded .deb files and their unpacked trees;
+  /// empty: <data dir>/downloads/libreoffice-help (help_cache_dir).
+  TORCH_ARG(std::string, cache_dir) = "";
   /// Pairs with either side longer than this many Unicode code points are dropped.
   TORCH_ARG(int64_t, max_chars) = 400;
   /// Share of the 1000 hash buckets that go to the validation split.
@@ -144,6 +145,9 @@ std::string help_package_name(const std::string& lang);
 /// folder and its exit status, or list the languages the package does hold.
 std::string fetch_libreoffice_help(const std::string& lang, const std::string& cache_dir);
 
+/// `cache_dir`, or <data dir>/downloads/libreoffice-help when it is empty (common/data_dir.h).
+std::string help_cache_dir(const std::string& cache_dir);
+
 /// Fetches both languages (fetch_libreoffice_help), builds the corpus and
 /// writes out_dir/train.tsv, valid.tsv, test.tsv ("src<TAB>tgt" lines, see
 /// write_parallel_tsv), each split once more as one sentence per line and
@@ -153,7 +157,7 @@ std::string fetch_libreoffice_help(const std::string& lang, const std::string& c
 /// is written last. Returns the counts.
 ///
 /// Example:
-///   prepare_libreoffice_help(HelpCorpusOptions().tgt_lang("fr"), "data/prepared/lo-help-en-fr");
+///   prepare_libreoffice_help(HelpCorpusOptions().tgt_lang("fr"), common::data_path("libreoffice-help/en-US-fr"));
 CorpusCounts prepare_libreoffice_help(const HelpCorpusOptions& options, const std::string& out_dir);
 
 }  // namespace torchzoo::tools

@@ -45,17 +45,19 @@ std::string WarmupCosineSchedule::describe() const {
                      options_.total_steps(), options_.min_ratio());
 }
 
-InverseSqrtSchedule::InverseSqrtSchedule(int64_t warmup) : warmup_(warmup) {
-  TORCHZOO_CHECK(warmup_ > 0, "InverseSqrtSchedule: warmup must be positive, got {}", warmup_);
+InverseSqrtSchedule::InverseSqrtSchedule(InverseSqrtScheduleOptions options) : options_(options) {
+  TORCHZOO_CHECK(options_.warmup() > 0, "InverseSqrtSchedule: warmup must be positive, got {}", options_.warmup());
 }
 
 double InverseSqrtSchedule::multiplier(int64_t step) const {
   const double s = static_cast<double>(step + 1);
-  const double warmup = static_cast<double>(warmup_);
+  const double warmup = static_cast<double>(options_.warmup());
   return s < warmup ? s / warmup : std::sqrt(warmup / s);
 }
 
-std::string InverseSqrtSchedule::describe() const { return fmt::format("inverse_sqrt(warmup={})", warmup_); }
+std::string InverseSqrtSchedule::describe() const {
+  return fmt::format("inverse_sqrt(warmup={})", options_.warmup());
+}
 
 LRScheduler::LRScheduler(torch::optim::Optimizer& optimizer, std::shared_ptr<LRSchedule> schedule)
     : optimizer_(optimizer), schedule_(std::move(schedule)) {

@@ -54,8 +54,10 @@ class NoamSchedule : public LRSchedule {
 
 struct WarmupCosineScheduleOptions {
   WarmupCosineScheduleOptions(int64_t warmup, int64_t total_steps) : warmup_(warmup), total_steps_(total_steps) {}
+  /// No warm-up.
+  explicit WarmupCosineScheduleOptions(int64_t total_steps) : total_steps_(total_steps) {}
   /// Steps of linear warm-up from 0 to 1.
-  TORCH_ARG(int64_t, warmup);
+  TORCH_ARG(int64_t, warmup) = 0;
   /// Step at which the cosine reaches min_ratio.
   TORCH_ARG(int64_t, total_steps);
   /// Final multiplier.
@@ -73,15 +75,20 @@ class WarmupCosineSchedule : public LRSchedule {
   WarmupCosineScheduleOptions options_;
 };
 
+struct InverseSqrtScheduleOptions {
+  /// Steps of linear warm-up (fairseq's warmup_updates).
+  TORCH_ARG(int64_t, warmup) = 4000;
+};
+
 /// Linear warm-up to 1 over `warmup` steps, then sqrt(warmup / step) (fairseq's inverse_sqrt).
 class InverseSqrtSchedule : public LRSchedule {
  public:
-  explicit InverseSqrtSchedule(int64_t warmup);
+  explicit InverseSqrtSchedule(InverseSqrtScheduleOptions options = {});
   double multiplier(int64_t step) const override;
   std::string describe() const override;
 
  private:
-  int64_t warmup_;
+  InverseSqrtScheduleOptions options_;
 };
 
 /// Applies a schedule to an optimizer: remembers each group's base rate and

@@ -35,13 +35,14 @@ fs::path scratch() {
   return dir;
 }
 
-/// run_torchzoo(ARGS) runs `torchzoo ARGS` from the source root, capturing stdout, stderr and the exit code.
-Run run_torchzoo(const std::string& args) {
+/// run_torchzoo(ARGS) runs `torchzoo ARGS` from the source root, capturing stdout, stderr and the exit code;
+/// `env` (e.g. "TORCHZOO_DATA_DIR='/tmp/d'") is set for that one command.
+Run run_torchzoo(const std::string& args, const std::string& env = "") {
   const auto dir = scratch();
   const auto out = dir / "stdout.txt";
   const auto err = dir / "stderr.txt";
-  const std::string command = std::string("cd '") + TORCHZOO_SOURCE_DIR + "' && '" + TORCHZOO_CLI + "' " + args +
-                              " > '" + out.string() + "' 2> '" + err.string() + "'";
+  const std::string command = std::string("cd '") + TORCHZOO_SOURCE_DIR + "' && " + env + " '" + TORCHZOO_CLI +
+                              "' " + args + " > '" + out.string() + "' 2> '" + err.string() + "'";
   const int status = std::system(command.c_str());
   Run run;
   run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -318,6 +319,54 @@ TEST_CASE("data prepare rejects unknown corpora and languages before downloading
   CHECK_THAT(misplaced.err, Catch::Contains("--languages: is for libreoffice-langid"));
   CHECK_FALSE(fs::exists(cache));
   CHECK_FALSE(fs::exists(out));
+  // Without --out and --cache both default into the data directory, which stays untouched too.
+  const auto data = scratch() / "help_data_dir";
+  fs::remove_all(data);
+  auto by_default = run_torchzoo("data prepare libreoffice-help --src de --tgt de", "TORCHZOO_DATA_DIR='" +
+                                                                                        data.string() + "'");
+  CHECK(by_default.code == 1);
+  CHECK_THAT(by_default.err, Catch::Contains("src_lang and tgt_lang are both 'de'"));
+  CHECK_FALSE(fs::exists(data));
+}
+
+TEST_CASE("the data directory comes from --data-dir or TORCHZOO_DATA_DIR and fills ${data_dir} in configs",
+          "[cli][data_dir]") {
+  const auto dir = scratch() / "data_dir";
+  fs::remove_all(dir);
+  const auto data = dir / "corpora";
+  const std::string env = "TORCHZOO_DATA_DIR='" + data.string() + "'";
+  auto from_env = run_torchzoo("data dir", env);
+  CHECK(from_env.code == 0);
+  CHECK(from_env.out == data.string() + "\n");
+  auto from_flag = run_torchzoo("--data-dir /srv/x data dir", env);
+  CHECK(from_flag.out == "/srv/x\n");
+  auto flag_after = run_torchzoo("data dir --data-dir /srv/y", env);
+  CHECK(flag_after.out == "/srv/y\n");
+  auto home = run_torchzoo("data dir", "env -u TORCHZOO_DATA_DIR -u XDG_CACHE_HOME HOME=/home/someone");
+  CHECK(home.out == "/home/someone/.cache/torchzoo\n");
+  auto empty = run_torchzoo("--data-dir '' data dir");
+  CHECK(empty.code == 2);
+  CHECK_THAT(empty.err, Catch::Contains("--data-dir") && Catch::Contains("expected a folder"));
+
+  // A config naming ${data_dir} reads from wherever the flag points.
+  auto missing = run_torchzoo("train configs/langid_tiny.yaml --set 'data.train=${data_dir}/tiny/none.tsv' --out '" +
+                                  (dir / "run_missing").string() + "' --data-dir '" + data.string() + "'");
+  CHECK(missing.code != 0);
+  CHECK_THAT(missing.err, Catch::Contains((data / "tiny/none.tsv").string()));
+
+  // And trains from it, found through the environment.
+  fs::create_directories(data / "tiny");
+  fs::copy_file(fs::path(TORCHZOO_SOURCE_DIR) / "tests/data/fixtures/tiny_langid_train.tsv", data / "tiny/train.tsv");
+  fs::copy_file(fs::path(TORCHZOO_SOURCE_DIR) / "tests/data/fixtures/tiny_langid_valid.tsv", data / "tiny/valid.tsv");
+  auto train = run_torchzoo("train configs/langid_tiny.yaml --set 'data.train=${data_dir}/tiny/train.tsv' "
+                            "--set 'data.valid=${data_dir}/tiny/valid.tsv' --set 'data.tokenizer.prefix=${data_dir}/spm' "
+                            "--set train.epochs=1 --out '" + (dir / "run").string() + "'",
+                            env);
+  INFO(train.err);
+  CHECK(train.code == 0);
+  CHECK(fs::exists(data / "spm.model"));
+  CHECK(fs::exists(dir / "run" / "checkpoint.pt"));
+  fs::remove_all(dir);
 }
 
 TEST_CASE("train, eval and predict on stdin work end to end on langid_tiny", "[cli][text_classification][learning]") {

@@ -1,4 +1,5 @@
 #include "torchzoo/configs/config.h"
+#include "torchzoo/common/data_dir.h"
 
 #include <catch2/catch.hpp>
 
@@ -325,4 +326,33 @@ TEST_CASE("to_yaml round-trips the effective config", "[configs]") {
   CHECK(train.require<std::string>("lr") == "3e-4");  // scalars keep their original spelling
   CHECK(yaml.find("\"betas\"") == std::string::npos);  // keys created by --set are written plain
   CHECK(reloaded.to_yaml() == yaml);
+}
+
+TEST_CASE("String values expand ${data_dir}; other variables are errors at their location", "[configs][data_dir]") {
+  torchzoo::common::set_data_dir("/srv/corpora");
+  Config config = Config::parse(
+      "data:\n"
+      "  train: ${data_dir}/libreoffice-langid/train.tsv\n"
+      "  literal: cost$${x} and $5\n"
+      "  typo: ${data_root}/train.tsv\n"
+      "  open: ${data_dir\n"
+      "  files:\n"
+      "    - ${data_dir}/a.txt\n"
+      "    - b.txt\n",
+      "vars.yaml");
+  config.apply_override("data.valid='${data_dir}/valid.tsv'");
+  Section data = config.section("data");
+  CHECK(data.require<std::string>("train") == "/srv/corpora/libreoffice-langid/train.tsv");
+  CHECK(data.require<std::vector<std::string>>("files") == std::vector<std::string>{"/srv/corpora/a.txt", "b.txt"});
+  CHECK(data.require<std::string>("literal") == "cost${x} and $5");
+  CHECK(data.require<std::string>("valid") == "/srv/corpora/valid.tsv");
+  REQUIRE_THROWS_WITH(data.require<std::string>("typo"),
+                      Contains("vars.yaml:4:9: data.typo: unknown variable '${data_root}'; known: ${data_dir}"));
+  REQUIRE_THROWS_WITH(data.require<std::string>("open"),
+                      Contains("vars.yaml:5:9: data.open: '${data_dir' opens '${' without a closing '}'"));
+  // The stored config keeps the variable, so a checkpoint follows a moved data directory.
+  CHECK_THAT(config.to_yaml(), Contains("${data_dir}/libreoffice-langid/train.tsv"));
+  torchzoo::common::set_data_dir("/mnt/elsewhere");
+  CHECK(data.require<std::string>("train") == "/mnt/elsewhere/libreoffice-langid/train.tsv");
+  torchzoo::common::set_data_dir("");
 }

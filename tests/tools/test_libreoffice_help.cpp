@@ -11,6 +11,7 @@
 
 #include "../support/help_pages.h"
 #include "../support/temp_dir.h"
+#include "torchzoo/common/data_dir.h"
 #include "torchzoo/tools/libreoffice_help.h"
 
 using namespace torchzoo::data;
@@ -283,4 +284,20 @@ TEST_CASE("fetch_libreoffice_help reports a failing apt-get with its exit status
                                                              Catch::Contains("failed with exit status 100"));
   ::setenv("PATH", old_path.c_str(), 1);
   CHECK(std::filesystem::is_empty(dir / "cache"));  // no half-made download or tree left behind
+}
+
+TEST_CASE("prepare_libreoffice_help keeps its downloads in the data directory by default", "[data][libreoffice_help]") {
+  const auto dir = fresh_dir("help_data_dir");
+  write_help_trees(dir);
+  const auto downloads = dir / "data" / "downloads" / "libreoffice-help";
+  torchzoo::testing::put_in_help_cache(dir / "src", downloads, "libreoffice-help-en-us", "en-US");
+  torchzoo::testing::put_in_help_cache(dir / "tgt", downloads, "libreoffice-help-de", "de");
+  torchzoo::common::set_data_dir((dir / "data").string());
+  CHECK(help_cache_dir("") == downloads.string());
+  CHECK(help_cache_dir("/elsewhere") == "/elsewhere");
+  const CorpusCounts counts = prepare_libreoffice_help(HelpCorpusOptions().valid_fraction(0.3).test_fraction(0.3),
+                                                       (dir / "out").string());
+  torchzoo::common::set_data_dir("");
+  CHECK(counts.pages == 2);  // found the trees there: no apt-get ran
+  CHECK(std::filesystem::exists(dir / "out" / "train.tsv"));
 }

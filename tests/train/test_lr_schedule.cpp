@@ -47,7 +47,7 @@ TEST_CASE("WarmupCosineSchedule warms up linearly and decays to min_ratio", "[lr
 }
 
 TEST_CASE("InverseSqrtSchedule peaks at the end of warm-up", "[lr_schedule]") {
-  train::InverseSqrtSchedule schedule(100);
+  train::InverseSqrtSchedule schedule(train::InverseSqrtScheduleOptions().warmup(100));
   REQUIRE(schedule.multiplier(49) == Approx(0.5));
   REQUIRE(schedule.multiplier(99) == Approx(1.0));
   REQUIRE(schedule.multiplier(399) == Approx(0.5));

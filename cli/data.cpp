@@ -1,12 +1,16 @@
 // torchzoo data prepare libreoffice-help [--src L] [--tgt L] | libreoffice-langid [--languages ...]
+// torchzoo data dir
 //
 // libreoffice-help: the aligned corpus as TSV splits plus one-sentence-per-line
 // files per split and language (tools/libreoffice_help.h); libreoffice-langid:
-// labelled paragraphs of several languages (tools/help_langid.h).
+// labelled paragraphs of several languages (tools/help_langid.h). Both go to the
+// data directory (common/data_dir.h), which `data dir` prints and configs name
+// as ${data_dir}.
 #include <chrono>
 #include <iostream>
 
 #include "torchzoo/cli/command.h"
+#include "torchzoo/common/data_dir.h"
 #include "torchzoo/common/format.h"
 #include "torchzoo/tools/help_langid.h"
 #include "torchzoo/tools/libreoffice_help.h"
@@ -29,7 +33,7 @@ int run_prepare(const PrepareArgs& args) {
     tools::HelpLangIdOptions langid;
     if (!args.languages.empty()) langid.languages(args.languages);
     langid.cache_dir(options.cache_dir()).max_chars(options.max_chars());
-    if (out_dir.empty()) out_dir = "data/libreoffice-langid";
+    if (out_dir.empty()) out_dir = common::data_path("libreoffice-langid");
     auto counts = tools::prepare_help_langid(langid, out_dir);
     const auto n = static_cast<int64_t>(langid.languages().size());
     std::cout << fmt::format("{} {} -> {}: train {} | valid {} | test {} texts ({:.1f} s)\n{}", args.corpus,
@@ -45,7 +49,9 @@ int run_prepare(const PrepareArgs& args) {
   if (!args.languages.empty()) {
     throw CLI::ValidationError("--languages", "is for libreoffice-langid; libreoffice-help takes --src and --tgt");
   }
-  if (out_dir.empty()) out_dir = fmt::format("data/libreoffice-help/{}-{}", options.src_lang(), options.tgt_lang());
+  if (out_dir.empty()) {
+    out_dir = common::data_path(fmt::format("libreoffice-help/{}-{}", options.src_lang(), options.tgt_lang()));
+  }
   auto counts = tools::prepare_libreoffice_help(options, out_dir);
   std::cout << fmt::format("{} {} -> {} in {}: train {} | valid {} | test {} pairs ({:.1f} s)\n{}", args.corpus,
                            options.src_lang(), options.tgt_lang(), out_dir, counts.train, counts.valid, counts.test,
@@ -53,13 +59,32 @@ int run_prepare(const PrepareArgs& args) {
   return 0;
 }
 
+// `torchzoo data`, the group of `prepare` and `dir`, made by whichever is added first.
+CLI::App* data_group(CLI::App& app) {
+  for (auto* command : app.get_subcommands({})) {
+    if (command->get_name() == "data") return command;
+  }
+  auto* data = app.add_subcommand("data", "prepare corpora; print where they go");
+  data->require_subcommand(1);
+  return data;
+}
+
 }  // namespace
+
+Command add_data_dir(CLI::App& app) {
+  auto* dir = data_group(app)->add_subcommand(
+      "dir", "print the data directory: --data-dir, else $TORCHZOO_DATA_DIR, else $XDG_CACHE_HOME/torchzoo, "
+             "else ~/.cache/torchzoo");
+  return {dir, [] {
+            std::cout << common::data_dir() << "\n";
+            return 0;
+          }};
+}
 
 Command add_data_prepare(CLI::App& app) {
   auto args = std::make_shared<PrepareArgs>();
   auto& help = args->help;
-  auto* data = app.add_subcommand("data", "prepare corpora");
-  data->require_subcommand(1);
+  auto* data = data_group(app);
   auto* prepare = data->add_subcommand("prepare", "download and align a parallel corpus into TSV splits");
   prepare
       ->add_option("CORPUS", args->corpus,
@@ -71,10 +96,10 @@ Command add_data_prepare(CLI::App& app) {
       "--src", [&help](const std::string& lang) { help.src_lang(lang); }, "source language (default en-US)");
   prepare->add_option_function<std::string>(
       "--tgt", [&help](const std::string& lang) { help.tgt_lang(lang); }, "target language (default de)");
-  prepare->add_option("--out", args->out_dir, "output folder (default data/libreoffice-help/<src>-<tgt>)");
+  prepare->add_option("--out", args->out_dir, "output folder (default <data dir>/libreoffice-help/<src>-<tgt> or <data dir>/libreoffice-langid)");
   prepare->add_option_function<std::string>(
       "--cache", [&help](const std::string& dir) { help.cache_dir(dir); },
-      "where the downloaded packages are kept (default data/cache/libreoffice-help)");
+      "where the downloaded packages are kept (default <data dir>/downloads/libreoffice-help)");
   prepare
       ->add_option_function<int64_t>(
           "--max-chars", [&help](int64_t n) { help.max_chars(n); },

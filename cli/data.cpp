@@ -96,7 +96,8 @@ Command add_data_prepare(CLI::App& app) {
       "--src", [&help](const std::string& lang) { help.src_lang(lang); }, "source language (default en-US)");
   prepare->add_option_function<std::string>(
       "--tgt", [&help](const std::string& lang) { help.tgt_lang(lang); }, "target language (default de)");
-  prepare->add_option("--out", args->out_dir, "output folder (default <data dir>/libreoffice-help/<src>-<tgt> or <data dir>/libreoffice-langid)");
+  prepare->add_option("--out", args->out_dir,
+                      "output folder (default <data dir>/libreoffice-help/<src>-<tgt> or <data dir>/libreoffice-langid)");
   prepare->add_option_function<std::string>(
       "--cache", [&help](const std::string& dir) { help.cache_dir(dir); },
       "where the downloaded packages are kept (default <data dir>/downloads/libreoffice-help)");

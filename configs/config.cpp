@@ -151,8 +151,9 @@ std::string expand_variables(const detail::ConfigState& state, const YAML::Node&
       }
       const std::string name = text.substr(i + 2, close - i - 2);
       if (name != "data_dir") {
-        throw_at(state, dotted, node.Mark(),
-                 fmt::format("unknown variable '${{{}}}'; known: ${{data_dir}} (write $${{ for a literal '${{')", name));
+        throw_at(
+            state, dotted, node.Mark(),
+            fmt::format("unknown variable '${{{}}}'; known: ${{data_dir}} (write $${{ for a literal '${{')", name));
       }
       try {
         expanded += common::data_dir();

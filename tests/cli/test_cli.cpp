@@ -359,8 +359,9 @@ TEST_CASE("the data directory comes from --data-dir or TORCHZOO_DATA_DIR and fil
   fs::copy_file(fs::path(TORCHZOO_SOURCE_DIR) / "tests/data/fixtures/tiny_langid_train.tsv", data / "tiny/train.tsv");
   fs::copy_file(fs::path(TORCHZOO_SOURCE_DIR) / "tests/data/fixtures/tiny_langid_valid.tsv", data / "tiny/valid.tsv");
   auto train = run_torchzoo("train configs/langid_tiny.yaml --set 'data.train=${data_dir}/tiny/train.tsv' "
-                            "--set 'data.valid=${data_dir}/tiny/valid.tsv' --set 'data.tokenizer.prefix=${data_dir}/spm' "
-                            "--set train.epochs=1 --out '" + (dir / "run").string() + "'",
+                            "--set 'data.valid=${data_dir}/tiny/valid.tsv' "
+                            "--set 'data.tokenizer.prefix=${data_dir}/spm' --set train.epochs=1 --out '" +
+                                (dir / "run").string() + "'",
                             env);
   INFO(train.err);
   CHECK(train.code == 0);

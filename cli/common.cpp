@@ -1,6 +1,9 @@
 #include "torchzoo/cli/common.h"
 
+#include <iostream>
+
 #include "torchzoo/common/format.h"
+#include "torchzoo/configs/trainer_options.h"
 #include "torchzoo/layers/shared_parameters.h"
 #include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/device.h"
@@ -18,6 +21,14 @@ void add_config_args(CLI::App* command, ConfigArgs& args) {
 
 void add_device_option(CLI::App* command, std::string& device) {
   command->add_option("--device", device, "cpu, cuda, cuda:N or auto");
+}
+
+void add_autocast_option(CLI::App* command, std::string& autocast) {
+  command
+      ->add_option("--autocast", autocast,
+                   "mixed precision: auto (bf16 where the hardware runs it natively, else fp32), none, bf16 or fp16 "
+                   "(default: the config's train.autocast, else auto)")
+      ->check(CLI::IsMember({"auto", "none", "bf16", "fp16"}));
 }
 
 void add_decoding_options(CLI::App* command, train::TranslatorOptions& options) {
@@ -70,6 +81,12 @@ torch::Device device_of(const Config& config, const std::string& flag) {
   if (!flag.empty()) return train::select_device(flag);
   auto train = config.root().optional_section("train");
   return train::select_device(train ? train->get("device", "auto") : "auto");
+}
+
+train::AutocastChoice inference_autocast(const Config& config, torch::Device device, const std::string& flag) {
+  auto choice = configs::read_autocast(config, device, flag);
+  if (!choice.warning.empty()) std::cerr << choice.warning << std::endl;
+  return choice;
 }
 
 std::string thousands(int64_t n) {

@@ -8,6 +8,7 @@
 #include <torch/types.h>
 
 #include "torchzoo/configs/config.h"
+#include "torchzoo/train/autocast.h"
 #include "torchzoo/train/decode/translator.h"
 
 namespace torchzoo::cli {
@@ -25,6 +26,8 @@ struct ConfigArgs {
 void add_config_args(CLI::App* command, ConfigArgs& args);
 /// Declares --device into `device`.
 void add_device_option(CLI::App* command, std::string& device);
+/// Declares --autocast (auto, none, bf16 or fp16) into `autocast`.
+void add_autocast_option(CLI::App* command, std::string& autocast);
 /// Declares --beam, --length-penalty, --max-len-a, --max-len-b, --batch-size and --no-cache.
 void add_decoding_options(CLI::App* command, train::TranslatorOptions& options);
 
@@ -36,6 +39,10 @@ Config load_config(const ConfigArgs& args);
 Config checkpoint_config(const std::string& checkpoint);
 /// --device, else the config's train.device, else auto.
 torch::Device device_of(const Config& config, const std::string& flag);
+
+/// The precision of a command that runs a trained model: --autocast (`flag`), else the config's
+/// train.autocast, else auto, resolved for `device`. Prints the warning of a slow choice on stderr.
+train::AutocastChoice inference_autocast(const Config& config, torch::Device device, const std::string& flag);
 
 /// `n` with thousands separators: 14,731,787.
 std::string thousands(int64_t n);

@@ -11,7 +11,7 @@ namespace torchzoo::cli {
 namespace {
 
 struct DecodeArgs {
-  std::string checkpoint, source, device;
+  std::string checkpoint, source, device, autocast;
   int64_t max_len = 0;
 };
 
@@ -35,8 +35,10 @@ std::vector<int64_t> parse_tokens(const std::string& text) {
 int run_decode(const DecodeArgs& args) {
   const auto tokens = parse_tokens(args.source);
   auto config = checkpoint_config(args.checkpoint);
-  auto model = families::load_trained(config, args.checkpoint, device_of(config, args.device));
+  const auto device = device_of(config, args.device);
+  auto model = families::load_trained(config, args.checkpoint, device);
   torch::NoGradGuard no_grad;
+  train::AutocastGuard autocast(device, inference_autocast(config, device, args.autocast).dtype);
   std::cout << fmt::format("{}\n", fmt::join(model->decode(config, tokens, args.max_len), " "));
   return 0;
 }
@@ -51,6 +53,7 @@ Command add_decode(CLI::App& app) {
   decode->add_option("--max-len", args->max_len, "output length, start symbol included (default: the source length)")
       ->check(CLI::NonNegativeNumber);
   add_device_option(decode, args->device);
+  add_autocast_option(decode, args->autocast);
   return {decode, [args] { return run_decode(*args); }};
 }
 

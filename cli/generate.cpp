@@ -9,14 +9,16 @@ namespace torchzoo::cli {
 namespace {
 
 struct GenerateArgs {
-  std::string checkpoint, device;
+  std::string checkpoint, device, autocast;
   families::GenerateRequest request;
   train::SamplingOptions sampling;
 };
 
 int run_generate(const GenerateArgs& args) {
   auto config = checkpoint_config(args.checkpoint);
-  auto model = families::load_trained(config, args.checkpoint, device_of(config, args.device));
+  const auto device = device_of(config, args.device);
+  auto model = families::load_trained(config, args.checkpoint, device);
+  train::AutocastGuard autocast(device, inference_autocast(config, device, args.autocast).dtype);
   auto request = args.request;
   request.options.sampling(args.sampling);
   std::cout << model->generate(config, request) << std::endl;
@@ -57,6 +59,7 @@ Command add_generate(CLI::App& app) {
   generate->add_flag("--ignore-eos", args->request.ignore_eos,
                      "generate --max-tokens tokens even past the end-of-text token (for speed measurements)");
   add_device_option(generate, args->device);
+  add_autocast_option(generate, args->autocast);
   return {generate, [args] { return run_generate(*args); }};
 }
 

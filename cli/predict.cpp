@@ -9,14 +9,16 @@ namespace torchzoo::cli {
 namespace {
 
 struct PredictArgs {
-  std::string checkpoint, device;
+  std::string checkpoint, device, autocast;
   families::PredictRequest request;
 };
 
 int run_predict(const PredictArgs& args) {
   auto config = checkpoint_config(args.checkpoint);
-  auto model = families::load_trained(config, args.checkpoint, device_of(config, args.device));
+  const auto device = device_of(config, args.device);
+  auto model = families::load_trained(config, args.checkpoint, device);
   torch::NoGradGuard no_grad;
+  train::AutocastGuard autocast(device, inference_autocast(config, device, args.autocast).dtype);
   model->predict(config, args.request, std::cin, std::cout);
   return 0;
 }
@@ -33,6 +35,7 @@ Command add_predict(CLI::App& app) {
   predict->add_option("--top", args->request.top, "classes to print per input (default 3 for images, 1 for texts)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
   add_device_option(predict, args->device);
+  add_autocast_option(predict, args->autocast);
   return {predict, [args] { return run_predict(*args); }};
 }
 

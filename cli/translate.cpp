@@ -17,16 +17,18 @@ namespace torchzoo::cli {
 namespace {
 
 struct TranslateArgs {
-  std::string checkpoint, device;
+  std::string checkpoint, device, autocast;
   train::TranslatorOptions decoding;
   bool quiet = false;
 };
 
 int run_translate(const TranslateArgs& args) {
   auto config = checkpoint_config(args.checkpoint);
-  auto model = families::load_trained(config, args.checkpoint, device_of(config, args.device));
+  const auto device = device_of(config, args.device);
+  auto model = families::load_trained(config, args.checkpoint, device);
   auto translator = model->translator(config);
   torch::NoGradGuard no_grad;
+  train::AutocastGuard autocast(device, inference_autocast(config, device, args.autocast).dtype);
   if (::isatty(STDIN_FILENO)) {
     std::string line;
     while (std::getline(std::cin, line)) {
@@ -58,6 +60,7 @@ Command add_translate(CLI::App& app) {
   auto* translate = app.add_subcommand("translate", "translate stdin lines with a translation checkpoint");
   translate->add_option("--checkpoint", args->checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
   add_device_option(translate, args->device);
+  add_autocast_option(translate, args->autocast);
   translate->add_flag("--quiet", args->quiet, "no progress line on stderr");
   add_decoding_options(translate, args->decoding);
   return {translate, [args] { return run_translate(*args); }};

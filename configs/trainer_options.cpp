@@ -10,7 +10,32 @@ namespace {
 
 constexpr int64_t kMaxSeed = std::numeric_limits<int64_t>::max();
 
+/// train.grad_scaler: dynamic loss scaling, on by default with fp16 autocast (as fp16 needs it).
+train::GradScalerOptions read_grad_scaler(const Section& train, bool fp16) {
+  train::GradScalerOptions o;
+  o.enabled(fp16);
+  auto section = train.optional_section("grad_scaler");
+  if (!section) return o;
+  o.enabled(section->get<bool>("enabled", o.enabled()))
+      .init_scale(section->get_in_range<double>("init_scale", o.init_scale(), 1e-30, 1e30))
+      .growth_factor(section->get_in_range<double>("growth_factor", o.growth_factor(), 1.000001, 1e6))
+      .backoff_factor(section->get_in_range<double>("backoff_factor", o.backoff_factor(), 1e-6, 0.999999))
+      .growth_interval(section->get_in_range<int64_t>("growth_interval", o.growth_interval(), 1, kMaxSeed));
+  section->finish();
+  return o;
+}
+
 }  // namespace
+
+train::AutocastChoice read_autocast(const Config& config, torch::Device device, const std::string& flag) {
+  std::string setting = flag;
+  if (auto train = config.root().optional_section("train")) {
+    const auto configured = train->get_choice("autocast", "auto", {"auto", "none", "bf16", "fp16"});
+    if (setting.empty()) setting = configured;
+  }
+  if (setting.empty()) setting = "auto";
+  return train::choose_autocast(setting, device, flag.empty() ? "train.autocast" : "--autocast");
+}
 
 RunOptions read_run_options(const Config& config) {
   RunOptions o;
@@ -31,7 +56,7 @@ train::TrainerOptions read_trainer_options(const Config& config, const std::stri
     train.fail("device", error.what_without_backtrace());
   }
   train::TrainerOptions o;
-  const auto autocast = train::autocast_dtype_name(o.autocast());
+  const auto autocast = read_autocast(config, device);
   o.epochs(train.get_positive<int64_t>("epochs", o.epochs()))
       .accum_steps(train.get_positive<int64_t>("accum_steps", o.accum_steps()))
       .clip_grad_norm(train.get_in_range<double>("clip_grad_norm", o.clip_grad_norm(), 0.0, 1e9))
@@ -40,7 +65,12 @@ train::TrainerOptions read_trainer_options(const Config& config, const std::stri
       .out_dir(train.get("out_dir", default_out_dir))
       .config_text(config.to_yaml())
       .device(device)
-      .autocast(train::autocast_dtype_from_string(train.get_choice("autocast", autocast, {"none", "bf16", "fp16"})))
+      .autocast(autocast.dtype)
+      .grad_scaler(read_grad_scaler(train, autocast.dtype == torch::kHalf))
+      .ema_decay(train.get_in_range<double>("ema_decay", o.ema_decay(), 0.0, 0.999999999))
+      .ema_warmup(train.get<bool>("ema_warmup", o.ema_warmup()))
+      .skip_nonfinite(train.get_choice("on_nonfinite", o.skip_nonfinite() ? "skip" : "stop", {"stop", "skip"}) ==
+                      "skip")
       .keep_best(train.get("keep_best", o.keep_best()))
       .keep_best_max(train.get_choice("keep_best_mode", o.keep_best_max() ? "max" : "min", {"max", "min"}) == "max")
       .eval_every(train.get_in_range<int64_t>("eval_every", o.eval_every(), 0, kMaxSeed))

@@ -7,6 +7,7 @@
 #include <torch/arg.h>
 
 #include "torchzoo/configs/config.h"
+#include "torchzoo/train/autocast.h"
 #include "torchzoo/train/trainer.h"
 
 namespace torchzoo::configs {
@@ -21,6 +22,10 @@ struct RunOptions {
 
 /// train.seed and train.threads (the section may be absent: the defaults).
 RunOptions read_run_options(const Config& config);
+
+/// train.autocast (auto, none, bf16 or fp16; default auto) resolved for `device`; a non-empty
+/// `flag` (a command's --autocast) takes its place. Also reads configs without a train section.
+train::AutocastChoice read_autocast(const Config& config, torch::Device device, const std::string& flag = "");
 
 /// The trainer's options from the `train` section, which it finishes (unknown keys are errors);
 /// out_dir defaults to `default_out_dir`. Also checks train.device names a usable device.

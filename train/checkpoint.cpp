@@ -1,9 +1,12 @@
 #include "torchzoo/train/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <torch/cuda.h>
 #include <torch/serialize.h>
 #include <torch/serialize/archive.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -55,10 +58,23 @@ CheckpointState read_state(torch::serialize::InputArchive& archive) {
   return state;
 }
 
+/// The state of the default generator of `device` (taken under its lock).
+torch::Tensor generator_state(c10::Device device) {
+  auto generator = at::globalContext().defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  return generator.get_state();
+}
+
+void set_generator_state(c10::Device device, const torch::Tensor& state) {
+  auto generator = at::globalContext().defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(state.to(torch::kCPU));
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
-                     const CheckpointState& state) {
+                     const CheckpointState& state, const std::vector<CheckpointPart>& parts) {
   torch::serialize::OutputArchive archive;
   archive.write("torchzoo_checkpoint_version", c10::IValue(kFormatVersion));
   archive.write("step", c10::IValue(state.step));
@@ -78,7 +94,19 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
     torch::serialize::OutputArchive optimizer_archive;
     optimizer->save(optimizer_archive);
     archive.write("optimizer", optimizer_archive);
-    archive.write("rng_state", at::detail::getDefaultCPUGenerator().get_state());
+    archive.write("rng_state", generator_state(torch::kCPU));
+    // One state per CUDA device, as torch.cuda.get_rng_state_all().
+    const auto cuda_devices = static_cast<int64_t>(torch::cuda::device_count());
+    archive.write("cuda_rng_devices", c10::IValue(cuda_devices));
+    for (int64_t i = 0; i < cuda_devices; ++i) {
+      archive.write(fmt::format("cuda_rng_state_{}", i),
+                    generator_state(c10::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(i))));
+    }
+    for (const auto& part : parts) {
+      torch::serialize::OutputArchive part_archive;
+      part.save(part_archive);
+      archive.write(part.name, part_archive);
+    }
   }
 
   common::write_atomically(path, [&](const std::string& temporary) { archive.save_to(temporary); });
@@ -90,7 +118,7 @@ CheckpointState read_checkpoint_state(const std::string& path) {
 }
 
 CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
-                                torch::Device device) {
+                                torch::Device device, const std::vector<CheckpointPart>& parts) {
   auto archive = open_archive(path, device);
   auto state = read_state(archive);
   torch::serialize::InputArchive model_archive;
@@ -119,9 +147,30 @@ CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& mode
     optimizer->load(optimizer_archive);
     torch::Tensor rng_state;
     archive.read("rng_state", rng_state);
-    auto generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(rng_state.to(torch::kCPU));
+    set_generator_state(torch::kCPU, rng_state);
+    // Written since CUDA support; a checkpoint from a machine with more GPUs restores the ones here.
+    c10::IValue cuda_devices;
+    if (archive.try_read("cuda_rng_devices", cuda_devices)) {
+      const auto here = static_cast<int64_t>(torch::cuda::device_count());
+      for (int64_t i = 0; i < std::min(cuda_devices.toInt(), here); ++i) {
+        torch::Tensor state;
+        archive.read(fmt::format("cuda_rng_state_{}", i), state);
+        set_generator_state(c10::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(i)), state);
+      }
+    }
+    for (const auto& part : parts) {
+      torch::serialize::InputArchive part_archive;
+      TORCHZOO_CHECK(archive.try_read(part.name, part_archive),
+                     "checkpoint '{}' has no '{}' state, which this run needs to resume (it was written by a run "
+                     "configured without it)",
+                     path, part.name);
+      try {
+        part.load(part_archive);
+      } catch (const c10::Error& e) {
+        TORCHZOO_CHECK(false, "checkpoint '{}': cannot restore its '{}' state: {}", path, part.name,
+                       e.what_without_backtrace());
+      }
+    }
   }
   return state;
 }

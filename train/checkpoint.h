@@ -1,11 +1,14 @@
 #pragma once
 // Training checkpoints: model parameters and buffers, optimizer state, the
-// optimizer step and epoch counters, the effective config (YAML text) and the
-// CPU random-number state, in one torch::serialize archive. Written to a
+// optimizer step and epoch counters, the effective config (YAML text), the CPU
+// and CUDA random-number states and any further parts of the training state
+// (the loss scaler, the weight average), in one torch::serialize archive. Written to a
 // temporary file in the same folder and renamed into place, so a crash never
 // leaves a half-written checkpoint under the final name.
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
@@ -23,17 +26,28 @@ struct CheckpointState {
   int64_t evals_since_best = 0;  ///< evaluations since `best` (early stopping)
 };
 
-/// Saves atomically. `optimizer` may be null (an export of weights only).
+/// Training state beside the optimizer's, stored under `name` (GradScaler, ModelEma).
+struct CheckpointPart {
+  std::string name;
+  std::function<void(torch::serialize::OutputArchive&)> save;
+  std::function<void(torch::serialize::InputArchive&)> load;
+};
+
+/// Saves atomically. `optimizer` may be null (an export of weights only); `parts` are saved with
+/// the optimizer state, so only when it is given.
 void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
-                     const CheckpointState& state);
+                     const CheckpointState& state, const std::vector<CheckpointPart>& parts = {});
 
 /// Reads the counters and config without touching a model (to build the model first).
 CheckpointState read_checkpoint_state(const std::string& path);
 
 /// Loads the weights into `model` (names and shapes must match) and, when
-/// `optimizer` is given, its state and the random-number state (resuming).
-/// Tensors are read onto `device`, which must be where `model` lives.
+/// `optimizer` is given, its state, the random-number states and each of `parts`
+/// (resuming; a part the checkpoint lacks is an error naming it). CUDA generator
+/// states are restored for the devices this machine has. Tensors are read onto
+/// `device`, which must be where `model` lives.
 CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& model,
-                                torch::optim::Optimizer* optimizer = nullptr, torch::Device device = torch::kCPU);
+                                torch::optim::Optimizer* optimizer = nullptr, torch::Device device = torch::kCPU,
+                                const std::vector<CheckpointPart>& parts = {});
 
 }  // namespace torchzoo::train

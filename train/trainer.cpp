@@ -1,6 +1,5 @@
 #include "torchzoo/train/trainer.h"
 
-#include <torch/nn/utils/clip_grad.h>
 
 #include <algorithm>
 #include <chrono>
@@ -41,16 +40,24 @@ Trainer::Trainer(TrainerOptions options, Task& task, torch::optim::Optimizer& op
       options_(std::move(options)),
       task_(task),
       optimizer_(optimizer),
-      scheduler_(scheduler) {
+      scheduler_(scheduler),
+      scaler_(options_.grad_scaler(), options_.device()) {
   TORCHZOO_CHECK(options_.epochs() > 0, "Trainer: epochs must be positive, got {}", options_.epochs());
   TORCHZOO_CHECK(options_.accum_steps() > 0, "Trainer: accum_steps must be positive, got {}", options_.accum_steps());
   TORCHZOO_CHECK(options_.clip_grad_norm() >= 0, "Trainer: clip_grad_norm must be >= 0, got {}",
                  options_.clip_grad_norm());
+  TORCHZOO_CHECK(options_.ema_decay() >= 0 && options_.ema_decay() < 1, "Trainer: ema_decay must be in [0, 1), got {}",
+                 options_.ema_decay());
   if (!options_.out_dir().empty()) {
     std::filesystem::create_directories(options_.out_dir());
     metrics_ = MetricsLog((std::filesystem::path(options_.out_dir()) / "metrics.jsonl").string());
   }
   task_.to(options_.device());
+  if (options_.ema_decay() > 0) {
+    ema_ = std::make_unique<ModelEma>(*task_.module(),
+                                      ModelEmaOptions(options_.ema_decay()).warmup(options_.ema_warmup()));
+  }
+  nonfinite_step_ = torch::full({1}, -1, torch::TensorOptions().dtype(torch::kInt64).device(options_.device()));
 }
 
 std::string Trainer::best_checkpoint_path() const {
@@ -63,8 +70,25 @@ std::string Trainer::checkpoint_path() const {
   return options_.out_dir().empty() ? "" : (std::filesystem::path(options_.out_dir()) / "checkpoint.pt").string();
 }
 
+std::string Trainer::ema_checkpoint_path() const {
+  return options_.out_dir().empty() || !ema_ ? "" : (std::filesystem::path(options_.out_dir()) / "ema.pt").string();
+}
+
+std::vector<CheckpointPart> Trainer::checkpoint_parts() {
+  std::vector<CheckpointPart> parts;
+  if (scaler_.enabled()) {
+    parts.push_back({"grad_scaler", [this](torch::serialize::OutputArchive& a) { scaler_.save(a); },
+                     [this](torch::serialize::InputArchive& a) { scaler_.load(a); }});
+  }
+  if (ema_) {
+    parts.push_back({"ema", [this](torch::serialize::OutputArchive& a) { ema_->save(a); },
+                     [this](torch::serialize::InputArchive& a) { ema_->load(a); }});
+  }
+  return parts;
+}
+
 void Trainer::resume(const std::string& checkpoint_path) {
-  auto state = load_checkpoint(checkpoint_path, *task_.module(), &optimizer_, options_.device());
+  auto state = load_checkpoint(checkpoint_path, *task_.module(), &optimizer_, options_.device(), checkpoint_parts());
   step_ = state.step;
   epoch_ = state.epoch;
   next_batch_ = state.batch;
@@ -85,14 +109,94 @@ std::string Trainer::averaged_checkpoint_path() const {
 
 std::string Trainer::snapshot_dir() const { return (std::filesystem::path(options_.out_dir()) / "snapshots").string(); }
 
-void Trainer::optimizer_step() {
-  if (options_.clip_grad_norm() > 0) {
-    torch::nn::utils::clip_grad_norm_(layers::unique_parameters(*task_.module()), options_.clip_grad_norm());
+namespace {
+
+/// The error of a step whose loss or gradients were not finite.
+std::string nonfinite_message(int64_t step, int64_t epoch, int64_t batch) {
+  return fmt::format(
+      "Trainer: the loss or the gradients of optimizer step {} (epoch {}, batch {}) hold inf or NaN; training "
+      "stopped, nothing was saved from it. Lower the learning rate, clip gradients (train.clip_grad_norm), use "
+      "autocast none, or set train.on_nonfinite: skip to skip such steps",
+      step, epoch + 1, batch);
+}
+
+}  // namespace
+
+bool Trainer::optimizer_step(int64_t batch) {
+  auto module = task_.module();
+  std::vector<torch::Tensor> grads;
+  for (const auto& parameter : layers::unique_parameters(*module)) {
+    if (parameter.grad().defined()) grads.push_back(parameter.grad());
   }
-  optimizer_.step();
+  scaler_.unscale_(optimizer_);  // true gradients from here on (nothing when the scaler is off)
+  // The total norm and the clipping stay on the device, as torch.nn.utils.clip_grad_norm_.
+  last_grad_norm_ = grads.empty() ? torch::zeros({}, torch::TensorOptions().device(options_.device()))
+                                  : torch::linalg_vector_norm(torch::stack(torch::_foreach_norm(grads)));
+  if (options_.clip_grad_norm() > 0 && !grads.empty()) {
+    auto coefficient = (options_.clip_grad_norm() / (last_grad_norm_ + 1e-6)).clamp_max(1.0);
+    torch::_foreach_mul_(grads, coefficient);
+  }
+  const auto nonfinite = last_grad_norm_.isfinite().logical_not().logical_or(step_loss_.isfinite().logical_not());
+
+  bool stepped = true;
+  std::string skip_reason;
+  if (scaler_.enabled()) {
+    const double scale = scaler_.get_scale();
+    stepped = scaler_.step(optimizer_);
+    scaler_.update();
+    if (!stepped) skip_reason = fmt::format("inf/NaN gradients at loss scale {}", scale);
+  } else if (options_.skip_nonfinite()) {
+    stepped = !nonfinite.item<bool>();
+    if (stepped) optimizer_.step();
+    if (!stepped) skip_reason = "inf/NaN loss or gradients";
+  } else if (!options_.device().is_cuda()) {
+    // Reading the flag costs nothing on the CPU: stop before the bad step touches the weights.
+    TORCHZOO_CHECK(!nonfinite.item<bool>(), nonfinite_message(step_ + 1, epoch_, batch));
+    optimizer_.step();
+  } else {
+    // Recorded on the device; check_finite_steps reads it at the next progress line or save.
+    const auto index = static_cast<int64_t>(unchecked_steps_.size());
+    nonfinite_step_ = torch::where(nonfinite.logical_and(nonfinite_step_.lt(0)), index, nonfinite_step_);
+    unchecked_steps_.push_back({step_ + 1, epoch_, batch});
+    optimizer_.step();
+  }
   optimizer_.zero_grad();
+  if (!stepped) {
+    ++skipped_;
+    metrics_.write("skip", {{"epoch", epoch_ + 1}, {"step", step_}, {"batch", batch}, {"reason", skip_reason}});
+    if (!scaler_.enabled()) {
+      print(fmt::format("skipped a step after step {} (epoch {}, batch {}): {}", step_, epoch_ + 1, batch,
+                        skip_reason));
+    }
+    return false;
+  }
   ++step_;
   scheduler_.step();
+  if (ema_) ema_->update(*module);
+  return true;
+}
+
+void Trainer::check_finite_steps() {
+  if (unchecked_steps_.empty()) return;
+  const auto index = nonfinite_step_.item<int64_t>();
+  if (index >= 0) {
+    const auto place = unchecked_steps_.at(static_cast<size_t>(index));
+    TORCHZOO_CHECK(false, nonfinite_message(place.step, place.epoch, place.batch));
+  }
+  unchecked_steps_.clear();
+}
+
+void Trainer::check_finite_weights(const std::string& path) {
+  std::vector<torch::Tensor> tensors;
+  for (const auto& tensor : state_tensors(*task_.module())) {
+    if (tensor.is_floating_point()) tensors.push_back(tensor.detach());
+  }
+  if (tensors.empty()) return;
+  const bool finite = torch::linalg_vector_norm(torch::stack(torch::_foreach_norm(tensors))).isfinite().item<bool>();
+  TORCHZOO_CHECK(finite,
+                 "Trainer: at step {} the model's weights hold inf or NaN; not saving {} (it keeps the last good "
+                 "weights)",
+                 step_, path);
 }
 
 TrainResult Trainer::fit() {
@@ -105,19 +209,26 @@ TrainResult Trainer::fit() {
   if (options_.max_steps() > 0) planned_steps = std::min(planned_steps, options_.max_steps());
   const int64_t first_step = step_;
   const auto reached_max_steps = [&] { return options_.max_steps() > 0 && step_ >= options_.max_steps(); };
+  // Losses add up on the device (double), read only for progress lines and evaluations.
+  const auto on_device = torch::TensorOptions().dtype(torch::kFloat64).device(options_.device());
+  const auto zero = [&] { return torch::zeros({}, on_device); };
+  const auto per_item = [](const torch::Tensor& sum, int64_t count) {
+    return count > 0 ? sum.item<double>() / static_cast<double>(count) : std::nan("");
+  };
 
   TrainResult result;
   auto module = task_.module();
   bool stop = false;
-  double epoch_loss = 0.0;
+  torch::Tensor epoch_loss = zero();
   int64_t epoch_count = 0;
   for (; epoch_ < options_.epochs() && !reached_max_steps() && !stop; ++epoch_) {
     module->train();
     optimizer_.zero_grad();
-    epoch_loss = 0.0;
+    epoch_loss = zero();
     epoch_count = 0;
-    double window_loss = 0.0;
-    int64_t window_count = 0, window_units = 0;
+    torch::Tensor window_loss = zero();
+    step_loss_ = zero();
+    int64_t window_count = 0, window_units = 0, group_count = 0, group_units = 0;
     auto window_start = Clock::now();
     int64_t next_batch = std::exchange(next_batch_, 0);
     for (int64_t i = next_batch; i < batches && !reached_max_steps() && !stop; ++i) {
@@ -130,33 +241,41 @@ TrainResult Trainer::fit() {
         batch = task_.train_loss(epoch_, i);
       }
       TORCHZOO_CHECK(batch.count > 0, "Trainer: training batch {} of epoch {} has nothing to learn from", i, epoch_);
-      (batch.loss / static_cast<double>(batch.count) / static_cast<double>(group_size)).backward();
-      const double loss_sum = batch.loss.item<double>();
-      epoch_loss += loss_sum;
-      epoch_count += batch.count;
-      window_loss += loss_sum;
-      window_count += batch.count;
-      window_units += batch.units;
+      scaler_.scale(batch.loss / static_cast<double>(batch.count) / static_cast<double>(group_size)).backward();
+      step_loss_ += batch.loss.detach().to(torch::kFloat64);
+      group_count += batch.count;
+      group_units += batch.units;
       if (i + 1 - group_start < group_size) continue;
 
-      optimizer_step();
+      const bool stepped = optimizer_step(i);
+      if (stepped) {  // a skipped step's loss is not the model's
+        epoch_loss += step_loss_;
+        window_loss += step_loss_;
+        epoch_count += group_count;
+        window_count += group_count;
+      }
+      window_units += group_units;
+      step_loss_ = zero();
+      group_count = group_units = 0;
+      if (!stepped) continue;
       const bool log_now = options_.log_every() > 0 && step_ % options_.log_every() == 0;
       if (log_now) {
+        check_finite_steps();
         const double elapsed = seconds_since(start);
         const double window_seconds = seconds_since(window_start);
         const double eta =
             elapsed / static_cast<double>(step_ - first_step) * static_cast<double>(planned_steps - step_);
-        log_step(epoch_, window_loss / window_count, window_units / window_seconds, eta);
-        window_loss = 0.0;
+        log_step(epoch_, per_item(window_loss, window_count), window_units / window_seconds, eta);
+        window_loss = zero();
         window_count = window_units = 0;
         window_start = Clock::now();
       }
       if (options_.eval_every() > 0 && step_ % options_.eval_every() == 0 && next_batch < batches) {
-        stop = evaluate_and_save(epoch_, next_batch, epoch_loss / static_cast<double>(epoch_count), result);
+        stop = evaluate_and_save(epoch_, next_batch, per_item(epoch_loss, epoch_count), result);
         module->train();
       }
     }
-    result.train_loss = epoch_count > 0 ? epoch_loss / epoch_count : result.train_loss;
+    if (epoch_count > 0) result.train_loss = per_item(epoch_loss, epoch_count);
     if (stop) break;  // early stopping evaluated and saved already
     if (next_batch == batches) {
       stop = evaluate_and_save(epoch_ + 1, 0, result.train_loss, result);
@@ -164,6 +283,7 @@ TrainResult Trainer::fit() {
       evaluate_and_save(epoch_, next_batch, result.train_loss, result);  // max_steps within an epoch
     }
   }
+  check_finite_steps();
   if (!options_.out_dir().empty()) task_.write_report(options_.out_dir());
   if (options_.average_last() > 0 && !options_.out_dir().empty()) average_snapshots(result);
   result.best = best_;
@@ -172,17 +292,27 @@ TrainResult Trainer::fit() {
   result.stopped_early = stop;
   result.steps = step_;
   result.epochs = epoch_;
+  result.skipped_steps = skipped_;
   result.seconds = seconds_since(start);
   return result;
 }
 
-bool Trainer::evaluate_and_save(int64_t epochs_done, int64_t next_batch, double train_loss, TrainResult& result) {
+Metrics Trainer::evaluate_now() {
   auto module = task_.module();
   module->eval();
-  {
-    torch::NoGradGuard no_grad;
-    AutocastGuard autocast(options_.device(), options_.autocast());
-    result.eval = task_.evaluate();
+  torch::NoGradGuard no_grad;
+  AutocastGuard autocast(options_.device(), options_.autocast());
+  return task_.evaluate();
+}
+
+bool Trainer::evaluate_and_save(int64_t epochs_done, int64_t next_batch, double train_loss, TrainResult& result) {
+  check_finite_steps();
+  auto module = task_.module();
+  result.eval = evaluate_now();
+  if (ema_) {
+    ema_->swap(*module);
+    result.ema_eval = evaluate_now();
+    ema_->swap(*module);
   }
   last_eval_step_ = step_;
   const int64_t epoch = next_batch == 0 ? epochs_done : epochs_done + 1;  // 1-based epoch of this evaluation
@@ -194,8 +324,11 @@ bool Trainer::evaluate_and_save(int64_t epochs_done, int64_t next_batch, double 
                                      : fmt::format("epoch {}/{} step {}", epoch, options_.epochs(), step_);
   print(fmt::format("{} | train loss {:.4f} | valid {}{}", where, train_loss, format_metrics(result.eval),
                     improved ? " | new best" : ""));
+  if (ema_) print(fmt::format("{} | ema valid {}", where, format_metrics(result.ema_eval)));
   MetricsLog::Fields fields{{"epoch", epoch}, {"step", step_}, {"train_loss", train_loss}};
   for (const auto& [name, value] : result.eval) fields.emplace_back("valid_" + name, value);
+  for (const auto& [name, value] : result.ema_eval) fields.emplace_back("ema_valid_" + name, value);
+  if (skipped_ > 0) fields.emplace_back("skipped_steps", skipped_);
   metrics_.write(next_batch == 0 ? "epoch" : "eval", fields);
   if (stop) {
     print(fmt::format("early stopping: no better {} than {:.4f} (step {}) in {} evaluations", options_.keep_best(),
@@ -203,13 +336,20 @@ bool Trainer::evaluate_and_save(int64_t epochs_done, int64_t next_batch, double 
   }
 
   if (!options_.out_dir().empty()) {
+    check_finite_weights(checkpoint_path());
     CheckpointState state{step_, epochs_done, options_.config_text(), best_, best_epoch_};
     state.batch = next_batch;
     state.best_step = best_step_;
     state.evals_since_best = evals_since_best_;
-    save_checkpoint(checkpoint_path(), *module, &optimizer_, state);
-    if (improved) save_checkpoint(best_checkpoint_path(), *module, &optimizer_, state);
+    const auto parts = checkpoint_parts();
+    save_checkpoint(checkpoint_path(), *module, &optimizer_, state, parts);
+    if (improved) save_checkpoint(best_checkpoint_path(), *module, &optimizer_, state, parts);
     if (options_.average_last() > 0) save_snapshot(state);
+    if (ema_) {
+      ema_->swap(*module);
+      save_checkpoint(ema_checkpoint_path(), *module, nullptr, state);  // weights only: for eval, export, decoding
+      ema_->swap(*module);
+    }
   }
   return stop;
 }
@@ -266,12 +406,7 @@ void Trainer::average_snapshots(TrainResult& result) {
   std::vector<torch::Tensor> final_weights;
   for (const auto& tensor : state_tensors(*module)) final_weights.push_back(tensor.detach().clone());
   average_checkpoints(paths, *module, averaged_checkpoint_path(), options_.device());
-  module->eval();
-  {
-    torch::NoGradGuard no_grad;
-    AutocastGuard autocast(options_.device(), options_.autocast());
-    result.averaged_eval = task_.evaluate();
-  }
+  result.averaged_eval = evaluate_now();
   print(fmt::format("averaged the weights of the last {} evaluations into {} | valid {}", paths.size(),
                     averaged_checkpoint_path(), format_metrics(result.averaged_eval)));
   MetricsLog::Fields fields{{"step", step_}, {"checkpoints", static_cast<int64_t>(paths.size())}};
@@ -283,14 +418,24 @@ void Trainer::average_snapshots(TrainResult& result) {
 }
 
 void Trainer::log_step(int64_t epoch, double loss, double units_per_s, double eta_s) {
-  print(fmt::format("epoch {}/{} step {} | loss {:.4f} | lr {:.3e} | {:.0f} {}/s | eta {}", epoch + 1,
-                    options_.epochs(), step_, loss, scheduler_.current_lr(), units_per_s, task_.unit(),
-                    format_duration(eta_s)));
-  metrics_.write("step", {{"epoch", epoch + 1},
-                          {"step", step_},
-                          {"loss", loss},
-                          {"lr", scheduler_.current_lr()},
-                          {task_.unit() + "_per_s", units_per_s}});
+  const double grad_norm = last_grad_norm_.defined() ? last_grad_norm_.item<double>() : 0.0;
+  std::string scaling;
+  MetricsLog::Fields fields{{"epoch", epoch + 1},
+                            {"step", step_},
+                            {"loss", loss},
+                            {"lr", scheduler_.current_lr()},
+                            {"grad_norm", grad_norm},
+                            {task_.unit() + "_per_s", units_per_s}};
+  if (scaler_.enabled()) {
+    const double scale = scaler_.get_scale();
+    scaling = fmt::format(" | loss scale {:g} | skipped {}", scale, skipped_);
+    fields.emplace_back("loss_scale", scale);
+    fields.emplace_back("skipped_steps", skipped_);
+  }
+  print(fmt::format("epoch {}/{} step {} | loss {:.4f} | lr {:.3e} | grad norm {:.3g}{} | {:.0f} {}/s | eta {}",
+                    epoch + 1, options_.epochs(), step_, loss, scheduler_.current_lr(), grad_norm, scaling,
+                    units_per_s, task_.unit(), format_duration(eta_s)));
+  metrics_.write("step", fields);
 }
 
 }  // namespace torchzoo::train

@@ -12,6 +12,23 @@
 // (best.pt), early stopping after `patience` evaluations without a new best,
 // and the average of the weights of the last `average_last` evaluations
 // (averaged.pt; Vaswani et al. 2017 average the last 5 or 20 checkpoints).
+//
+// Precision: forward passes run under autocast when asked; fp16 comes with
+// dynamic loss scaling (GradScaler), whose skipped steps are logged. An
+// exponential moving average of the weights (ema_decay, timm's ModelEmaV3) is
+// evaluated beside the raw weights and saved as ema.pt.
+//
+// Non-finite values never pass silently: a step whose loss or gradients hold an
+// inf or NaN stops training with an error naming the step and batch (or is
+// skipped, with skip_nonfinite; with a loss scaler such steps are the scaler's
+// to skip), and a model with non-finite weights never overwrites a checkpoint.
+//
+// On a GPU the loop does not wait for the device per batch: losses add up on
+// the device and are read when a progress line is printed. The step-by-step
+// checks that need the host (the scaler's skip decision, skip_nonfinite) read
+// one flag per optimizer step, as Python's GradScaler.step does; without them
+// a non-finite step is found when the next progress line is printed, before
+// anything is saved.
 #include <functional>
 #include <memory>
 #include <optional>
@@ -21,6 +38,8 @@
 #include <torch/optim/optimizer.h>
 
 #include "torchzoo/train/checkpoint.h"
+#include "torchzoo/train/ema.h"
+#include "torchzoo/train/grad_scaler.h"
 #include "torchzoo/train/lr_schedule.h"
 #include "torchzoo/train/metrics_log.h"
 #include "torchzoo/train/tasks/task.h"
@@ -56,6 +75,14 @@ struct TrainerOptions {
   TORCH_ARG(int64_t, patience) = 0;
   /// Keep the weights of the last this many evaluations and write their average to averaged.pt; 0: off.
   TORCH_ARG(int64_t, average_last) = 0;
+  /// Dynamic loss scaling (off by default; the config turns it on with fp16 autocast).
+  TORCH_ARG(GradScalerOptions, grad_scaler) = GradScalerOptions().enabled(false);
+  /// Decay of the exponential moving average of the weights (ema.pt); 0: off.
+  TORCH_ARG(double, ema_decay) = 0.0;
+  /// timm-style warm-up of the EMA decay (ModelEmaOptions::warmup).
+  TORCH_ARG(bool, ema_warmup) = true;
+  /// A step with a non-finite loss or gradient is skipped (and logged) instead of stopping training.
+  TORCH_ARG(bool, skip_nonfinite) = false;
 };
 
 struct TrainResult {
@@ -69,6 +96,8 @@ struct TrainResult {
   int64_t best_step = 0;       ///< optimizer step of that evaluation
   bool stopped_early = false;  ///< patience ran out
   Metrics averaged_eval;       ///< evaluation of the averaged weights, when average_last is set
+  Metrics ema_eval;            ///< last evaluation of the EMA weights, when ema_decay is set
+  int64_t skipped_steps = 0;   ///< optimizer steps skipped for inf/NaN gradients (this fit)
 };
 
 /// Example:
@@ -89,12 +118,25 @@ class Trainer {
   std::string best_checkpoint_path() const;
   /// Where fit() writes the averaged weights ("" when out_dir is empty or average_last is 0).
   std::string averaged_checkpoint_path() const;
+  /// Where fit() writes the EMA weights ("" when out_dir is empty or ema_decay is 0).
+  std::string ema_checkpoint_path() const;
+  /// The loss scaler (enabled or not) and the weight average (null when off).
+  const GradScaler& grad_scaler() const { return scaler_; }
+  const ModelEma* ema() const { return ema_.get(); }
 
   /// Lines of progress go here (stderr by default).
   std::function<void(const std::string&)> print;
 
  private:
-  void optimizer_step();
+  /// Unscales, checks, clips and steps (or skips) at the end of an accumulation group
+  /// ending at batch `batch` of epoch_; returns whether the optimizer stepped.
+  bool optimizer_step(int64_t batch);
+  /// Stops with an error if a step recorded a non-finite loss or gradient (a host read).
+  void check_finite_steps();
+  /// Training state saved beside the optimizer's: the scaler, the EMA.
+  std::vector<CheckpointPart> checkpoint_parts();
+  /// The task's evaluation in eval mode, without gradients, under the run's autocast.
+  Metrics evaluate_now();
   /// Evaluates, logs, checkpoints (position: `epochs_done` whole epochs plus `next_batch`
   /// batches) and returns whether early stopping says to stop.
   bool evaluate_and_save(int64_t epochs_done, int64_t next_batch, double train_loss, TrainResult& result);
@@ -106,6 +148,8 @@ class Trainer {
   void average_snapshots(TrainResult& result);
   std::string snapshot_dir() const;
   void log_step(int64_t epoch, double loss, double units_per_s, double eta_s);
+  /// Refuses to save (throws) when the model's weights hold an inf or NaN.
+  void check_finite_weights(const std::string& path);
 
   TrainerOptions options_;
   Task& task_;
@@ -120,6 +164,17 @@ class Trainer {
   int64_t best_step_ = 0;
   int64_t evals_since_best_ = 0;
   int64_t last_eval_step_ = -1;
+  GradScaler scaler_;
+  std::unique_ptr<ModelEma> ema_;
+  torch::Tensor step_loss_;    ///< summed loss of the current accumulation group (device)
+  torch::Tensor last_grad_norm_;  ///< total gradient norm of the last step, before clipping (device)
+  /// First recorded non-finite step (device, int64 [1], -1: none) and where each unchecked step was.
+  torch::Tensor nonfinite_step_;
+  struct StepPlace {
+    int64_t step, epoch, batch;
+  };
+  std::vector<StepPlace> unchecked_steps_;
+  int64_t skipped_ = 0;
 };
 
 }  // namespace torchzoo::train

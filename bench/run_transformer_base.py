@@ -143,6 +143,19 @@ def device_info(device):
     return device, proc.stdout.strip()
 
 
+def write_json(path, obj):
+    """Writes through a temporary file and a rename, so that a killed run leaves the previous version whole."""
+    if not path:
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
 def peaks(args, is_cuda, name):
     known = next(((bf16, fp32) for key, bf16, fp32 in KNOWN_PEAKS if is_cuda and key in name), (None, None))
     bf16 = args.peak_tflops if args.peak_tflops is not None else known[0]
@@ -211,6 +224,27 @@ def main():
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*load_before), flush=True)
 
     runs = []
+    # --out is rewritten after every run ("complete": false until all runs are in and checked), so that a
+    # run cut short by a time limit still leaves the runs done so far.
+    summary = {
+        "complete": False,
+        "device": device,
+        "device_name": device_name,
+        "cpu": cpu,
+        "logical_cores": os.cpu_count(),
+        "threads": args.threads,
+        "steps": args.steps,
+        "warmup_steps": args.warmup_steps,
+        "seed": args.seed,
+        "repeats": args.repeats,
+        "impls": args.impls,
+        "sizes": {key: getattr(args, key) for key in SIZE_KEYS},
+        "flops_per_step": flops,
+        "peak_tflops": peak,
+        "batch_checksum": checksum,
+        "load_average_before": load_before,
+        "runs": runs,
+    }
     started = time.time()
     for repeat in range(args.repeats):
         for mode in args.autocast:
@@ -220,6 +254,7 @@ def main():
                 step_s = result["seconds"] / result["steps"] if result["seconds"] else None
                 result["mfu"] = flops / (step_s * peak[mode] * 1e12) if step_s and peak[mode] else None
                 runs.append(result)
+                write_json(args.out, summary)
                 mfu = f"MFU {result['mfu']:.3f}" if result["mfu"] is not None else "MFU n/a"
                 print(f"  repeat {repeat} {mode:<4} {impl:<8} {result['tokens_per_s']:12.1f} tokens/s  "
                       f"median step {result['step_ms_median']:8.2f} ms  {mfu}  "
@@ -232,10 +267,14 @@ def main():
     if bad:
         details = "\n".join(f"  {r['impl']} ({r['autocast']}) repeat {r['repeat']}: batch_checksum "
                             f"{r['batch_checksum']}, tokens {r['tokens']}, src_tokens {r['src_tokens']}" for r in bad)
+        summary["error"] = "batch mismatch"
+        write_json(args.out, summary)
         sys.exit(f"run_transformer_base: FAILED, runs did not train on the expected batches (batch_checksum "
                  f"{checksum}, tokens {tokens}, src_tokens {src_tokens}):\n{details}")
     parameters = {r["parameters"] for r in runs}
     if len(parameters) != 1:
+        summary["error"] = "parameter count mismatch"
+        write_json(args.out, summary)
         sys.exit(f"run_transformer_base: FAILED, the models differ in size: "
                  f"{sorted({(r['impl'], r['parameters']) for r in runs})}")
     parameters = parameters.pop()
@@ -269,30 +308,15 @@ def main():
     if busiest > 0.1:
         print(f"warning: other jobs kept up to {busiest:.2f} cores busy during a run; the figures are disturbed")
 
+    summary.update({
+        "complete": True,
+        "parameters": parameters,
+        "torch_version": versions,
+        "load_average_after": load_after,
+        "autocast": summary_modes,
+    })
+    write_json(args.out, summary)
     if args.out:
-        summary = {
-            "device": device,
-            "device_name": device_name,
-            "cpu": cpu,
-            "logical_cores": os.cpu_count(),
-            "threads": args.threads,
-            "steps": args.steps,
-            "warmup_steps": args.warmup_steps,
-            "seed": args.seed,
-            "repeats": args.repeats,
-            "sizes": {key: getattr(args, key) for key in SIZE_KEYS},
-            "parameters": parameters,
-            "flops_per_step": flops,
-            "torch_version": versions,
-            "load_average_before": load_before,
-            "load_average_after": load_after,
-            "batch_checksum": checksum,
-            "autocast": summary_modes,
-            "runs": runs,
-        }
-        with open(args.out, "w") as f:
-            json.dump(summary, f, indent=2)
-            f.write("\n")
         print(f"wrote {args.out}")
     return 0
 

@@ -2,6 +2,8 @@
 // What the C++ benchmark executables share: the options every side-by-side
 // benchmark takes (the Python peers take the same), and JSON numbers.
 #include <CLI/CLI.hpp>
+#include <torch/cuda.h>
+#include <torch/types.h>
 
 #include <cmath>
 #include <cstdint>
@@ -19,7 +21,14 @@ struct CommonArgs {
   uint64_t seed = 1;
   int fused = 1;
   bool json = false;
+  std::string device = "cpu";
 };
+
+/// Waits for the work queued on `device` (a CUDA device runs asynchronously: a timer read without
+/// this measures how fast work was queued, not done). Nothing to wait for on the CPU.
+inline void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
+}
 
 /// --steps, --warmup-steps, --threads, --seed, --fused and --json. Integer ranges rather than
 /// CLI::PositiveNumber, whose message prints the largest double in full.
@@ -34,6 +43,7 @@ inline void add_common_options(CLI::App& app, CommonArgs& args) {
   app.add_option("--fused", args.fused, "1: fused scaled-dot-product attention, 0: the matmul/softmax math")
       ->check(CLI::IsMember({0, 1}));
   app.add_flag("--json", args.json, "print only a JSON object on stdout");
+  app.add_option("--device", args.device, "cpu, cuda or cuda:N (timed regions synchronize the device)");
 }
 
 /// A JSON number; NaN and infinities are not JSON, so they become null.

@@ -64,6 +64,8 @@ Result run(const Args& args) {
 
   models::EncoderDecoder model(
       models::EncoderDecoderOptions(kVocab, kVocab).num_layers(2).fused_attention(args.fused != 0));
+  const torch::Device device(args.device);
+  model->to(device);
   model->train();
   train::LabelSmoothing criterion(train::LabelSmoothingOptions(kVocab, kPad).smoothing(0.0));
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(0.5).betas({0.9, 0.98}).eps(1e-9));
@@ -81,8 +83,9 @@ Result run(const Args& args) {
   torch::Tensor last_loss;  // loss per token of the last timed step, read after the loop as the Python does
   for (int64_t k = 0; k < total_steps; ++k) {
     const bool timed = k >= args.warmup_steps;
-    const auto batch = task.batch(data::Split::kTrain, /*epoch=*/0, /*index=*/k);
+    const auto batch = task.batch(data::Split::kTrain, /*epoch=*/0, /*index=*/k).to(device);
 
+    torchzoo::bench::synchronize(device);
     const auto t0 = std::chrono::steady_clock::now();
     auto out = model->forward(batch.src, batch.tgt, batch.src_mask, batch.tgt_mask);  // [B, T - 1, d_model]
     auto loss = criterion(model->generator(out).reshape({-1, kVocab}), batch.tgt_y.reshape(-1)) /
@@ -91,12 +94,13 @@ Result run(const Args& args) {
     optimizer.step();
     optimizer.zero_grad(/*set_to_none=*/true);
     scheduler.step();
+    torchzoo::bench::synchronize(device);
     const auto t1 = std::chrono::steady_clock::now();
 
     if (timed) {
       result.seconds += std::chrono::duration<double>(t1 - t0).count();
       result.tokens += batch.ntokens;
-      result.batch_checksum += (batch.src * weights).sum().item<int64_t>();
+      result.batch_checksum += (batch.src.cpu() * weights).sum().item<int64_t>();
       last_loss = loss.detach();
     }
   }

@@ -33,7 +33,7 @@ IMPLS = ("python", "cpp", "cpp-math")
 
 def command(impl, args):
     common = ["--steps", str(args.steps), "--warmup-steps", str(args.warmup_steps),
-              "--threads", str(args.threads), "--seed", str(args.seed), "--json"]
+              "--threads", str(args.threads), "--seed", str(args.seed), "--device", args.device, "--json"]
     if impl == "python":
         return [sys.executable, args.reference] + common
     return [args.bin] + common + ["--fused", "1" if impl == "cpp" else "0"]
@@ -57,6 +57,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="intra-op threads of every run")
     parser.add_argument("--seed", type=int, default=1, help="init seed and batch stream seed")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each implementation")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N, for every run")
     parser.add_argument("--json-out", help="also write all runs and the summary to this file")
     args = parser.parse_args()
     if args.steps < 1 or args.warmup_steps < 0 or args.threads < 1 or args.repeats < 1 or args.seed < 0:

@@ -43,7 +43,7 @@ CHECKSUM_RTOL = 1e-6
 def command(impl, autocast, args):
     common = ["--steps", str(args.steps), "--warmup-steps", str(args.warmup_steps),
               "--threads", str(args.threads), "--seed", str(args.seed), "--batch", str(args.batch),
-              "--autocast", autocast, "--json"]
+              "--autocast", autocast, "--device", args.device, "--json"]
     fused = "1" if impl in ("python-fused", "cpp") else "0"
     if impl.startswith("python"):
         return [sys.executable, args.reference] + common + ["--fused", fused]
@@ -86,6 +86,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="intra-op threads of every run")
     parser.add_argument("--seed", type=int, default=1, help="init seed and batch stream seed")
     parser.add_argument("--batch", type=int, default=128, help="images per step")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N, for every run")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each implementation per autocast mode")
     parser.add_argument("--autocast", default="none,bf16", help="comma-separated autocast modes: none, bf16")
     parser.add_argument("--json-out", help="also write all runs and the summary to this file")

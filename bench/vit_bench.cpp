@@ -9,7 +9,8 @@
 //   AdamW(lr 1e-3, weight_decay 0.05), cross-entropy with label smoothing 0.1 (mean)
 //   batch k: a generator seeded S * 1000003 + k draws images randn [B, 1, 28, 28], then
 //            labels randint(0, 10) [B]
-//   --autocast bf16: forward and loss under autocast (CPU, bfloat16), as torch.autocast
+//   --autocast bf16: forward and loss under autocast (bfloat16), as torch.autocast
+//   --device cuda: the model and batches on the GPU; the timer waits for the device
 //
 // Steps 0..W-1 are warm-up (run, not timed); steps W..W+N-1 are timed. A timed
 // step covers forward, loss, backward, optimizer step and zero_grad, the span
@@ -66,6 +67,8 @@ Result run(const Args& args) {
                                       .mlp_ratio(2.0)
                                       .qkv_bias(true)
                                       .fused_attention(args.fused != 0));
+  const torch::Device device(args.device);
+  model->to(device);
   model->train();
   torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-3).weight_decay(0.05));
   const auto dtype = train::autocast_dtype_from_string(args.autocast);
@@ -77,15 +80,19 @@ Result run(const Args& args) {
     auto images = torch::randn({args.batch, 1, 28, 28}, generator);              // [B, 1, 28, 28]
     auto labels = torch::randint(0, 10, {args.batch}, generator, torch::kLong);  // [B]
 
+    const auto on_device_images = images.to(device), on_device_labels = labels.to(device);
+
+    torchzoo::bench::synchronize(device);
     const auto t0 = std::chrono::steady_clock::now();
     torch::Tensor loss;
     {
-      train::AutocastGuard autocast(torch::kCPU, dtype);
-      loss = torch::cross_entropy_loss(model(images), labels, {}, at::Reduction::Mean, -100, 0.1);
+      train::AutocastGuard autocast(device, dtype);
+      loss = torch::cross_entropy_loss(model(on_device_images), on_device_labels, {}, at::Reduction::Mean, -100, 0.1);
     }
     loss.backward();
     optimizer.step();
     optimizer.zero_grad(/*set_to_none=*/true);
+    torchzoo::bench::synchronize(device);
     const auto t1 = std::chrono::steady_clock::now();
 
     if (k >= args.warmup_steps) {

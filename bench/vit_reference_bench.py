@@ -67,6 +67,12 @@ def batch_seed(seed, k):
     return (seed * SEED_STRIDE + k) % UINT64
 
 
+def synchronize(device):
+    "Waits for the queued GPU work, so that the timer measures it done (nothing to wait for on the CPU)."
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def make_batch(seed, k, batch):
     g = torch.Generator().manual_seed(batch_seed(seed, k))
     images = torch.randn(batch, 1, IMG, IMG, generator=g)        # [B, 1, 28, 28]
@@ -105,6 +111,7 @@ def main():
     parser.add_argument("--fused", type=int, choices=(0, 1), default=0,
                         help="1: F.scaled_dot_product_attention, 0: the reference's math path (default)")
     parser.add_argument("--json", action="store_true", help="print only a JSON object on stdout")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (timed regions synchronize the device)")
     args = parser.parse_args()
     if args.steps < 1 or args.warmup_steps < 0 or args.threads < 1 or args.seed < 0 or args.seed >= 1 << 63:
         parser.error("need --steps >= 1, --warmup-steps >= 0, --threads >= 1, 0 <= --seed < 2^63")
@@ -113,13 +120,14 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    model = build_model(args.fused)
+    device = torch.device(args.device)
+    model = build_model(args.fused).to(device)
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
 
     def autocast():
         if args.autocast == "bf16":
-            return torch.autocast("cpu", dtype=torch.bfloat16)
+            return torch.autocast(device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
     seconds = 0.0
@@ -128,13 +136,16 @@ def main():
     last_loss = None
     for k in range(args.warmup_steps + args.steps):
         images, labels = make_batch(args.seed, k, args.batch)
+        on_device_images, on_device_labels = images.to(device), labels.to(device)
 
+        synchronize(device)
         t0 = time.perf_counter()
         with autocast():
-            loss = F.cross_entropy(model(images), labels, label_smoothing=0.1)
+            loss = F.cross_entropy(model(on_device_images), on_device_labels, label_smoothing=0.1)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        synchronize(device)
         t1 = time.perf_counter()
 
         if k >= args.warmup_steps:

@@ -18,9 +18,18 @@
 #include <thread>
 #include <vector>
 
+#include <ATen/core/Tensor.h>
 #include <c10/util/Exception.h>
 
 namespace torchzoo::data {
+
+/// Moves `tensors` to page-locked memory when the batches are for a CUDA device, so that their copy
+/// to it is asynchronous (as DataLoader(pin_memory=True)); on the CPU it leaves them alone. Called
+/// where batches are made, on the worker threads.
+inline void pin_memory_for(c10::Device device, std::initializer_list<at::Tensor*> tensors) {
+  if (!device.is_cuda()) return;
+  for (auto* tensor : tensors) *tensor = tensor->pin_memory();
+}
 
 template <class Batch>
 class Prefetcher {

@@ -62,7 +62,12 @@ void ImageClassificationTask::start_epoch(int64_t epoch, int64_t first_index) {
   auto order_generator = seeded(options_.seed(), epoch + 1);
   auto order = torch::randperm(train_.size(), order_generator, torch::kInt64);
   batches_ = std::make_unique<data::Prefetcher<CpuBatch>>(
-      [this, epoch, order](int64_t index) { return make_train_batch(epoch, index, order); }, batches_per_epoch(),
+      [this, epoch, order](int64_t index) {
+        auto batch = make_train_batch(epoch, index, order);
+        data::pin_memory_for(device_, {&batch.images, &batch.labels});
+        return batch;
+      },
+      batches_per_epoch(),
       options_.workers(), options_.prefetch(), first_index);
   epoch_ = epoch;
 }

@@ -95,7 +95,12 @@ void TextClassificationTask::start_epoch(int64_t epoch, int64_t first_index) {
                  "TextClassificationTask: epoch {} packs {} batches, epoch 0 packed {}", epoch, epoch_batches_.size(),
                  batches_per_epoch_);
   batches_ = std::make_unique<data::Prefetcher<Batch>>(
-      [this](int64_t index) { return collate(train_, epoch_batches_[static_cast<size_t>(index)]); }, batches_per_epoch_,
+      [this](int64_t index) {
+        auto batch = collate(train_, epoch_batches_[static_cast<size_t>(index)]);
+        data::pin_memory_for(device_, {&batch.input.tokens, &batch.input.mask, &batch.labels});
+        return batch;
+      },
+      batches_per_epoch_,
       options_.workers(), options_.prefetch(), first_index);
   epoch_ = epoch;
 }

@@ -34,7 +34,6 @@
 // the same arguments: bench/run_transformer_base.py checks it.
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad command line.
-#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -58,6 +57,7 @@
 namespace {
 
 using torchzoo::bench::json_number;
+using torchzoo::bench::synchronize;
 
 constexpr int64_t kPad = 0;
 constexpr int64_t kStartSymbol = 1;
@@ -65,8 +65,7 @@ constexpr int64_t kFirstToken = 4;  // tokens 0..3 are the reference's specials 
 constexpr double kSmoothing = 0.1;
 constexpr int64_t kMaxLen = 5000;  // the positional encoding's length (EncoderDecoderOptions::max_len)
 
-struct Args : torchzoo::bench::CommonArgs {
-  std::string device = "cpu";
+struct Args : torchzoo::bench::CommonArgs {  // CommonArgs holds --device
   std::string autocast = "none";
   int64_t batch = 200;
   int64_t src_len = 128;
@@ -104,10 +103,6 @@ torch::Tensor batch_tokens(uint64_t seed, int64_t k, int64_t rows, int64_t cols,
 torch::Tensor to_device(const torch::Tensor& t, torch::Device device) {
   if (!device.is_cuda()) return t;
   return t.contiguous().pin_memory().to(device, /*non_blocking=*/true);
-}
-
-void synchronize(torch::Device device) {
-  if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
 }
 
 double median(std::vector<double> xs) {
@@ -203,7 +198,7 @@ int main(int argc, char** argv) {
   torchzoo::bench::add_common_options(app, args);
   constexpr int64_t kMaxRows = int64_t{1} << 20;
   constexpr int64_t kMaxVocab = int64_t{1} << 31;
-  app.add_option("--device", args.device, "cpu, cuda or cuda:N")->check(device_name());
+  app.get_option("--device")->check(device_name());  // the common option, held to the names this bench takes
   app.add_option("--autocast", args.autocast, "none or bf16")->check(CLI::IsMember({"none", "bf16"}));
   app.add_option("--batch", args.batch, "sentences per step")->check(CLI::Range(int64_t{1}, kMaxRows));
   app.add_option("--src-len", args.src_len, "source tokens per sentence")->check(CLI::Range(int64_t{1}, kMaxLen));

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "../support/learning.h"
+#include "torchzoo/train/autocast.h"
 
 namespace fs = std::filesystem;
 
@@ -459,4 +460,60 @@ TEST_CASE("train and generate work end to end on lm_tiny", "[cli][language_model
   auto not_lm = run_torchzoo("generate --checkpoint '" + checkpoint + "x' --prompt a");
   CHECK(not_lm.code == 2);
   fs::remove_all(dir);
+}
+
+TEST_CASE("The first log line says which autocast was chosen and why; slow explicit choices warn", "[cli][autocast]") {
+  const auto out_dir = scratch() / "autocast";
+  fs::remove_all(out_dir);
+  const std::string tiny = "train configs/copy_task_tiny.yaml --set train.epochs=1 --set data.train_batches=2 --out '" +
+                           out_dir.string() + "' --device cpu";
+  const bool native_bf16 = torchzoo::train::native_support(torch::kCPU, torch::kBFloat16).native;
+  auto automatic = run_torchzoo(tiny + " --autocast auto");
+  INFO(automatic.err);
+  REQUIRE(automatic.code == 0);
+  const auto first_line = automatic.err.substr(0, automatic.err.find('\n'));
+  CHECK_THAT(first_line, Catch::Contains(native_bf16 ? "autocast bf16 (auto: " : "autocast none (auto: "));
+  CHECK_THAT(first_line, Catch::Contains(native_bf16 ? "has AMX-BF16" : "nor AVX512-BF16"));
+
+  auto explicit_bf16 = run_torchzoo(tiny + " --autocast bf16");
+  INFO(explicit_bf16.err);
+  REQUIRE(explicit_bf16.code == 0);
+  CHECK_THAT(explicit_bf16.err, Catch::Contains("autocast bf16 (--autocast bf16)") ||
+                                    Catch::Contains("autocast bf16 (train.autocast bf16)"));
+  CHECK((explicit_bf16.err.find("warning: autocast bf16 on cpu") != std::string::npos) == !native_bf16);
+
+  // Inference follows the checkpoint's setting, and --autocast overrides it.
+  const auto checkpoint = (out_dir / "checkpoint.pt").string();
+  auto decode = run_torchzoo("decode --checkpoint '" + checkpoint + "' \"1 2 3 4\" --autocast fp16");
+  INFO(decode.err);
+  CHECK(decode.code == 0);
+  auto bad = run_torchzoo("decode --checkpoint '" + checkpoint + "' \"1 2 3 4\" --autocast fp8");
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--autocast"));
+  auto fp16 = run_torchzoo(tiny + " --autocast fp16");
+  CHECK(fp16.code == 0);
+  CHECK_THAT(fp16.err, Catch::Contains("with dynamic loss scaling"));
+}
+
+TEST_CASE("An EMA run writes ema.pt, which eval, decode and export take like any checkpoint", "[cli][ema]") {
+  const auto out_dir = scratch() / "ema";
+  fs::remove_all(out_dir);
+  auto train = run_torchzoo("train configs/copy_task_tiny.yaml --set train.epochs=2 --set data.train_batches=5 "
+                            "--set train.ema_decay=0.9 --out '" + out_dir.string() + "' --device cpu");
+  INFO(train.err);
+  REQUIRE(train.code == 0);
+  CHECK_THAT(train.err, Catch::Contains("| ema valid loss"));
+  CHECK_THAT(read_file(out_dir / "metrics.jsonl"), Catch::Contains("\"ema_valid_loss\""));
+  const auto ema = (out_dir / "ema.pt").string();
+  REQUIRE(fs::exists(ema));
+  auto eval = run_torchzoo("eval configs/copy_task_tiny.yaml --checkpoint '" + ema + "'");
+  INFO(eval.err);
+  CHECK(eval.code == 0);
+  auto decode = run_torchzoo("decode --checkpoint '" + ema + "' \"1 2 3 4\"");
+  CHECK(decode.code == 0);
+  auto exported = run_torchzoo("export --checkpoint '" + ema + "' -o '" + (out_dir / "ema.safetensors").string() +
+                               "' --format safetensors");
+  INFO(exported.err);
+  CHECK(exported.code == 0);
+  CHECK(fs::exists(out_dir / "ema.safetensors"));
 }

@@ -20,14 +20,46 @@
 // One file per command (cli/<command>.cpp); what differs between model families
 // is asked of the family (families/family.h). Exit codes: 0 success, 1 runtime
 // failure, 2 bad command line or config.
+#include <algorithm>
 #include <iostream>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "torchzoo/cli/command.h"
 #include "torchzoo/common/data_dir.h"
+#include "torchzoo/common/format.h"
 #include "torchzoo/configs/config.h"
 #include "torchzoo/families/family.h"
 #include "torchzoo/train/malloc_tuning.h"
+
+namespace {
+
+/// The message for a first word that is no command ("torchzoo trian ..."), if it is one; CLI11
+/// itself would only say that a subcommand is required.
+std::optional<std::string> unknown_command(const CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> names;
+  for (const auto* command : app.get_subcommands({})) names.push_back(command->get_name());
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--data-dir") {
+      ++i;  // its value
+      continue;
+    }
+    if (word.rfind("-", 0) == 0) continue;
+    if (std::find(names.begin(), names.end(), word) != names.end()) return std::nullopt;
+    auto message = fmt::format("error: unknown command '{}'; the commands are: {}", torchzoo::common::excerpt(word, 80),
+                               fmt::join(names, ", "));
+    if (auto closest = torchzoo::configs::closest_name(word, names)) message += fmt::format(" (did you mean '{}'?)", *closest);
+    return message + "\nRun 'torchzoo --help' for what each does";
+  }
+  return std::nullopt;
+}
+
+/// An error for the terminal: without c10's backtrace and cut to a readable length.
+void print_error(std::string_view what) { std::cerr << "error: " << torchzoo::common::excerpt(what, 4000) << "\n"; }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace torchzoo::cli;
@@ -48,6 +80,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
+    if (auto unknown = unknown_command(app, argc, argv)) {
+      std::cerr << *unknown << "\n";
+      return 2;
+    }
     const int code = app.exit(error);
     return code == 0 ? 0 : 2;
   }
@@ -57,19 +93,19 @@ int main(int argc, char** argv) {
       if (command.app->parsed()) return command.run();
     }
   } catch (const torchzoo::configs::ConfigError& error) {
-    std::cerr << "error: " << error.what() << "\n";
+    print_error(error.what());
     return 2;
   } catch (const torchzoo::families::UsageError& error) {
-    std::cerr << "error: " << error.what() << "\n";
+    print_error(error.what());
     return 2;
   } catch (const CLI::ValidationError& error) {
-    std::cerr << "error: " << error.what() << "\n";
+    print_error(error.what());
     return 2;
   } catch (const c10::Error& error) {
-    std::cerr << "error: " << error.what_without_backtrace() << "\n";
+    print_error(error.what_without_backtrace());
     return 1;
   } catch (const std::exception& error) {
-    std::cerr << "error: " << error.what() << "\n";
+    print_error(error.what());
     return 1;
   }
   return 0;

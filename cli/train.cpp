@@ -1,29 +1,148 @@
-// torchzoo train CONFIG [--set K=V]... [--device D] [--out DIR] [--resume CHECKPOINT]
+// torchzoo train CONFIG [--set K=V]... [--device D] [--out DIR] [--resume CHECKPOINT [--allow-config-changes]]
+//                [--overwrite]
+//
+// SIGINT or SIGTERM: the step finishes, checkpoint.pt is written, the resume
+// command is printed and the exit code is 130 (SIGINT) or 143 (SIGTERM).
+#include <filesystem>
 #include <iostream>
+#include <map>
+#include <set>
 
 #include "torchzoo/cli/command.h"
 #include "torchzoo/cli/common.h"
 #include "torchzoo/common/format.h"
 #include "torchzoo/configs/trainer_options.h"
 #include "torchzoo/families/experiment.h"
+#include "torchzoo/families/family.h"
+#include "torchzoo/train/interrupt.h"
 #include "torchzoo/train/trainer.h"
 
 namespace torchzoo::cli {
 namespace {
 
+namespace fs = std::filesystem;
+
 struct TrainArgs {
   ConfigArgs config;
   std::string out_dir, resume, autocast;
+  bool overwrite = false;
+  bool allow_config_changes = false;
 };
+
+/// Keys that do not change what a run computes: where it writes, what it runs on, how often it
+/// prints or saves.
+bool changes_nothing(const std::string& key) {
+  for (const char* free : {"train.out_dir", "train.device", "train.log_every", "train.threads", "data.workers"}) {
+    if (key == free) return true;
+  }
+  return key == "train.save_every" || key.rfind("train.save_every.", 0) == 0;
+}
+
+/// Refuses to resume `checkpoint` under a config that differs from the one it was trained with:
+/// always for model and data keys (the checkpoint would not be that model on that data), and for
+/// the other keys unless `allow_changes`.
+void check_resume_config(const std::string& checkpoint, const std::string& saved_text, const Config& config,
+                         bool allow_changes) {
+  const auto saved = Config::parse(saved_text, checkpoint + ":config").flatten();
+  const auto now = config.flatten();
+  std::vector<std::string> fixed, changed;
+  auto describe = [&](const std::string& key, const std::map<std::string, std::string>& leaves) {
+    auto it = leaves.find(key);
+    return it == leaves.end() ? std::string("(absent)") : common::excerpt(it->second, 60);
+  };
+  std::set<std::string> keys;
+  for (const auto& [key, value] : saved) keys.insert(key);
+  for (const auto& [key, value] : now) keys.insert(key);
+  for (const auto& key : keys) {
+    auto a = saved.find(key), b = now.find(key);
+    if ((a == saved.end()) != (b == now.end()) || (a != saved.end() && a->second != b->second)) {
+      if (changes_nothing(key)) continue;
+      const auto line = fmt::format("{}: {} in the checkpoint, {} now", key, describe(key, saved), describe(key, now));
+      const bool model_or_data = key.rfind("model.", 0) == 0 || key.rfind("data.", 0) == 0 || key == "model" ||
+                                 key == "data";
+      (model_or_data ? fixed : changed).push_back(line);
+    }
+  }
+  if (!fixed.empty()) {
+    throw families::UsageError(
+        "--resume " + checkpoint,
+        fmt::format("the config's model or data differs from the one this checkpoint was trained with:\n  {}\n"
+                    "A checkpoint resumes only the run that wrote it; start a new run (another --out) instead",
+                    fmt::join(fixed, "\n  ")));
+  }
+  if (changed.empty()) return;
+  if (!allow_changes) {
+    throw families::UsageError(
+        "--resume " + checkpoint,
+        fmt::format("the config differs from the one this checkpoint was trained with:\n  {}\n"
+                    "Resume with --allow-config-changes to train on with these changes",
+                    fmt::join(changed, "\n  ")));
+  }
+  std::cerr << fmt::format("resuming with changed training keys (--allow-config-changes):\n  {}\n",
+                           fmt::join(changed, "\n  "));
+}
+
+/// Whether the run that wrote `state` has nothing left to do under `options`.
+bool finished(const train::CheckpointState& state, const train::TrainerOptions& options) {
+  if (options.max_steps() > 0 && state.step >= options.max_steps()) return true;
+  if (options.patience() > 0 && state.best && state.evals_since_best >= options.patience()) return true;
+  return state.epoch >= options.epochs() && state.batch == 0;
+}
+
+/// `word` as a POSIX shell reads it back: bare when it is safe, else in single quotes.
+std::string shell_quote(const std::string& word) {
+  const bool safe = !word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                            "0123456789_-.,/:=+@%") == std::string::npos;
+  if (safe) return word;
+  std::string quoted = "'";
+  for (const char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+/// The command that continues this run: the same arguments plus --resume.
+std::string resume_command(const TrainArgs& args, const std::string& checkpoint) {
+  std::string command = "torchzoo train " + shell_quote(args.config.path);
+  for (const auto& assignment : args.config.overrides) command += " --set " + shell_quote(assignment);
+  if (!args.config.device.empty()) command += " --device " + shell_quote(args.config.device);
+  if (!args.autocast.empty()) command += " --autocast " + args.autocast;
+  if (!args.out_dir.empty()) command += " --out " + shell_quote(args.out_dir);
+  return command + " --resume " + shell_quote(checkpoint);
+}
 
 int run_train(const TrainArgs& args) {
   auto config = load_config(args.config);
   if (!args.out_dir.empty()) config.apply_override("train.out_dir=" + yaml_quote(args.out_dir));
   if (!args.autocast.empty()) config.apply_override("train.autocast=" + args.autocast);
+  std::optional<train::CheckpointState> resumed;
+  if (!args.resume.empty()) {
+    resumed = train::read_checkpoint_state(args.resume);
+    check_resume_config(args.resume, resumed->config, config, args.allow_config_changes);
+  }
   auto experiment = families::build_experiment(config);
   if (experiment.threads > 0) torch::set_num_threads(static_cast<int>(experiment.threads));
+  auto options = experiment.trainer;
 
-  const auto& options = experiment.trainer;
+  if (resumed && finished(*resumed, options)) {
+    std::cout << fmt::format(
+        "{}: this run is finished (epoch {}/{}, step {}{}); nothing to train. To train further, raise "
+        "train.epochs or train.max_steps and resume with --allow-config-changes\n",
+        args.resume, resumed->epoch, options.epochs(), resumed->step,
+        options.max_steps() > 0 ? fmt::format(" of max_steps {}", options.max_steps()) : "");
+    return 0;
+  }
+  const auto existing = train::existing_run_files(options.out_dir());
+  if (!resumed && !existing.empty()) {
+    if (!args.overwrite) {
+      throw families::UsageError(
+          options.out_dir(),
+          fmt::format("this folder holds a run already ({}); continue it with --resume {}, replace it with "
+                      "--overwrite, or choose another --out",
+                      fmt::join(existing, ", "), shell_quote((fs::path(options.out_dir()) / "checkpoint.pt").string())));
+    }
+    for (const auto& name : existing) fs::remove_all(fs::path(options.out_dir()) / name);
+    std::cerr << fmt::format("--overwrite: removed {} from {}\n", fmt::join(existing, ", "), options.out_dir());
+  }
+
   const auto precision = configs::read_autocast(config, options.device());
   std::cerr << fmt::format("torchzoo train {} | {}{}\n", args.config.path, precision.describe(),
                            options.grad_scaler().enabled() ? " with dynamic loss scaling" : "");
@@ -32,10 +151,18 @@ int run_train(const TrainArgs& args) {
                            experiment.model_name, thousands(count_parameters(*experiment.model)),
                            options.device().str(), torch::get_num_threads(),
                            experiment.scheduler->schedule().describe(), options.out_dir());
+  train::InterruptHandler interrupts;
+  options.interrupted(train::interrupt_signal);
   train::Trainer trainer(options, *experiment.task, *experiment.optimizer, *experiment.scheduler);
-  if (!args.resume.empty()) trainer.resume(args.resume);
+  if (resumed) trainer.resume(args.resume);
   auto result = trainer.fit();
 
+  if (result.interrupted_by != 0) {
+    std::cout << fmt::format("interrupted by {} at epoch {}, step {}: saved {}\nresume with: {}\n",
+                             train::signal_name(result.interrupted_by), result.epochs + 1, result.steps,
+                             trainer.checkpoint_path(), resume_command(args, trainer.checkpoint_path()));
+    return 128 + result.interrupted_by;
+  }
   std::cout << fmt::format("finished: {} epochs, {} steps in {:.1f} s | train loss {:.4f}", result.epochs, result.steps,
                            result.seconds, result.train_loss);
   for (const auto& [metric, value] : result.eval) std::cout << fmt::format(" | valid {} {:.4f}", metric, value);
@@ -52,11 +179,15 @@ Command add_train(CLI::App& app) {
   auto* train = app.add_subcommand("train", "train a model from a config");
   add_config_args(train, args->config);
   train->add_option("--device", args->config.device, "cpu, cuda, cuda:N or auto (default: train.device, else auto)");
-  train->add_option("--out", args->out_dir,
-                    "output folder for checkpoint.pt and metrics.jsonl (default: runs/<config>)");
+  train->add_option("--out", args->out_dir, "output folder for checkpoint.pt and metrics.jsonl (default: runs/<config>)")
+      ->check([](const std::string& dir) { return dir.empty() ? std::string("expected a folder, got ''") : ""; });
   add_autocast_option(train, args->autocast);
-  train->add_option("--resume", args->resume, "continue from a checkpoint written by this config")
-      ->check(CLI::ExistingFile);
+  auto* resume = train->add_option("--resume", args->resume, "continue from a checkpoint written by this config")
+                     ->check(CLI::ExistingFile);
+  train->add_flag("--allow-config-changes", args->allow_config_changes,
+                  "with --resume: train on although training keys (epochs, lr, ...) differ from the checkpoint's")
+      ->needs(resume);
+  train->add_flag("--overwrite", args->overwrite, "replace the run already in the output folder")->excludes(resume);
   return {train, [args] { return run_train(*args); }};
 }
 

@@ -4,6 +4,7 @@
 // keys are errors naming the allowed ones.
 #include "torchzoo/configs/registries.h"
 #include "torchzoo/data/sentencepiece_tokenizer.h"
+#include "torchzoo/data/text_file.h"
 #include "torchzoo/data/token_batches.h"
 
 namespace torchzoo::configs {
@@ -30,6 +31,11 @@ std::shared_ptr<const data::SentencePieceTokenizer> load_or_train_tokenizer(cons
 std::shared_ptr<const data::SentencePieceTokenizer> single_tokenizer(const Section& data,
                                                                      const std::vector<std::string>* texts,
                                                                      int64_t vocab);
+
+/// data.invalid_utf8: error (the default) or skip, for the corpus readers.
+data::InvalidUtf8 read_invalid_utf8(const Section& data);
+/// Says on stderr how many lines of data.`key` (`path`) invalid_utf8: skip left out, if any.
+void report_skipped_lines(const Section& data, const std::string& key, const std::string& path, int64_t skipped);
 
 /// data.batch_tokens, data.max_sentences and data.seed (text_data_builders.cpp).
 data::TokenBatchOptions read_token_batching(const Section& data);

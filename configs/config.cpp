@@ -49,9 +49,11 @@ namespace {
 
 using Locator = std::function<std::string(const std::string& dotted, const YAML::Mark& mark)>;
 
+// Everything echoed is cut (common::excerpt): a 5 MB value or key must not become a 5 MB message.
 [[noreturn]] void throw_error(const std::string& location, const std::string& dotted, const std::string& what) {
-  if (dotted.empty()) throw ConfigError(fmt::format("{}: {}", location, what));
-  throw ConfigError(fmt::format("{}: {}: {}", location, dotted, what));
+  const auto where = common::excerpt(location, 300);
+  if (dotted.empty()) throw ConfigError(fmt::format("{}: {}", where, common::excerpt(what, 1000)));
+  throw ConfigError(fmt::format("{}: {}: {}", where, common::excerpt(dotted), common::excerpt(what, 1000)));
 }
 
 [[noreturn]] void throw_at(const detail::ConfigState& state, const std::string& dotted, const YAML::Mark& mark,
@@ -69,8 +71,8 @@ std::string describe(const YAML::Node& node) {
   if (node.IsNull()) return "null";
   if (node.IsMap()) return "a map";
   if (node.IsSequence()) return fmt::format("a list of {} items", node.size());
-  if (is_plain(node)) return fmt::format("'{}'", node.Scalar());
-  return fmt::format("the quoted string \"{}\"", node.Scalar());
+  if (is_plain(node)) return fmt::format("'{}'", common::excerpt(node.Scalar()));
+  return fmt::format("the quoted string \"{}\"", common::excerpt(node.Scalar()));
 }
 
 template <class T>
@@ -147,13 +149,15 @@ std::string expand_variables(const detail::ConfigState& state, const YAML::Node&
     } else if (text.compare(i, 2, "${") == 0) {
       const size_t close = text.find('}', i + 2);
       if (close == std::string::npos) {
-        throw_at(state, dotted, node.Mark(), fmt::format("'{}' opens '${{' without a closing '}}'", text));
+        throw_at(state, dotted, node.Mark(),
+                 fmt::format("'{}' opens '${{' without a closing '}}'", common::excerpt(text)));
       }
       const std::string name = text.substr(i + 2, close - i - 2);
       if (name != "data_dir") {
         throw_at(
             state, dotted, node.Mark(),
-            fmt::format("unknown variable '${{{}}}'; known: ${{data_dir}} (write $${{ for a literal '${{')", name));
+            fmt::format("unknown variable '${{{}}}'; known: ${{data_dir}} (write $${{ for a literal '${{')",
+                        common::excerpt(name)));
       }
       try {
         expanded += common::data_dir();
@@ -206,9 +210,31 @@ T decode(const detail::ConfigState& state, const YAML::Node& node, const std::st
   }
 }
 
+// Bounds on a config's tree as its readers see it, aliases expanded: yaml-cpp shares an aliased
+// node instead of copying it, but every walk (this check, to_yaml, finish) visits it once per
+// reference, so nine nested aliases of nine items each ("billion laughs") would be 10^9 visits.
+// The shipped configs have a few hundred nodes and nest 4 levels.
+constexpr int64_t kMaxConfigNodes = 100000;
+constexpr int64_t kMaxConfigDepth = 64;
+
+struct WalkBudget {
+  int64_t nodes = 0;
+};
+
 // Every key must be a string and appear once per map: yaml-cpp keeps duplicates and lookups
 // would silently see only the first, so a preset's second `lr:` would be ignored.
-void check_keys(const YAML::Node& node, const std::string& dotted, const Locator& locate) {
+void check_keys(const YAML::Node& node, const std::string& dotted, const Locator& locate, WalkBudget& budget,
+                int64_t depth = 0) {
+  if (++budget.nodes > kMaxConfigNodes) {
+    throw_error(locate(dotted, node.Mark()), dotted,
+                fmt::format("the config holds more than {} values once its YAML aliases (*name) are expanded; "
+                            "a config needs a few hundred (is an alias repeated inside what it refers to?)",
+                            kMaxConfigNodes));
+  }
+  if (depth > kMaxConfigDepth) {
+    throw_error(locate(dotted, node.Mark()), common::excerpt(dotted, 80),
+                fmt::format("maps and lists nest more than {} levels deep; a config needs a few", kMaxConfigDepth));
+  }
   if (node.IsMap()) {
     std::map<std::string, YAML::Mark> seen;
     for (const auto& item : node) {
@@ -223,10 +249,12 @@ void check_keys(const YAML::Node& node, const std::string& dotted, const Locator
         throw_error(locate(child, item.first.Mark()), child,
                     fmt::format("duplicate key; first defined at line {}", first->second.line + 1));
       }
-      check_keys(item.second, child, locate);
+      check_keys(item.second, child, locate, budget, depth + 1);
     }
   } else if (node.IsSequence()) {
-    for (size_t i = 0; i < node.size(); ++i) check_keys(node[i], fmt::format("{}[{}]", dotted, i), locate);
+    for (size_t i = 0; i < node.size(); ++i) {
+      check_keys(node[i], fmt::format("{}[{}]", dotted, i), locate, budget, depth + 1);
+    }
   }
 }
 
@@ -269,24 +297,34 @@ void emit(YAML::Emitter& out, const YAML::Node& node) {
   }
 }
 
+// Edits between `a` and `b`: insertions, deletions, substitutions and swaps of neighbours ("trian"
+// is one edit from "train"), the optimal string alignment distance.
 size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 bool is_key_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }
 
 }  // namespace
+
+std::optional<std::string> closest_name(const std::string& word, const std::vector<std::string>& names) {
+  auto closest = std::min_element(names.begin(), names.end(), [&](const std::string& a, const std::string& b) {
+    return edit_distance(word, a) < edit_distance(word, b);
+  });
+  if (closest == names.end() || edit_distance(word, *closest) > std::max<size_t>(1, word.size() / 3)) {
+    return std::nullopt;
+  }
+  return *closest;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Section
@@ -323,7 +361,7 @@ std::string Section::get_choice(const std::string& key, const std::string& defau
                                 const std::vector<std::string>& allowed) const {
   std::string value = get<std::string>(key, default_value);
   if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
-    fail(key, fmt::format("expected one of: {}; got '{}'", fmt::join(allowed, ", "), value));
+    fail(key, fmt::format("expected one of: {}; got '{}'", fmt::join(allowed, ", "), common::excerpt(value)));
   }
   return value;
 }
@@ -348,6 +386,12 @@ bool Section::has(const std::string& key) const {
   return value.IsDefined() && !value.IsNull();
 }
 
+bool Section::is_map(const std::string& key) const {
+  state_->asked[path_].insert(key);
+  const YAML::Node value = (*node_)[key];
+  return value.IsDefined() && value.IsMap();
+}
+
 void Section::finish() const {
   const std::set<std::string>& asked = state_->asked[path_];
   for (const auto& item : *node_) {
@@ -355,10 +399,7 @@ void Section::finish() const {
     if (asked.count(key) > 0) continue;
     std::string what = asked.empty() ? "unknown key; this section takes no keys"
                                      : fmt::format("unknown key; allowed keys: {}", fmt::join(asked, ", "));
-    auto closest = std::min_element(asked.begin(), asked.end(), [&](const std::string& a, const std::string& b) {
-      return edit_distance(key, a) < edit_distance(key, b);
-    });
-    if (closest != asked.end() && edit_distance(key, *closest) <= std::max<size_t>(1, key.size() / 3)) {
+    if (auto closest = closest_name(key, {asked.begin(), asked.end()})) {
       what += fmt::format(" (did you mean '{}'?)", *closest);
     }
     throw_at(*state_, child_path(key), item.first.Mark(), what);
@@ -388,6 +429,12 @@ Config Config::load(const std::string& path) {
     bool exists = std::filesystem::exists(path, error);
     throw ConfigError(fmt::format("{}: cannot read config: {}", path, exists ? "not a regular file" : "no such file"));
   }
+  constexpr uintmax_t kMaxConfigBytes = 16 << 20;
+  const auto size = std::filesystem::file_size(path, error);
+  if (!error && size > kMaxConfigBytes) {
+    throw ConfigError(fmt::format("{}: cannot read config: it is {} bytes; a config is a few KB (at most {} bytes)",
+                                  path, size, kMaxConfigBytes));
+  }
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
@@ -409,13 +456,15 @@ Config Config::parse(const std::string& text, const std::string& name) {
     throw_at(*state, "", state->root.Mark(), "expected a map of keys at the top level, got " + describe(state->root));
   }
   const detail::ConfigState& located = *state;
-  check_keys(state->root, "",
-             [&](const std::string& dotted, const YAML::Mark& mark) { return located.locate(dotted, mark); });
+  WalkBudget budget;
+  check_keys(
+      state->root, "", [&](const std::string& dotted, const YAML::Mark& mark) { return located.locate(dotted, mark); },
+      budget);
   return Config(std::move(state));
 }
 
 void Config::apply_override(const std::string& assignment) {
-  const std::string location = "--set " + assignment;
+  const std::string location = "--set " + common::excerpt(assignment);
   const size_t equals = assignment.find('=');
   if (equals == std::string::npos) throw_error(location, "", "malformed override; expected key.path=value");
   const std::string key = assignment.substr(0, equals);
@@ -444,7 +493,8 @@ void Config::apply_override(const std::string& assignment) {
   } catch (const YAML::ParserException& e) {
     throw_error(location, key, fmt::format("value is not valid YAML: {}", e.msg));
   }
-  check_keys(value, key, [&](const std::string&, const YAML::Mark&) { return location; });
+  WalkBudget budget;
+  check_keys(value, key, [&](const std::string&, const YAML::Mark&) { return location; }, budget);
 
   // Check the whole path before changing anything, so a failed override leaves the config as it was.
   std::vector<std::string> created;  // intermediate maps this override creates
@@ -490,6 +540,35 @@ std::string Config::to_yaml() const {
   YAML::Emitter out;
   emit(out, state_->root);
   return std::string(out.c_str()) + "\n";
+}
+
+namespace {
+
+void flatten_into(const YAML::Node& node, const std::string& dotted, std::map<std::string, std::string>& leaves) {
+  if (node.IsMap() && node.size() > 0) {
+    for (const auto& item : node) flatten_into(item.second, join_path(dotted, item.first.Scalar()), leaves);
+    return;
+  }
+  YAML::Emitter out;
+  out << YAML::Flow;
+  if (node.IsScalar() && !is_plain(node)) {
+    out << YAML::DoubleQuoted << node.Scalar();
+  } else if (node.IsScalar()) {
+    out << node.Scalar();
+  } else if (node.IsNull()) {
+    out << YAML::Null;
+  } else {
+    emit(out, node);
+  }
+  leaves[dotted] = out.c_str();
+}
+
+}  // namespace
+
+std::map<std::string, std::string> Config::flatten() const {
+  std::map<std::string, std::string> leaves;
+  flatten_into(state_->root, "", leaves);
+  return leaves;
 }
 
 Section Config::root() const { return Section(state_, std::make_shared<const YAML::Node>(state_->root), ""); }

@@ -15,6 +15,7 @@
 //   double dropout = model.get_in_range("dropout", 0.1, 0.0, 1.0);
 //   model.finish();  // model.d_modl → "...:12:3: model.d_modl: unknown key; allowed keys: d_model, dropout"
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -28,6 +29,10 @@ class Node;
 }  // namespace YAML
 
 namespace torchzoo::configs {
+
+/// The name among `names` closest to `word` by edit distance, if close enough to be a likely typo
+/// (at most max(1, |word| / 3) edits): for "did you mean ...?" hints.
+std::optional<std::string> closest_name(const std::string& word, const std::vector<std::string>& names);
 
 /// A bad config: the message reads `location: dotted.key: what was wrong; what was expected`.
 class ConfigError : public std::runtime_error {
@@ -116,6 +121,8 @@ class Section {
   std::optional<Section> optional_section(const std::string& key) const;
   /// Whether `key` is present and not null; also marks `key` as known to finish().
   bool has(const std::string& key) const;
+  /// Whether `key` holds a map (for keys that take a number or a map of details).
+  bool is_map(const std::string& key) const;
 
   /// Throws ConfigError for the first key (in file order) that was never asked for, listing
   /// the keys that were (sorted). Call once all keys this section knows have been read.
@@ -176,6 +183,11 @@ class Config {
 
   /// The effective config (file plus overrides) as YAML text, e.g. to store in a checkpoint.
   std::string to_yaml() const;
+
+  /// Every leaf of the effective config by dotted key, its value as YAML text: model.d_model → 512,
+  /// optimizer.betas → [0.9, 0.98], data.name → "fashion_mnist" (strings quoted). Empty maps are leaves ({}).
+  /// For comparing two configs key by key (resuming a checkpoint).
+  std::map<std::string, std::string> flatten() const;
 
   /// The top-level map.
   Section root() const;

@@ -68,6 +68,17 @@ std::shared_ptr<const data::SentencePieceTokenizer> single_tokenizer(const Secti
   return load_or_train_tokenizer(data, settings, settings.prefix + ".model", texts);
 }
 
+data::InvalidUtf8 read_invalid_utf8(const Section& data) {
+  return data.get_choice("invalid_utf8", "error", {"error", "skip"}) == "skip" ? data::InvalidUtf8::kSkip
+                                                                              : data::InvalidUtf8::kError;
+}
+
+void report_skipped_lines(const Section& data, const std::string& key, const std::string& path, int64_t skipped) {
+  if (skipped == 0) return;
+  std::cerr << fmt::format("{}.{}: skipped {} line{} of {} that {} not valid UTF-8 (invalid_utf8: skip)\n",
+                           data.path(), key, skipped, skipped == 1 ? "" : "s", path, skipped == 1 ? "is" : "are");
+}
+
 data::TokenBatchOptions read_token_batching(const Section& data) {
   data::TokenBatchOptions batching;
   batching.batch_tokens(data.get_positive<int64_t>("batch_tokens", batching.batch_tokens()))

@@ -76,6 +76,19 @@ train::TrainerOptions read_trainer_options(const Config& config, const std::stri
       .eval_every(train.get_in_range<int64_t>("eval_every", o.eval_every(), 0, kMaxSeed))
       .patience(train.get_in_range<int64_t>("patience", o.patience(), 0, kMaxSeed))
       .average_last(train.get_in_range<int64_t>("average_last", o.average_last(), 0, 1000));
+  // save_every: N (optimizer steps) or {steps: N, minutes: M}, either or both.
+  if (train.is_map("save_every")) {
+    auto every = train.section("save_every");
+    o.save_every_steps(every.get_in_range<int64_t>("steps", 0, 0, kMaxSeed))
+        .save_every_minutes(every.get_in_range<double>("minutes", 0.0, 0.0, 1e9));
+    every.finish();
+  } else {
+    o.save_every_steps(train.get_in_range<int64_t>("save_every", 0, 0, kMaxSeed));
+  }
+  if (o.out_dir().empty()) {
+    train.fail("out_dir", "expected a folder for checkpoints and metrics, got ''; leave the key out for "
+                          "runs/<config name>");
+  }
   if (o.patience() > 0 && o.keep_best().empty()) {
     train.fail("patience", "early stopping watches the keep_best metric: set train.keep_best (e.g. bleu)");
   }

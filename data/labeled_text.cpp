@@ -9,13 +9,15 @@
 
 namespace torchzoo::data {
 
-std::vector<LabeledText> read_labeled_tsv(const std::string& path) {
+std::vector<LabeledText> read_labeled_tsv(const std::string& path, InvalidUtf8 invalid_utf8, int64_t* skipped) {
   const std::string content = read_text_file(path, "labeled text");
   const auto lines = split_lines(content);
+  Utf8LineCheck utf8(path, invalid_utf8);
   std::vector<LabeledText> examples;
   examples.reserve(lines.size());
   for (size_t i = 0; i < lines.size(); ++i) {
     const std::string_view line = lines[i];
+    if (!utf8.accept(line, i + 1)) continue;
     const size_t fields = 1 + static_cast<size_t>(std::count(line.begin(), line.end(), '\t'));
     TORCHZOO_CHECK(!line.empty(), "{}:{}: expected 2 tab-separated fields (label<TAB>text), got an empty line", path,
                    i + 1);
@@ -24,6 +26,7 @@ std::vector<LabeledText> read_labeled_tsv(const std::string& path) {
     TORCHZOO_CHECK(tab > 0, "{}:{}: expected a label before the tab, got an empty one", path, i + 1);
     examples.push_back({std::string(line.substr(0, tab)), std::string(line.substr(tab + 1))});
   }
+  if (skipped != nullptr) *skipped = utf8.skipped();
   return examples;
 }
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "torchzoo/data/text_file.h"
+
 namespace torchzoo::data {
 
 /// One example: its class label (a name, e.g. "de") and its text.
@@ -30,7 +32,8 @@ inline std::ostream& operator<<(std::ostream& out, const LabeledText& example) {
 ///
 /// Example:
 ///   auto examples = read_labeled_tsv(common::data_path("libreoffice-langid/train.tsv"));
-std::vector<LabeledText> read_labeled_tsv(const std::string& path);
+std::vector<LabeledText> read_labeled_tsv(const std::string& path, InvalidUtf8 invalid_utf8 = InvalidUtf8::kError,
+                                          int64_t* skipped = nullptr);
 
 /// Writes `examples` as "label<TAB>text" lines through `path`.tmp and a
 /// rename. An empty label, or a label or text holding a tab or line break, is

@@ -9,13 +9,15 @@
 
 namespace torchzoo::data {
 
-std::vector<ParallelPair> read_parallel_tsv(const std::string& path) {
+std::vector<ParallelPair> read_parallel_tsv(const std::string& path, InvalidUtf8 invalid_utf8, int64_t* skipped) {
   const std::string content = read_text_file(path, "parallel text");
   const auto lines = split_lines(content);
+  Utf8LineCheck utf8(path, invalid_utf8);
   std::vector<ParallelPair> pairs;
   pairs.reserve(lines.size());
   for (size_t i = 0; i < lines.size(); ++i) {
     const std::string_view line = lines[i];
+    if (!utf8.accept(line, i + 1)) continue;
     TORCHZOO_CHECK(!line.empty(), "{}:{}: expected 2 tab-separated fields (src<TAB>tgt), got an empty line", path,
                    i + 1);
     const size_t tab = line.find('\t');
@@ -23,10 +25,12 @@ std::vector<ParallelPair> read_parallel_tsv(const std::string& path) {
     TORCHZOO_CHECK(fields == 2, "{}:{}: expected 2 tab-separated fields (src<TAB>tgt), got {}", path, i + 1, fields);
     pairs.push_back({std::string(line.substr(0, tab)), std::string(line.substr(tab + 1))});
   }
+  if (skipped != nullptr) *skipped = utf8.skipped();
   return pairs;
 }
 
-std::vector<ParallelPair> read_parallel_files(const std::string& src_path, const std::string& tgt_path) {
+std::vector<ParallelPair> read_parallel_files(const std::string& src_path, const std::string& tgt_path,
+                                              InvalidUtf8 invalid_utf8, int64_t* skipped) {
   const std::string src_content = read_text_file(src_path, "parallel text");
   const std::string tgt_content = read_text_file(tgt_path, "parallel text");
   const auto src_lines = split_lines(src_content);
@@ -34,11 +38,20 @@ std::vector<ParallelPair> read_parallel_files(const std::string& src_path, const
   TORCHZOO_CHECK(src_lines.size() == tgt_lines.size(),
                  "parallel files must have the same number of lines: '{}' has {}, '{}' has {}", src_path,
                  src_lines.size(), tgt_path, tgt_lines.size());
+  Utf8LineCheck src_utf8(src_path, invalid_utf8), tgt_utf8(tgt_path, invalid_utf8);
   std::vector<ParallelPair> pairs;
   pairs.reserve(src_lines.size());
+  int64_t dropped = 0;
   for (size_t i = 0; i < src_lines.size(); ++i) {
+    const bool src_ok = src_utf8.accept(src_lines[i], i + 1);
+    const bool tgt_ok = tgt_utf8.accept(tgt_lines[i], i + 1);
+    if (!src_ok || !tgt_ok) {
+      ++dropped;  // the pair goes, whichever side was bad
+      continue;
+    }
     pairs.push_back({std::string(src_lines[i]), std::string(tgt_lines[i])});
   }
+  if (skipped != nullptr) *skipped = dropped;
   return pairs;
 }
 

@@ -27,6 +27,8 @@
 #include <string_view>
 #include <vector>
 
+#include "torchzoo/data/text_file.h"
+
 namespace torchzoo::data {
 
 /// One sentence and its translation.
@@ -46,18 +48,22 @@ struct CorpusSplits {
 };
 
 /// Reads "src<TAB>tgt" lines. Errors name the file and the 1-based line and say
+/// (a line that is not valid UTF-8 included, unless `invalid_utf8` skips it and `skipped` counts it)
 /// what was expected, e.g. "corpus.tsv:17: expected 2 tab-separated fields, got 3".
 ///
 /// Example:
 ///   auto pairs = read_parallel_tsv(common::data_path("libreoffice-help/en-US-de/train.tsv"));
-std::vector<ParallelPair> read_parallel_tsv(const std::string& path);
+std::vector<ParallelPair> read_parallel_tsv(const std::string& path, InvalidUtf8 invalid_utf8 = InvalidUtf8::kError,
+                                            int64_t* skipped = nullptr);
 
 /// Reads two aligned files with one sentence per line; their line counts must
 /// agree (the error names both files and both counts).
 ///
 /// Example:
 ///   auto pairs = read_parallel_files("train.en", "train.de");
-std::vector<ParallelPair> read_parallel_files(const std::string& src_path, const std::string& tgt_path);
+std::vector<ParallelPair> read_parallel_files(const std::string& src_path, const std::string& tgt_path,
+                                              InvalidUtf8 invalid_utf8 = InvalidUtf8::kError,
+                                              int64_t* skipped = nullptr);
 
 /// Writes `pairs` as TSV ("src<TAB>tgt\n" each). A text holding a tab, '\n' or
 /// '\r' is an error naming the pair (0-based index): it could not be read back

@@ -2,15 +2,14 @@
 
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <unordered_map>
 #include <utility>
 
+#include "torchzoo/common/atomic_write.h"
 #include "torchzoo/common/check.h"
 
 namespace torchzoo::data {
@@ -68,31 +67,6 @@ class SelectedSentences : public sentencepiece::SentenceIterator {
   const std::vector<size_t>& chosen_;
   size_t next_ = 0;
 };
-
-/// Writes `bytes` to `path` through a temporary file in the same folder, so a reader never sees half a model.
-void write_model_atomically(const std::string& path, const std::string& bytes) {
-  const std::string temp = fmt::format("{}.tmp.{}", path, ::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    TORCHZOO_CHECK(out.is_open(), "train_sentencepiece: cannot write SentencePiece model '{}': cannot create '{}'",
-                   path, temp);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(temp, ignored);
-      TORCHZOO_CHECK(false, "train_sentencepiece: cannot write SentencePiece model '{}': writing '{}' failed", path,
-                     temp);
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(temp, path, error);
-  if (error) {
-    std::error_code ignored;
-    std::filesystem::remove(temp, ignored);
-    TORCHZOO_CHECK(false, "train_sentencepiece: cannot write SentencePiece model '{}': {}", path, error.message());
-  }
-}
 
 }  // namespace
 
@@ -152,7 +126,7 @@ void train_sentencepiece(const std::vector<std::string>& sentences, const std::s
   }
   TORCHZOO_CHECK(status.ok(), "train_sentencepiece: cannot train SentencePiece model '{}': {}", model_path,
                  status.ToString());
-  write_model_atomically(model_path, model);
+  common::write_file_atomically(model_path, model, "SentencePiece model");
 }
 
 SentencePieceTokenizer::SentencePieceTokenizer(const std::string& model_path) : path_(model_path) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "torchzoo/common/check.h"
+#include "torchzoo/common/utf8.h"
 
 namespace torchzoo::data {
 
@@ -17,6 +18,17 @@ std::string read_text_file(const std::string& path, std::string_view what) {
   content << in.rdbuf();
   TORCHZOO_CHECK(!in.bad(), "{}: read error in '{}'", what, path);
   return content.str();
+}
+
+bool Utf8LineCheck::accept(std::string_view line, size_t number) {
+  const size_t bad = common::find_invalid_utf8(line);
+  if (bad == std::string_view::npos) return true;
+  TORCHZOO_CHECK(policy_ == InvalidUtf8::kSkip,
+                 "{}:{}: not valid UTF-8 (byte 0x{:02x} at column {}); convert the file to UTF-8 (iconv), or set "
+                 "data.invalid_utf8: skip to leave such lines out",
+                 path_, number, static_cast<unsigned char>(line[bad]), bad + 1);
+  ++skipped_;
+  return false;
 }
 
 std::vector<std::string_view> split_lines(std::string_view content) {

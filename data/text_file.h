@@ -18,6 +18,26 @@ std::string read_text_file(const std::string& path, std::string_view what);
 /// "line" after a final '\n' does not. The views point into `content`.
 std::vector<std::string_view> split_lines(std::string_view content);
 
+/// What a corpus reader does with a line that is not valid UTF-8: stop with an error naming the
+/// file and line (the default), or skip the line (or pair) and count it.
+enum class InvalidUtf8 { kError, kSkip };
+
+/// Applies an InvalidUtf8 policy to the lines of one file.
+class Utf8LineCheck {
+ public:
+  Utf8LineCheck(std::string_view path, InvalidUtf8 policy) : path_(path), policy_(policy) {}
+  /// Whether line `number` (1-based) is valid UTF-8; under kError an invalid one throws
+  /// "<path>:<number>: not valid UTF-8 (byte 0x.. at column ..)".
+  bool accept(std::string_view line, size_t number);
+  /// Lines skipped so far (kSkip).
+  int64_t skipped() const { return skipped_; }
+
+ private:
+  std::string path_;
+  InvalidUtf8 policy_;
+  int64_t skipped_ = 0;
+};
+
 /// The lines of `in` without their line ends ('\n' or "\r\n"), e.g. stdin of `torchzoo translate`.
 std::vector<std::string> read_lines(std::istream& in);
 

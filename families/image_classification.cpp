@@ -5,6 +5,7 @@
 // pos_embed from another patch grid (model.init_from).
 #include "torchzoo/families/image_classification.h"
 
+#include <cmath>
 #include <map>
 #include <ostream>
 #include <stdexcept>
@@ -13,6 +14,7 @@
 
 #include "torchzoo/common/format.h"
 #include "torchzoo/configs/builders.h"
+#include "torchzoo/configs/model_size.h"
 #include "torchzoo/data/idx.h"
 #include "torchzoo/data/image_dataset.h"
 #include "torchzoo/data/png.h"
@@ -57,6 +59,19 @@ models::VisionTransformer build_vision_transformer(const Section& s) {
   if (o.embed_dim() % o.num_heads() != 0) {
     s.fail("num_heads", fmt::format("must divide embed_dim={}, got {}", o.embed_dim(), o.num_heads()));
   }
+  const double d = static_cast<double>(o.embed_dim()), patch = static_cast<double>(o.patch_size());
+  const double patches = std::pow(static_cast<double>(o.img_size()) / patch, 2);
+  configs::check_model_fits(
+      s,
+      d * (static_cast<double>(o.in_chans()) * patch * patch + patches + 1 + static_cast<double>(o.num_classes())) +
+          configs::transformer_layers_size(static_cast<double>(o.depth()), d, d * o.mlp_ratio(), 1),
+      {{"embed_dim", d},
+       {"depth", static_cast<double>(o.depth())},
+       {"mlp_ratio", o.mlp_ratio()},
+       {"img_size", static_cast<double>(o.img_size())},
+       {"patch_size", patch},
+       {"in_chans", static_cast<double>(o.in_chans())},
+       {"num_classes", static_cast<double>(o.num_classes())}});
   s.finish();
   return models::VisionTransformer(o);
 }

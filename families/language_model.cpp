@@ -10,6 +10,7 @@
 #include "torchzoo/common/format.h"
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/configs/model_keys.h"
+#include "torchzoo/configs/model_size.h"
 #include "torchzoo/data/text_file.h"
 #include "torchzoo/models/decoder_only_lm.h"
 #include "torchzoo/train/decode/lm_generation.h"
@@ -28,6 +29,16 @@ models::DecoderOnlyLM build_decoder_only_lm(const Section& s) {
   if (!o.learned_positions() && o.d_model() % 2 != 0) {
     s.fail("d_model", fmt::format("must be even (sinusoidal positions), got {}", o.d_model()));
   }
+  const double d = static_cast<double>(o.d_model());
+  configs::check_model_fits(
+      s,
+      2 * d * static_cast<double>(o.vocab()) + d * static_cast<double>(o.max_len()) +
+          configs::transformer_layers_size(static_cast<double>(o.num_layers()), d, static_cast<double>(o.d_ff()), 1),
+      {{"d_model", d},
+       {"d_ff", static_cast<double>(o.d_ff())},
+       {"num_layers", static_cast<double>(o.num_layers())},
+       {"vocab", static_cast<double>(o.vocab())},
+       {"max_len", static_cast<double>(o.max_len())}});
   s.finish();
   return models::DecoderOnlyLM(o);
 }
@@ -36,10 +47,13 @@ std::vector<std::string> read_texts(const Section& s, const std::string& name) {
   try {
     const auto path = s.require<std::string>(name);
     const auto content = data::read_text_file(path, "language model text");
+    data::Utf8LineCheck utf8(path, configs::read_invalid_utf8(s));
     std::vector<std::string> texts;
-    for (const auto line : data::split_lines(content)) {
-      if (!line.empty()) texts.emplace_back(line);
+    const auto lines = data::split_lines(content);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (!lines[i].empty() && utf8.accept(lines[i], i + 1)) texts.emplace_back(lines[i]);
     }
+    configs::report_skipped_lines(s, name, path, utf8.skipped());
     return texts;
   } catch (const c10::Error& error) {
     s.fail(name, error.what_without_backtrace());

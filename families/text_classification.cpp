@@ -11,6 +11,7 @@
 #include "torchzoo/common/format.h"
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/configs/model_keys.h"
+#include "torchzoo/configs/model_size.h"
 #include "torchzoo/data/labeled_text.h"
 #include "torchzoo/data/text_file.h"
 #include "torchzoo/models/transformer_encoder_classifier.h"
@@ -32,6 +33,16 @@ models::TransformerEncoderClassifier build_transformer_encoder_classifier(const 
   if (!o.learned_positions() && o.d_model() % 2 != 0) {
     s.fail("d_model", fmt::format("must be even (sinusoidal positions), got {}", o.d_model()));
   }
+  const double d = static_cast<double>(o.d_model());
+  configs::check_model_fits(
+      s,
+      d * static_cast<double>(o.vocab() + o.max_len() + o.num_classes()) +
+          configs::transformer_layers_size(static_cast<double>(o.num_layers()), d, static_cast<double>(o.d_ff()), 1),
+      {{"d_model", d},
+       {"d_ff", static_cast<double>(o.d_ff())},
+       {"num_layers", static_cast<double>(o.num_layers())},
+       {"vocab", static_cast<double>(o.vocab())},
+       {"max_len", static_cast<double>(o.max_len())}});
   s.finish();
   return models::TransformerEncoderClassifier(o);
 }
@@ -42,7 +53,11 @@ std::vector<data::LabeledText> read_labeled_split(const Section& s, const std::s
     return {};
   }
   try {
-    return data::read_labeled_tsv(s.require<std::string>(name));
+    const auto path = s.require<std::string>(name);
+    int64_t skipped = 0;
+    auto examples = data::read_labeled_tsv(path, configs::read_invalid_utf8(s), &skipped);
+    configs::report_skipped_lines(s, name, path, skipped);
+    return examples;
   } catch (const c10::Error& error) {
     s.fail(name, error.what_without_backtrace());
   }

@@ -10,6 +10,7 @@
 #include "torchzoo/common/format.h"
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/configs/model_keys.h"
+#include "torchzoo/configs/model_size.h"
 #include "torchzoo/data/copy_task.h"
 #include "torchzoo/data/parallel_text.h"
 #include "torchzoo/data/text_file.h"
@@ -40,6 +41,17 @@ models::EncoderDecoder build_encoder_decoder(const Section& s) {
            fmt::format("needs one vocabulary: src_vocab={} and tgt_vocab={} differ", o.src_vocab(), o.tgt_vocab()));
   }
   if (o.d_model() % 2 != 0) s.fail("d_model", fmt::format("must be even (sinusoidal positions), got {}", o.d_model()));
+  const double d = static_cast<double>(o.d_model()), vocabs = static_cast<double>(o.src_vocab() + o.tgt_vocab());
+  configs::check_model_fits(
+      s,
+      d * vocabs + 2 * d * static_cast<double>(o.max_len()) +
+          configs::transformer_layers_size(static_cast<double>(o.num_layers()), d, static_cast<double>(o.d_ff()), 3),
+      {{"d_model", d},
+       {"d_ff", static_cast<double>(o.d_ff())},
+       {"num_layers", static_cast<double>(o.num_layers())},
+       {"src_vocab", static_cast<double>(o.src_vocab())},
+       {"tgt_vocab", static_cast<double>(o.tgt_vocab())},
+       {"max_len", static_cast<double>(o.max_len())}});
   s.finish();
   return models::EncoderDecoder(o);
 }
@@ -56,9 +68,13 @@ std::vector<data::ParallelPair> read_split(const Section& s, const std::string& 
   }
   const auto key = tsv ? name : name + "_src";
   try {
-    return tsv ? data::read_parallel_tsv(s.require<std::string>(name))
-               : data::read_parallel_files(s.require<std::string>(name + "_src"),
-                                           s.require<std::string>(name + "_tgt"));
+    const auto invalid_utf8 = configs::read_invalid_utf8(s);
+    int64_t skipped = 0;
+    const auto path = s.require<std::string>(key);
+    auto pairs = tsv ? data::read_parallel_tsv(path, invalid_utf8, &skipped)
+                     : data::read_parallel_files(path, s.require<std::string>(name + "_tgt"), invalid_utf8, &skipped);
+    configs::report_skipped_lines(s, key, path, skipped);
+    return pairs;
   } catch (const c10::Error& error) {
     s.fail(key, error.what_without_backtrace());
   }
@@ -112,6 +128,10 @@ std::unique_ptr<train::Seq2SeqTask> build_copy_task(const Section& s, const Conf
     s.fail("vocab", fmt::format("must not exceed the model's vocabularies (src_vocab={}, tgt_vocab={}), got {}",
                                 model_options.src_vocab(), model_options.tgt_vocab(), o.vocab()));
   }
+  if (o.seq_len() > model_options.max_len()) {
+    s.fail("seq_len", fmt::format("must fit the model's positions (model.max_len={}), got {}", model_options.max_len(),
+                                  o.seq_len()));
+  }
   if (o.start_symbol() <= 0 || o.start_symbol() >= o.vocab()) {
     s.fail("start_symbol", fmt::format("must lie in [1, vocab={}), got {}", o.vocab(), o.start_symbol()));
   }
@@ -154,6 +174,11 @@ std::unique_ptr<train::TranslationTask> build_translation_task(const Section& s,
   if (o.batching().batch_tokens() < o.max_tokens() + 2) {
     s.fail("batch_tokens", fmt::format("must hold one pair of max_tokens={} pieces plus bos and eos, got {}",
                                        o.max_tokens(), o.batching().batch_tokens()));
+  }
+  if (o.max_tokens() + 2 > encoder_decoder->options.max_len()) {
+    s.fail("max_tokens", fmt::format("must leave room for bos and eos within the model's positions (model.max_len={}), "
+                                     "got {}",
+                                     encoder_decoder->options.max_len(), o.max_tokens()));
   }
   auto train = read_split(s, "train", true);
   auto valid = read_split(s, "valid", true);

@@ -6,10 +6,13 @@
 #include <torch/serialize.h>
 #include <torch/serialize/archive.h>
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <system_error>
 
 #include "torchzoo/common/atomic_write.h"
@@ -19,6 +22,72 @@ namespace torchzoo::train {
 namespace {
 
 constexpr int64_t kFormatVersion = 1;
+constexpr const char* kChecksumsKey = "checksums";
+
+/// CRC-32 (zlib's) of `bytes`.
+int64_t crc32_of(const void* bytes, size_t size) {
+  return static_cast<int64_t>(::crc32_z(0L, static_cast<const Bytef*>(bytes), size));
+}
+
+/// A CRC-32 for every tensor, integer, float and string in `archive` and the archives nested in
+/// it, by path ("model/encoder.layers.0.linear.weight" -- the archive's own names, joined by '/').
+void collect_checksums(torch::serialize::InputArchive& archive, const std::string& prefix,
+                       std::map<std::string, int64_t>& sums) {
+  for (const auto& key : archive.keys()) {
+    if (prefix.empty() && key == kChecksumsKey) continue;
+    const auto name = prefix + key;
+    torch::Tensor tensor;
+    if (archive.try_read(key, tensor)) {
+      const auto bytes = tensor.detach().to(torch::kCPU).contiguous();
+      sums[name] = crc32_of(bytes.data_ptr(), bytes.numel() * bytes.element_size());
+      continue;
+    }
+    torch::serialize::InputArchive nested;
+    if (archive.try_read(key, nested)) {
+      collect_checksums(nested, name + "/", sums);
+      continue;
+    }
+    c10::IValue value;
+    if (!archive.try_read(key, value)) continue;
+    if (value.isInt()) {
+      const int64_t v = value.toInt();
+      sums[name] = crc32_of(&v, sizeof v);
+    } else if (value.isDouble()) {
+      const double v = value.toDouble();
+      sums[name] = crc32_of(&v, sizeof v);
+    } else if (value.isString()) {
+      const auto& v = value.toStringRef();
+      sums[name] = crc32_of(v.data(), v.size());
+    }
+  }
+}
+
+/// Compares the checksums stored in `archive` with its content; a checkpoint written before
+/// checksums were has none to compare.
+void verify_checksums(torch::serialize::InputArchive& archive, const std::string& path) {
+  c10::IValue stored;
+  if (!archive.try_read(kChecksumsKey, stored)) return;
+  TORCHZOO_CHECK(stored.isGenericDict(), "checkpoint '{}' is corrupted: its checksums are not a table", path);
+  std::map<std::string, int64_t> expected;
+  for (const auto& item : stored.toGenericDict()) {
+    TORCHZOO_CHECK(item.key().isString() && item.value().isInt(),
+                   "checkpoint '{}' is corrupted: its checksums are not a table of names and numbers", path);
+    expected[item.key().toStringRef()] = item.value().toInt();
+  }
+  std::map<std::string, int64_t> actual;
+  collect_checksums(archive, "", actual);
+  for (const auto& [name, sum] : expected) {
+    auto it = actual.find(name);
+    TORCHZOO_CHECK(it != actual.end(), "checkpoint '{}' is corrupted: '{}' is missing", path, name);
+    TORCHZOO_CHECK(it->second == sum,
+                   "checkpoint '{}' is corrupted: '{}' does not match its checksum (CRC-32 {:08x} when written, "
+                   "{:08x} now); the file was damaged after it was written",
+                   path, name, static_cast<uint32_t>(sum), static_cast<uint32_t>(it->second));
+  }
+  for (const auto& [name, sum] : actual) {
+    TORCHZOO_CHECK(expected.count(name) > 0, "checkpoint '{}' is corrupted: '{}' has no checksum", path, name);
+  }
+}
 
 torch::serialize::InputArchive open_archive(const std::string& path, torch::Device device = torch::kCPU) {
   TORCHZOO_CHECK(std::filesystem::is_regular_file(path), "checkpoint '{}' does not exist or is not a file", path);
@@ -34,6 +103,11 @@ torch::serialize::InputArchive open_archive(const std::string& path, torch::Devi
                  "checkpoint '{}' is not a torchzoo checkpoint (no torchzoo_checkpoint_version)", path);
   TORCHZOO_CHECK(version.toInt() == kFormatVersion, "checkpoint '{}' has format version {}, this build reads {}", path,
                  version.toInt(), kFormatVersion);
+  try {
+    verify_checksums(archive, path);
+  } catch (const c10::Error& e) {
+    TORCHZOO_CHECK(false, "{}", e.what_without_backtrace());
+  }
   return archive;
 }
 
@@ -55,6 +129,11 @@ CheckpointState read_state(torch::serialize::InputArchive& archive) {
   if (archive.try_read("batch", value)) state.batch = value.toInt();
   if (archive.try_read("best_step", value)) state.best_step = value.toInt();
   if (archive.try_read("evals_since_best", value)) state.evals_since_best = value.toInt();
+  // Written since scheduled saves were added.
+  if (archive.try_read("epoch_loss", value)) state.epoch_loss = value.toDouble();
+  if (archive.try_read("epoch_items", value)) state.epoch_items = value.toInt();
+  if (archive.try_read("window_loss", value)) state.window_loss = value.toDouble();
+  if (archive.try_read("window_items", value)) state.window_items = value.toInt();
   return state;
 }
 
@@ -87,6 +166,10 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
     archive.write("evals_since_best", c10::IValue(state.evals_since_best));
   }
   archive.write("batch", c10::IValue(state.batch));
+  archive.write("epoch_loss", c10::IValue(state.epoch_loss));
+  archive.write("epoch_items", c10::IValue(state.epoch_items));
+  archive.write("window_loss", c10::IValue(state.window_loss));
+  archive.write("window_items", c10::IValue(state.window_items));
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
   archive.write("model", model_archive);
@@ -109,7 +192,18 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
     }
   }
 
-  common::write_atomically(path, [&](const std::string& temporary) { archive.save_to(temporary); });
+  // The checksums are taken from the archive as it reads back, so they cover exactly what a load sees.
+  std::ostringstream serialized;
+  archive.save_to(serialized);
+  const auto bytes = serialized.str();
+  torch::serialize::InputArchive written;
+  written.load_from(bytes.data(), bytes.size());
+  std::map<std::string, int64_t> sums;
+  collect_checksums(written, "", sums);
+  c10::Dict<std::string, int64_t> table;
+  for (const auto& [name, sum] : sums) table.insert(name, sum);
+  archive.write(kChecksumsKey, c10::IValue(table));
+  common::write_atomically(path, "checkpoint", [&](std::ostream& out) { archive.save_to(out); });
 }
 
 CheckpointState read_checkpoint_state(const std::string& path) {
@@ -140,6 +234,10 @@ CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& mode
   };
   for (const auto& p : model.named_parameters()) check_shape(p.key(), p.value());
   for (const auto& b : model.named_buffers()) check_shape(b.key(), b.value());
+  for (const auto& p : model.named_parameters()) {
+    TORCHZOO_CHECK(p.value().isfinite().all().item<bool>(),
+                   "checkpoint '{}': the weights hold inf or NaN (in '{}'); it cannot be used", path, p.key());
+  }
   if (optimizer != nullptr) {
     torch::serialize::InputArchive optimizer_archive;
     TORCHZOO_CHECK(archive.try_read("optimizer", optimizer_archive),

@@ -24,6 +24,10 @@ struct CheckpointState {
   int64_t batch = 0;             ///< batches of the next epoch already trained on (evaluation within an epoch)
   int64_t best_step = 0;         ///< optimizer step that reached `best`
   int64_t evals_since_best = 0;  ///< evaluations since `best` (early stopping)
+  double epoch_loss = 0.0;       ///< summed training loss of the epoch so far (resuming within an epoch)
+  int64_t epoch_items = 0;       ///< items that loss is over
+  double window_loss = 0.0;      ///< the same since the last progress line
+  int64_t window_items = 0;
 };
 
 /// Training state beside the optimizer's, stored under `name` (GradScaler, ModelEma).

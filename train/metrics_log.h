@@ -1,8 +1,11 @@
 #pragma once
-// A JSON-lines log of training metrics: one object per line, flushed as
-// written, e.g.
+// A JSON-lines log of training metrics: one object per line, each appended to
+// the file in one write() as it happens, e.g.
 //   {"event": "step", "epoch": 0, "step": 20, "loss": 2.31, "lr": 0.00049, "tokens_per_s": 5120.5}
-#include <fstream>
+// A failed write (a full disk) throws common::WriteError naming the file.
+// A resumed run first cuts the log back to the checkpoint's step
+// (keep_until_step), so each step appears once however often a run was
+// interrupted.
 #include <string>
 #include <utility>
 #include <variant>
@@ -17,14 +20,27 @@ class MetricsLog {
 
   /// An empty path keeps nothing (the log is off); otherwise the file is created or appended to.
   explicit MetricsLog(const std::string& path = "");
+  ~MetricsLog();
+  MetricsLog(MetricsLog&& other) noexcept;
+  MetricsLog& operator=(MetricsLog&& other) noexcept;
+  MetricsLog(const MetricsLog&) = delete;
+  MetricsLog& operator=(const MetricsLog&) = delete;
+
   void write(const std::string& event, const Fields& fields);
-  bool enabled() const { return stream_.is_open(); }
+  bool enabled() const { return fd_ >= 0; }
 
   /// The JSON text of one record (exposed for tests).
   static std::string format(const std::string& event, const Fields& fields);
 
+  /// Rewrites the log at `path` (atomically) with only what a run had written when it reached
+  /// optimizer step `step`: records whose "step" is at most `step` ("skip" records: below it,
+  /// as a skip at step N comes after step N's checkpoint), in their order; a torn last line of
+  /// a killed run goes too. Returns how many records were dropped. No file: nothing to do.
+  static int64_t keep_until_step(const std::string& path, int64_t step);
+
  private:
-  std::ofstream stream_;
+  std::string path_;
+  int fd_ = -1;
 };
 
 }  // namespace torchzoo::train

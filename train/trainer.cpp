@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "torchzoo/common/atomic_write.h"
 #include "torchzoo/common/check.h"
 #include "torchzoo/layers/shared_parameters.h"
 #include "torchzoo/train/autocast.h"
@@ -35,6 +36,17 @@ std::string format_metrics(const Metrics& metrics) {
 
 }  // namespace
 
+std::vector<std::string> existing_run_files(const std::string& out_dir) {
+  std::vector<std::string> names;
+  if (out_dir.empty()) return names;
+  for (const char* name : {"metrics.jsonl", "checkpoint.pt", "best.pt", "ema.pt", "averaged.pt", "snapshots",
+                           "confusion_matrix.csv"}) {
+    std::error_code error;
+    if (std::filesystem::exists(std::filesystem::path(out_dir) / name, error)) names.emplace_back(name);
+  }
+  return names;
+}
+
 Trainer::Trainer(TrainerOptions options, Task& task, torch::optim::Optimizer& optimizer, LRScheduler& scheduler)
     : print([](const std::string& line) { std::cerr << line << std::endl; }),
       options_(std::move(options)),
@@ -50,7 +62,11 @@ Trainer::Trainer(TrainerOptions options, Task& task, torch::optim::Optimizer& op
                  options_.ema_decay());
   if (!options_.out_dir().empty()) {
     std::filesystem::create_directories(options_.out_dir());
-    metrics_ = MetricsLog((std::filesystem::path(options_.out_dir()) / "metrics.jsonl").string());
+    if (const int removed = common::remove_stale_temporaries(options_.out_dir()); removed > 0) {
+      print(fmt::format("removed {} temporary file{} that an interrupted run left in {}", removed,
+                        removed == 1 ? "" : "s", options_.out_dir()));
+    }
+    metrics_ = MetricsLog(metrics_path());
   }
   task_.to(options_.device());
   if (options_.ema_decay() > 0) {
@@ -64,6 +80,10 @@ std::string Trainer::best_checkpoint_path() const {
   return options_.out_dir().empty() || options_.keep_best().empty()
              ? ""
              : (std::filesystem::path(options_.out_dir()) / "best.pt").string();
+}
+
+std::string Trainer::metrics_path() const {
+  return options_.out_dir().empty() ? "" : (std::filesystem::path(options_.out_dir()) / "metrics.jsonl").string();
 }
 
 std::string Trainer::checkpoint_path() const {
@@ -97,7 +117,15 @@ void Trainer::resume(const std::string& checkpoint_path) {
   best_step_ = state.best_step;
   evals_since_best_ = state.evals_since_best;
   last_eval_step_ = step_;
+  last_save_step_ = step_;
+  resumed_ = state;
   scheduler_.set_step(step_);
+  if (metrics_.enabled()) {
+    // What the interrupted run logged after its checkpoint is logged again from here.
+    metrics_ = MetricsLog();
+    MetricsLog::keep_until_step(metrics_path(), step_);
+    metrics_ = MetricsLog(metrics_path());
+  }
   print(fmt::format("resumed from {} at epoch {}, batch {}, step {}", checkpoint_path, epoch_ + 1, next_batch_, step_));
 }
 
@@ -219,16 +247,23 @@ TrainResult Trainer::fit() {
   TrainResult result;
   auto module = task_.module();
   bool stop = false;
-  torch::Tensor epoch_loss = zero();
-  int64_t epoch_count = 0;
+  const auto interrupted = [&] { return options_.interrupted() ? options_.interrupted()() : 0; };
+  last_save_time_ = Clock::now();
   for (; epoch_ < options_.epochs() && !reached_max_steps() && !stop; ++epoch_) {
     module->train();
     optimizer_.zero_grad();
-    epoch_loss = zero();
-    epoch_count = 0;
-    torch::Tensor window_loss = zero();
+    epoch_loss_ = zero();  // two tensors: they are added to in place
+    window_loss_ = zero();
+    epoch_count_ = window_count_ = 0;
+    if (resumed_) {  // the sums of the epoch the checkpoint was written in
+      epoch_loss_ += resumed_->epoch_loss;
+      window_loss_ += resumed_->window_loss;
+      epoch_count_ = resumed_->epoch_items;
+      window_count_ = resumed_->window_items;
+      resumed_.reset();
+    }
     step_loss_ = zero();
-    int64_t window_count = 0, window_units = 0, group_count = 0, group_units = 0;
+    int64_t window_units = 0, group_count = 0, group_units = 0;
     auto window_start = Clock::now();
     int64_t next_batch = std::exchange(next_batch_, 0);
     for (int64_t i = next_batch; i < batches && !reached_max_steps() && !stop; ++i) {
@@ -249,15 +284,18 @@ TrainResult Trainer::fit() {
 
       const bool stepped = optimizer_step(i);
       if (stepped) {  // a skipped step's loss is not the model's
-        epoch_loss += step_loss_;
-        window_loss += step_loss_;
-        epoch_count += group_count;
-        window_count += group_count;
+        epoch_loss_ += step_loss_;
+        window_loss_ += step_loss_;
+        epoch_count_ += group_count;
+        window_count_ += group_count;
       }
       window_units += group_units;
       step_loss_ = zero();
       group_count = group_units = 0;
-      if (!stepped) continue;
+      if (!stepped) {
+        if ((result.interrupted_by = interrupted()) != 0) break;
+        continue;
+      }
       const bool log_now = options_.log_every() > 0 && step_ % options_.log_every() == 0;
       if (log_now) {
         check_finite_steps();
@@ -265,17 +303,33 @@ TrainResult Trainer::fit() {
         const double window_seconds = seconds_since(window_start);
         const double eta =
             elapsed / static_cast<double>(step_ - first_step) * static_cast<double>(planned_steps - step_);
-        log_step(epoch_, per_item(window_loss, window_count), window_units / window_seconds, eta);
-        window_loss = zero();
-        window_count = window_units = 0;
+        log_step(epoch_, per_item(window_loss_, window_count_), window_units / window_seconds, eta);
+        window_loss_ = zero();
+        window_count_ = window_units = 0;
         window_start = Clock::now();
       }
       if (options_.eval_every() > 0 && step_ % options_.eval_every() == 0 && next_batch < batches) {
-        stop = evaluate_and_save(epoch_, next_batch, per_item(epoch_loss, epoch_count), result);
+        stop = evaluate_and_save(epoch_, next_batch, per_item(epoch_loss_, epoch_count_), result);
         module->train();
       }
+      if (next_batch < batches && save_due() && !options_.out_dir().empty()) {
+        save_position(epoch_, next_batch, /*improved=*/false);
+        metrics_.write("save", {{"epoch", epoch_ + 1}, {"step", step_}, {"batch", next_batch}});
+      }
+      if ((result.interrupted_by = interrupted()) != 0) break;  // the step is logged; saved below
     }
-    if (epoch_count > 0) result.train_loss = per_item(epoch_loss, epoch_count);
+    if (epoch_count_ > 0) result.train_loss = per_item(epoch_loss_, epoch_count_);
+    if (result.interrupted_by != 0) {
+      // Finished the step; the checkpoint resumes at the next batch (at the epoch's evaluation
+      // when it was the last one).
+      check_finite_steps();
+      if (!options_.out_dir().empty()) {
+        save_position(epoch_, next_batch, /*improved=*/false);
+        metrics_.write("interrupted",
+                       {{"epoch", epoch_ + 1}, {"step", step_}, {"batch", next_batch}, {"signal", result.interrupted_by}});
+      }
+      break;
+    }
     if (stop) break;  // early stopping evaluated and saved already
     if (next_batch == batches) {
       stop = evaluate_and_save(epoch_ + 1, 0, result.train_loss, result);
@@ -284,8 +338,9 @@ TrainResult Trainer::fit() {
     }
   }
   check_finite_steps();
-  if (!options_.out_dir().empty()) task_.write_report(options_.out_dir());
-  if (options_.average_last() > 0 && !options_.out_dir().empty()) average_snapshots(result);
+  const bool finished = result.interrupted_by == 0;
+  if (finished && !options_.out_dir().empty()) task_.write_report(options_.out_dir());
+  if (finished && options_.average_last() > 0 && !options_.out_dir().empty()) average_snapshots(result);
   result.best = best_;
   result.best_epoch = best_epoch_;
   result.best_step = best_step_;
@@ -335,23 +390,41 @@ bool Trainer::evaluate_and_save(int64_t epochs_done, int64_t next_batch, double 
                       *best_, best_step_, evals_since_best_));
   }
 
-  if (!options_.out_dir().empty()) {
-    check_finite_weights(checkpoint_path());
-    CheckpointState state{step_, epochs_done, options_.config_text(), best_, best_epoch_};
-    state.batch = next_batch;
-    state.best_step = best_step_;
-    state.evals_since_best = evals_since_best_;
-    const auto parts = checkpoint_parts();
-    save_checkpoint(checkpoint_path(), *module, &optimizer_, state, parts);
-    if (improved) save_checkpoint(best_checkpoint_path(), *module, &optimizer_, state, parts);
-    if (options_.average_last() > 0) save_snapshot(state);
-    if (ema_) {
-      ema_->swap(*module);
-      save_checkpoint(ema_checkpoint_path(), *module, nullptr, state);  // weights only: for eval, export, decoding
-      ema_->swap(*module);
-    }
-  }
+  if (!options_.out_dir().empty()) save_position(epochs_done, next_batch, improved);
   return stop;
+}
+
+bool Trainer::save_due() const {
+  if (last_save_step_ == step_) return false;
+  if (options_.save_every_steps() > 0 && step_ % options_.save_every_steps() == 0) return true;
+  return options_.save_every_minutes() > 0 &&
+         seconds_since(last_save_time_) >= options_.save_every_minutes() * 60.0;
+}
+
+void Trainer::save_position(int64_t epochs_done, int64_t next_batch, bool improved) {
+  auto module = task_.module();
+  check_finite_weights(checkpoint_path());
+  CheckpointState state{step_, epochs_done, options_.config_text(), best_, best_epoch_};
+  state.batch = next_batch;
+  state.best_step = best_step_;
+  state.evals_since_best = evals_since_best_;
+  if (next_batch != 0) {  // within an epoch: the loss sums so far
+    state.epoch_loss = epoch_loss_.item<double>();
+    state.epoch_items = epoch_count_;
+    state.window_loss = window_loss_.item<double>();
+    state.window_items = window_count_;
+  }
+  const auto parts = checkpoint_parts();
+  save_checkpoint(checkpoint_path(), *module, &optimizer_, state, parts);
+  if (improved) save_checkpoint(best_checkpoint_path(), *module, &optimizer_, state, parts);
+  if (options_.average_last() > 0 && last_eval_step_ == step_) save_snapshot(state);  // evaluations only
+  if (ema_) {
+    ema_->swap(*module);
+    save_checkpoint(ema_checkpoint_path(), *module, nullptr, state);  // weights only: for eval, export, decoding
+    ema_->swap(*module);
+  }
+  last_save_step_ = step_;
+  last_save_time_ = Clock::now();
 }
 
 bool Trainer::update_best(const Metrics& eval, int64_t epoch) {

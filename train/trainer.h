@@ -23,16 +23,27 @@
 // skipped, with skip_nonfinite; with a loss scaler such steps are the scaler's
 // to skip), and a model with non-finite weights never overwrites a checkpoint.
 //
+// Faults: checkpoint.pt is also written every save_every_steps optimizer steps
+// and every save_every_minutes, and when `interrupted` reports a signal (the
+// CLI's SIGINT/SIGTERM, train/interrupt.h): the loop finishes the step, saves,
+// and fit() returns with interrupted_by set. A checkpoint resumes exactly: the
+// position within the epoch, the random state, and the running loss sums of
+// the epoch and of the progress window, so a resumed run writes the very
+// weights and metrics an uninterrupted one would. Temporary files that killed
+// runs left in out_dir are removed when the trainer starts.
+//
 // On a GPU the loop does not wait for the device per batch: losses add up on
 // the device and are read when a progress line is printed. The step-by-step
 // checks that need the host (the scaler's skip decision, skip_nonfinite) read
 // one flag per optimizer step, as Python's GradScaler.step does; without them
 // a non-finite step is found when the next progress line is printed, before
 // anything is saved.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <torch/arg.h>
 #include <torch/optim/optimizer.h>
@@ -83,6 +94,12 @@ struct TrainerOptions {
   TORCH_ARG(bool, ema_warmup) = true;
   /// A step with a non-finite loss or gradient is skipped (and logged) instead of stopping training.
   TORCH_ARG(bool, skip_nonfinite) = false;
+  /// Also write checkpoint.pt every this many optimizer steps (0: only at evaluations).
+  TORCH_ARG(int64_t, save_every_steps) = 0;
+  /// Also write checkpoint.pt when this many minutes have passed since the last save (0: off).
+  TORCH_ARG(double, save_every_minutes) = 0.0;
+  /// Polled after each optimizer step: a non-zero signal number stops training with a checkpoint.
+  TORCH_ARG(std::function<int()>, interrupted) = nullptr;
 };
 
 struct TrainResult {
@@ -98,7 +115,12 @@ struct TrainResult {
   Metrics averaged_eval;       ///< evaluation of the averaged weights, when average_last is set
   Metrics ema_eval;            ///< last evaluation of the EMA weights, when ema_decay is set
   int64_t skipped_steps = 0;   ///< optimizer steps skipped for inf/NaN gradients (this fit)
+  int interrupted_by = 0;      ///< the signal that stopped training (0: it ran to its end)
 };
+
+/// The files and folders of a run that `out_dir` holds (metrics.jsonl, checkpoint.pt, best.pt,
+/// ema.pt, averaged.pt, snapshots, confusion_matrix.csv), by name; empty for a new folder.
+std::vector<std::string> existing_run_files(const std::string& out_dir);
 
 /// Example:
 ///   Trainer trainer(TrainerOptions().epochs(20).out_dir("runs/copy"), task, optimizer, scheduler);
@@ -114,6 +136,8 @@ class Trainer {
   TrainResult fit();
   /// Where fit() writes the checkpoint ("" when out_dir is empty).
   std::string checkpoint_path() const;
+  /// Where fit() logs metrics ("" when out_dir is empty).
+  std::string metrics_path() const;
   /// Where fit() keeps the best checkpoint ("" when out_dir or keep_best is empty).
   std::string best_checkpoint_path() const;
   /// Where fit() writes the averaged weights ("" when out_dir is empty or average_last is 0).
@@ -140,6 +164,10 @@ class Trainer {
   /// Evaluates, logs, checkpoints (position: `epochs_done` whole epochs plus `next_batch`
   /// batches) and returns whether early stopping says to stop.
   bool evaluate_and_save(int64_t epochs_done, int64_t next_batch, double train_loss, TrainResult& result);
+  /// Writes checkpoint.pt (and ema.pt; best.pt when `improved`) at that position.
+  void save_position(int64_t epochs_done, int64_t next_batch, bool improved);
+  /// Whether save_every_steps or save_every_minutes asks for a save now.
+  bool save_due() const;
   /// Records `eval`'s keep_best value if it is the best so far; returns whether it was.
   bool update_best(const Metrics& eval, int64_t epoch);
   /// Keeps this evaluation's weights among the last average_last ones.
@@ -164,6 +192,14 @@ class Trainer {
   int64_t best_step_ = 0;
   int64_t evals_since_best_ = 0;
   int64_t last_eval_step_ = -1;
+  int64_t last_save_step_ = -1;
+  std::chrono::steady_clock::time_point last_save_time_ = std::chrono::steady_clock::now();
+  // Running loss sums (device, double) and item counts of the epoch and of the progress window,
+  // checkpointed so that a resumed run reports what an uninterrupted one would.
+  torch::Tensor epoch_loss_, window_loss_;
+  int64_t epoch_count_ = 0, window_count_ = 0;
+  /// Loaded by resume(), applied when fit() starts.
+  std::optional<CheckpointState> resumed_;
   GradScaler scaler_;
   std::unique_ptr<ModelEma> ema_;
   torch::Tensor step_loss_;    ///< summed loss of the current accumulation group (device)

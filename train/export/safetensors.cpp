@@ -93,9 +93,8 @@ std::string list_names(const std::vector<std::string>& names) {
 // ---------------------------------------------------------------------------------------------------------------
 // writing
 
-void write_bytes(std::ofstream& out, const void* data, size_t size, const std::string& path) {
+void write_bytes(std::ostream& out, const void* data, size_t size) {
   out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-  if (!out) fail(path, fmt::format("cannot write: {}", std::strerror(errno)));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -348,16 +347,10 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
   std::array<unsigned char, 8> length{};
   for (size_t i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>((header_text.size() >> (8 * i)) & 0xff);
 
-  common::write_atomically(path, [&](const std::string& temporary) {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path, fmt::format("cannot create '{}': {}", temporary, std::strerror(errno)));
-    write_bytes(out, length.data(), length.size(), path);
-    write_bytes(out, header_text.data(), header_text.size(), path);
-    for (const auto& [name, tensor] : items) {
-      write_bytes(out, tensor.data_ptr(), tensor.numel() * tensor.element_size(), path);
-    }
-    out.close();
-    if (!out) fail(path, fmt::format("cannot write: {}", std::strerror(errno)));
+  common::write_atomically(path, "safetensors file", [&](std::ostream& out) {
+    write_bytes(out, length.data(), length.size());
+    write_bytes(out, header_text.data(), header_text.size());
+    for (const auto& [name, tensor] : items) write_bytes(out, tensor.data_ptr(), tensor.numel() * tensor.element_size());
   });
 }
 

@@ -79,7 +79,7 @@ void export_torchscript(const torch::nn::Module& model, const std::string& path,
                         const TorchScriptExportOptions& options) {
   auto scripted = to_torchscript(model, options);
   torch::jit::ExtraFilesMap extra_files(options.extra_files().begin(), options.extra_files().end());
-  common::write_atomically(path, [&](const std::string& temporary) { scripted.save(temporary, extra_files); });
+  common::write_atomically(path, "TorchScript export", [&](std::ostream& out) { scripted.save(out, extra_files); });
 }
 
 }  // namespace torchzoo::train

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Interrupted runs resume exactly, through the CLI.
+
+copy_task_tiny with dropout on (so the random state matters) is trained three
+times: once without interruption; once SIGKILLed mid-epoch after a scheduled
+save (train.save_every) and resumed with --resume; once stopped by SIGINT,
+which must exit 130 with a checkpoint and a resume command, and resumed with
+that command. The interrupted runs must end with final weights bit-identical to
+the uninterrupted run's (compared as safetensors exports), and with a
+metrics.jsonl holding each step once, with the same losses, learning rates and
+validation figures. SIGTERM must exit 143 likewise; resuming a finished run
+must say so, exit 0 and write nothing.
+
+Usage: resume_exact.py --bin build/torchzoo [--work DIR]
+"""
+import argparse
+import hashlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import safetensors.numpy
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CONFIG = "configs/copy_task_tiny.yaml"
+# Dropout on; 8 epochs of 20 batches; a scheduled save every 7 steps lands mid-epoch (step 7 is batch 7).
+SETTINGS = ["model.dropout=0.1", "model.attention_dropout=0.1", "train.epochs=8", "train.log_every=1",
+            "train.save_every=7", "scheduler.total_steps=160"]
+# Fields of metrics.jsonl that an interrupted run must reproduce exactly (timing fields differ).
+COMPARED = ("event", "epoch", "step", "loss", "lr", "grad_norm", "train_loss", "batch")
+
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+        print("FAIL:", message)
+
+
+def command(binary, out, extra=()):
+    args = [binary, "train", CONFIG, "--out", out]
+    for setting in SETTINGS:
+        args += ["--set", setting]
+    return args + list(extra)
+
+
+def run(args, **kwargs):
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600, **kwargs)
+
+
+def records(out):
+    with open(os.path.join(out, "metrics.jsonl")) as f:
+        return [json.loads(line) for line in f]
+
+
+def comparable(out):
+    """The metrics records that do not depend on interruptions, with the fields that must agree."""
+    kept = []
+    for record in records(out):
+        if record["event"] in ("save", "interrupted"):
+            continue
+        kept.append({k: v for k, v in record.items() if k in COMPARED or k.startswith("valid_")})
+    return kept
+
+
+def weights_digest(binary, out, work, name):
+    """A digest of every tensor's name, dtype, shape and bytes, read from a safetensors export."""
+    target = os.path.join(work, name + ".safetensors")
+    result = run([binary, "export", "--checkpoint", os.path.join(out, "checkpoint.pt"), "--format", "safetensors",
+                  "-o", target])
+    check(result.returncode == 0, f"export of {out} failed: {result.stderr}")
+    digest = hashlib.sha256()
+    tensors = safetensors.numpy.load_file(target)  # the metadata (the config, with its out_dir) is left out
+    for key in sorted(tensors):
+        digest.update(f"{key} {tensors[key].dtype} {tensors[key].shape}".encode())
+        digest.update(tensors[key].tobytes())
+    return digest.hexdigest()
+
+
+def start(args):
+    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_save(out, process, minimum_step):
+    """Polls metrics.jsonl until a scheduled save at or after `minimum_step` within an epoch is logged."""
+    path = os.path.join(out, "metrics.jsonl")
+    deadline = time.time() + 300
+    while time.time() < deadline and process.poll() is None:
+        if os.path.exists(path):
+            with open(path) as f:
+                for line in f:
+                    if not line.endswith("\n"):
+                        break
+                    record = json.loads(line)
+                    if record["event"] == "save" and record["step"] >= minimum_step:
+                        return record
+        time.sleep(0.005)
+    return None
+
+
+def wait_for_step(out, process, step):
+    path = os.path.join(out, "metrics.jsonl")
+    deadline = time.time() + 300
+    while time.time() < deadline and process.poll() is None:
+        if os.path.exists(path):
+            with open(path) as f:
+                for line in f:
+                    if line.endswith("\n") and json.loads(line).get("step", 0) >= step:
+                        return True
+        time.sleep(0.005)
+    return False
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--work")
+    args = parser.parse_args()
+    binary = os.path.abspath(args.bin)
+    work = args.work or tempfile.mkdtemp(prefix="torchzoo_resume_")
+
+    # 1. Uninterrupted.
+    straight = os.path.join(work, "straight")
+    result = run(command(binary, straight))
+    check(result.returncode == 0, f"uninterrupted run failed: {result.stderr[-2000:]}")
+    reference_weights = weights_digest(binary, straight, work, "straight")
+    reference_metrics = comparable(straight)
+    steps = [r["step"] for r in records(straight) if r["event"] == "step"]
+    check(steps == list(range(1, 161)), f"the uninterrupted run logged steps {steps[:5]}...{steps[-5:]}")
+
+    # 2. SIGKILL after a scheduled save within an epoch, then --resume.
+    killed = os.path.join(work, "killed")
+    process = start(command(binary, killed))
+    save = wait_for_save(killed, process, minimum_step=40)
+    check(save is not None, "no scheduled save was logged before the run ended")
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+    check(process.returncode == -signal.SIGKILL, f"the run was not killed mid-way (exit {process.returncode})")
+    if save is not None:
+        check(0 < save["batch"] < 20, f"the save used was not within an epoch: {save}")
+    result = run(command(binary, killed, ["--resume", os.path.join(killed, "checkpoint.pt")]))
+    check(result.returncode == 0, f"resume after kill -9 failed: {result.stderr[-2000:]}")
+    check("resumed from" in result.stderr, f"no 'resumed from' line: {result.stderr[-500:]}")
+    check(weights_digest(binary, killed, work, "killed") == reference_weights,
+          "after kill -9 and --resume the final weights differ from the uninterrupted run's")
+    check(comparable(killed) == reference_metrics,
+          "after kill -9 and --resume metrics.jsonl differs from the uninterrupted run's (each step once, same values)")
+    leftovers = [name for name in os.listdir(killed) if ".tmp-" in name]
+    check(not leftovers, f"temporary files left behind: {leftovers}")
+
+    # 3. SIGINT: finishes the step, saves, prints the resume command, exits 130; the command resumes exactly.
+    interrupted = os.path.join(work, "sigint")
+    process = start(command(binary, interrupted))
+    check(wait_for_step(interrupted, process, 30), "the SIGINT run ended before step 30")
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=300)
+    check(process.returncode == 130, f"SIGINT: exit code {process.returncode}, expected 130; {stderr[-1000:]}")
+    check("interrupted by SIGINT" in stdout and "resume with:" in stdout, f"SIGINT output: {stdout}")
+    check(os.path.exists(os.path.join(interrupted, "checkpoint.pt")), "SIGINT: no checkpoint.pt")
+    resume_line = [line for line in stdout.splitlines() if line.startswith("resume with: ")]
+    if resume_line:
+        words = shlex.split(resume_line[0][len("resume with: "):])
+        check(words[0] == "torchzoo", f"the resume command does not start with torchzoo: {words}")
+        result = run([binary] + words[1:])
+        check(result.returncode == 0, f"the printed resume command failed: {result.stderr[-2000:]}")
+        check(weights_digest(binary, interrupted, work, "sigint") == reference_weights,
+              "after SIGINT and the printed resume command the final weights differ from the uninterrupted run's")
+        check(comparable(interrupted) == reference_metrics, "after SIGINT and resume metrics.jsonl differs")
+
+    # 4. SIGTERM exits 143 with a checkpoint.
+    terminated = os.path.join(work, "sigterm")
+    process = start(command(binary, terminated))
+    check(wait_for_step(terminated, process, 10), "the SIGTERM run ended before step 10")
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=300)
+    check(process.returncode == 143, f"SIGTERM: exit code {process.returncode}, expected 143")
+    check("interrupted by SIGTERM" in stdout, f"SIGTERM output: {stdout}")
+
+    # 5. Resuming the finished run: says so, exit 0, writes nothing.
+    before = {name: os.path.getmtime(os.path.join(straight, name)) for name in os.listdir(straight)}
+    result = run(command(binary, straight, ["--resume", os.path.join(straight, "checkpoint.pt")]))
+    check(result.returncode == 0, f"resuming a finished run: exit {result.returncode}: {result.stderr[-1000:]}")
+    check("finished" in result.stdout and "nothing to train" in result.stdout, f"finished run: {result.stdout}")
+    after = {name: os.path.getmtime(os.path.join(straight, name)) for name in os.listdir(straight)}
+    check(before == after, "resuming a finished run changed its folder")
+
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -116,6 +116,13 @@ int run_train(const TrainArgs& args) {
   std::optional<train::CheckpointState> resumed;
   if (!args.resume.empty()) {
     resumed = train::read_checkpoint_state(args.resume);
+    if (!resumed->resumable) {
+      throw std::runtime_error(fmt::format(
+          "--resume {}: this checkpoint holds weights only (an average, ema.pt or snapshot), no optimizer state, and "
+          "cannot be resumed; resume checkpoint.pt, or start a new run from these weights with model.init_from "
+          "(torchzoo export --format safetensors)",
+          args.resume));
+    }
     check_resume_config(args.resume, resumed->config, config, args.allow_config_changes);
   }
   auto experiment = families::build_experiment(config);

@@ -52,8 +52,8 @@ using Locator = std::function<std::string(const std::string& dotted, const YAML:
 // Everything echoed is cut (common::excerpt): a 5 MB value or key must not become a 5 MB message.
 [[noreturn]] void throw_error(const std::string& location, const std::string& dotted, const std::string& what) {
   const auto where = common::excerpt(location, 300);
-  if (dotted.empty()) throw ConfigError(fmt::format("{}: {}", where, common::excerpt(what, 1000)));
-  throw ConfigError(fmt::format("{}: {}: {}", where, common::excerpt(dotted), common::excerpt(what, 1000)));
+  if (dotted.empty()) throw ConfigError(fmt::format("{}: {}", where, common::excerpt(what, 4000)));
+  throw ConfigError(fmt::format("{}: {}: {}", where, common::excerpt(dotted), common::excerpt(what, 4000)));
 }
 
 [[noreturn]] void throw_at(const detail::ConfigState& state, const std::string& dotted, const YAML::Mark& mark,

@@ -46,7 +46,7 @@ const Builder& lookup(const Registry<Builder>& registry, const Section& section)
   if (!registry.contains(name)) {
     std::string known;
     for (const auto& n : registry.names()) known += (known.empty() ? "" : ", ") + n;
-    section.fail("name", "unknown " + registry.kind() + " '" + name + "'; registered: " + known);
+    section.fail("name", "unknown " + registry.kind() + " '" + common::excerpt(name) + "'; registered: " + known);
   }
   return registry.get(name);
 }

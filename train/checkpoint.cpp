@@ -134,6 +134,8 @@ CheckpointState read_state(torch::serialize::InputArchive& archive) {
   if (archive.try_read("epoch_items", value)) state.epoch_items = value.toInt();
   if (archive.try_read("window_loss", value)) state.window_loss = value.toDouble();
   if (archive.try_read("window_items", value)) state.window_items = value.toInt();
+  torch::serialize::InputArchive optimizer;
+  state.resumable = archive.try_read("optimizer", optimizer);
   return state;
 }
 

@@ -28,6 +28,7 @@ struct CheckpointState {
   int64_t epoch_items = 0;       ///< items that loss is over
   double window_loss = 0.0;      ///< the same since the last progress line
   int64_t window_items = 0;
+  bool resumable = false;        ///< holds optimizer state (a training checkpoint, not weights only); read only
 };
 
 /// Training state beside the optimizer's, stored under `name` (GradScaler, ModelEma).

@@ -61,7 +61,11 @@ Trainer::Trainer(TrainerOptions options, Task& task, torch::optim::Optimizer& op
   TORCHZOO_CHECK(options_.ema_decay() >= 0 && options_.ema_decay() < 1, "Trainer: ema_decay must be in [0, 1), got {}",
                  options_.ema_decay());
   if (!options_.out_dir().empty()) {
-    std::filesystem::create_directories(options_.out_dir());
+    std::error_code error;
+    std::filesystem::create_directories(options_.out_dir(), error);
+    TORCHZOO_CHECK(!error && std::filesystem::is_directory(options_.out_dir()),
+                   "Trainer: cannot use '{}' as the output folder: {}", options_.out_dir(),
+                   error ? error.message() : "it is not a folder");
     if (const int removed = common::remove_stale_temporaries(options_.out_dir()); removed > 0) {
       print(fmt::format("removed {} temporary file{} that an interrupted run left in {}", removed,
                         removed == 1 ? "" : "s", options_.out_dir()));

@@ -1,8 +1,10 @@
 #include "torchzoo/configs/config.h"
 #include "torchzoo/common/data_dir.h"
+#include "torchzoo/common/format.h"
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -355,4 +357,47 @@ TEST_CASE("String values expand ${data_dir}; other variables are errors at their
   torchzoo::common::set_data_dir("/mnt/elsewhere");
   CHECK(data.require<std::string>("train") == "/mnt/elsewhere/libreoffice-langid/train.tsv");
   torchzoo::common::set_data_dir("");
+}
+
+TEST_CASE("YAML aliases that expand past the node bound are refused at once, with file:line", "[config][faults]") {
+  std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 10; ++i) {
+    text += fmt::format("a{}: &a{} [", i, i);
+    for (int j = 0; j < 9; ++j) text += fmt::format("{}*a{}", j == 0 ? "" : ", ", i - 1);
+    text += "]\n";
+  }
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(Config::parse(text, "bomb.yaml"),
+                    Catch::Contains("bomb.yaml:") && Catch::Contains("aliases") && Catch::Contains("100000"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));  // hang guard, generous
+  // A config of normal size with aliases is fine.
+  CHECK_NOTHROW(Config::parse("base: &b {lr: 1}\nother: *b\n", "ok.yaml"));
+  CHECK_THROWS_WITH(Config::parse("deep: " + std::string(80, '[') + std::string(80, ']') + "\n", "deep.yaml"),
+                    Catch::Contains("deep.yaml:1:") && Catch::Contains("nest more than 64 levels"));
+}
+
+TEST_CASE("Config values echoed in errors are cut", "[config][faults]") {
+  auto config = Config::parse("name: " + std::string(100000, 'x') + "\n", "long.yaml");
+  try {
+    config.root().get_choice("name", "a", {"a", "b"});
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& error) {
+    CHECK(std::string(error.what()).size() < 1000);
+    CHECK_THAT(error.what(), Catch::Contains("long.yaml:1:") && Catch::Contains("100000 bytes in all"));
+  }
+}
+
+TEST_CASE("closest_name counts a swap of neighbours as one edit", "[config]") {
+  CHECK(torchzoo::configs::closest_name("trian", {"train", "eval"}) == std::optional<std::string>("train"));
+  CHECK(torchzoo::configs::closest_name("d_modl", {"d_model", "d_ff"}) == std::optional<std::string>("d_model"));
+  CHECK_FALSE(torchzoo::configs::closest_name("zzzz", {"train", "eval"}).has_value());
+}
+
+TEST_CASE("flatten lists every leaf by dotted key", "[config]") {
+  auto config = Config::parse("model: {d_model: 64, name: x}\noptimizer:\n  betas: [0.9, 0.98]\n", "f.yaml");
+  const auto leaves = config.flatten();
+  CHECK(leaves.at("model.d_model") == "64");
+  CHECK(leaves.at("model.name") == "x");
+  CHECK(leaves.count("optimizer.betas") == 1);
+  CHECK(leaves.size() == 3);
 }

@@ -79,3 +79,39 @@ TEST_CASE("Loading a checkpoint reports missing, foreign and mismatched files", 
   REQUIRE_THROWS_WITH(train::load_checkpoint(path, *model, &adam), Catch::Contains("has no optimizer state"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("A checkpoint whose weights hold a NaN is refused on load, naming the tensor", "[checkpoint][faults]") {
+  auto dir = fresh_dir("nan_weights");
+  auto model = small_model();
+  {
+    torch::NoGradGuard no_grad;
+    model->generator->proj->weight[0][0] = std::nan("");
+  }
+  const auto path = (dir / "nan.pt").string();
+  train::save_checkpoint(path, *model, nullptr, train::CheckpointState{});  // saving is the trainer's to refuse
+  auto other = small_model();
+  CHECK_THROWS_WITH(train::load_checkpoint(path, *other),
+                    Catch::Contains(path) && Catch::Contains("inf or NaN") && Catch::Contains("generator.proj.weight"));
+}
+
+TEST_CASE("Checkpoints carry a checksum per tensor and value, checked on every load", "[checkpoint][faults]") {
+  auto dir = fresh_dir("checksums");
+  auto model = small_model();
+  torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
+  const auto path = (dir / "ckpt.pt").string();
+  train::save_checkpoint(path, *model, &adam, train::CheckpointState{});
+  torch::serialize::InputArchive archive;
+  archive.load_from(path);
+  c10::IValue sums;
+  REQUIRE(archive.try_read("checksums", sums));
+  REQUIRE(sums.isGenericDict());
+  const auto table = sums.toGenericDict();
+  CHECK(table.contains("model/generator/proj/weight"));
+  CHECK(table.contains("config"));
+  CHECK(table.contains("rng_state"));
+  // The optimizer's tensors too: one entry per model tensor at least, plus the state.
+  CHECK(table.size() > model->named_parameters().size());
+  auto loaded = small_model();
+  torch::optim::Adam loaded_adam(loaded->parameters(), torch::optim::AdamOptions(1e-3));
+  CHECK_NOTHROW(train::load_checkpoint(path, *loaded, &loaded_adam));
+}

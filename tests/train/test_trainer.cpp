@@ -4,12 +4,15 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "../support/learning.h"
 #include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
 #include "torchzoo/families/experiment.h"
 #include "torchzoo/families/registry.h"
+#include "torchzoo/train/metrics_log.h"
 #include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/decode/greedy_decode.h"
 #include "torchzoo/train/tasks/seq2seq_task.h"
@@ -281,4 +284,26 @@ TEST_CASE("Resuming from an evaluation within an epoch continues at the next bat
   REQUIRE(torch::equal(straight, resumed));
   fs::remove_all(straight_dir);
   fs::remove_all(split_dir);
+}
+
+TEST_CASE("A resumed run's metrics log is cut back to the checkpoint's step, torn lines included",
+          "[trainer][faults]") {
+  const auto dir = testing::fresh_dir("metrics_cut");
+  const auto path = (dir / "metrics.jsonl").string();
+  {
+    std::ofstream out(path);
+    out << "{\"event\": \"step\", \"epoch\": 1, \"step\": 1, \"loss\": 2.0}\n"
+        << "{\"event\": \"save\", \"epoch\": 1, \"step\": 2, \"batch\": 2}\n"
+        << "{\"event\": \"skip\", \"epoch\": 1, \"step\": 2, \"batch\": 3}\n"
+        << "{\"event\": \"step\", \"epoch\": 1, \"step\": 3, \"loss\": 1.0}\n"
+        << "{\"event\": \"step\", \"epoch\": 1, \"st";  // a kill -9 in the middle of a record
+  }
+  CHECK(train::MetricsLog::keep_until_step(path, 2) == 3);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  CHECK(text.str() ==
+        "{\"event\": \"step\", \"epoch\": 1, \"step\": 1, \"loss\": 2.0}\n"
+        "{\"event\": \"save\", \"epoch\": 1, \"step\": 2, \"batch\": 2}\n");
+  CHECK(train::MetricsLog::keep_until_step((dir / "none.jsonl").string(), 2) == 0);
 }

@@ -50,7 +50,9 @@ std::optional<std::string> unknown_command(const CLI::App& app, int argc, char**
     if (std::find(names.begin(), names.end(), word) != names.end()) return std::nullopt;
     auto message = fmt::format("error: unknown command '{}'; the commands are: {}", torchzoo::common::excerpt(word, 80),
                                fmt::join(names, ", "));
-    if (auto closest = torchzoo::configs::closest_name(word, names)) message += fmt::format(" (did you mean '{}'?)", *closest);
+    if (auto closest = torchzoo::configs::closest_name(word, names)) {
+      message += fmt::format(" (did you mean '{}'?)", *closest);
+    }
     return message + "\nRun 'torchzoo --help' for what each does";
   }
   return std::nullopt;

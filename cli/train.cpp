@@ -144,7 +144,8 @@ int run_train(const TrainArgs& args) {
           options.out_dir(),
           fmt::format("this folder holds a run already ({}); continue it with --resume {}, replace it with "
                       "--overwrite, or choose another --out",
-                      fmt::join(existing, ", "), shell_quote((fs::path(options.out_dir()) / "checkpoint.pt").string())));
+                      fmt::join(existing, ", "),
+                      shell_quote((fs::path(options.out_dir()) / "checkpoint.pt").string())));
     }
     for (const auto& name : existing) fs::remove_all(fs::path(options.out_dir()) / name);
     std::cerr << fmt::format("--overwrite: removed {} from {}\n", fmt::join(existing, ", "), options.out_dir());
@@ -186,7 +187,9 @@ Command add_train(CLI::App& app) {
   auto* train = app.add_subcommand("train", "train a model from a config");
   add_config_args(train, args->config);
   train->add_option("--device", args->config.device, "cpu, cuda, cuda:N or auto (default: train.device, else auto)");
-  train->add_option("--out", args->out_dir, "output folder for checkpoint.pt and metrics.jsonl (default: runs/<config>)")
+  train
+      ->add_option("--out", args->out_dir,
+                   "output folder for checkpoint.pt and metrics.jsonl (default: runs/<config>)")
       ->check([](const std::string& dir) { return dir.empty() ? std::string("expected a folder, got ''") : ""; });
   add_autocast_option(train, args->autocast);
   auto* resume = train->add_option("--resume", args->resume, "continue from a checkpoint written by this config")

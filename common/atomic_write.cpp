@@ -91,7 +91,9 @@ void sync_folder(const std::string& path, std::string_view what) {
   const int error = errno;
   ::close(fd);
   // Some file systems cannot sync folders (EINVAL); the rename has happened either way.
-  if (result != 0 && error != EINVAL && error != EROFS) fail(what, path, fmt::format("fsync of its folder: {}", os_error(error)));
+  if (result != 0 && error != EINVAL && error != EROFS) {
+    fail(what, path, fmt::format("fsync of its folder: {}", os_error(error)));
+  }
 }
 
 void prepare_target(const std::string& path, std::string_view what) {

@@ -66,7 +66,8 @@ class Registry {
       throw std::invalid_argument(
           entries_.empty()
               ? fmt::format("unknown {} '{}'; no {}s are registered", kind_, common::excerpt(name), kind_)
-              : fmt::format("unknown {} '{}'; registered {}s: {}", kind_, common::excerpt(name), kind_, fmt::join(names(), ", ")));
+              : fmt::format("unknown {} '{}'; registered {}s: {}", kind_, common::excerpt(name), kind_,
+                            fmt::join(names(), ", ")));
     }
     return it->second;
   }

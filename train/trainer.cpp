@@ -329,8 +329,10 @@ TrainResult Trainer::fit() {
       check_finite_steps();
       if (!options_.out_dir().empty()) {
         save_position(epoch_, next_batch, /*improved=*/false);
-        metrics_.write("interrupted",
-                       {{"epoch", epoch_ + 1}, {"step", step_}, {"batch", next_batch}, {"signal", result.interrupted_by}});
+        metrics_.write("interrupted", {{"epoch", epoch_ + 1},
+                                       {"step", step_},
+                                       {"batch", next_batch},
+                                       {"signal", static_cast<int64_t>(result.interrupted_by)}});
       }
       break;
     }

@@ -350,7 +350,9 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
   common::write_atomically(path, "safetensors file", [&](std::ostream& out) {
     write_bytes(out, length.data(), length.size());
     write_bytes(out, header_text.data(), header_text.size());
-    for (const auto& [name, tensor] : items) write_bytes(out, tensor.data_ptr(), tensor.numel() * tensor.element_size());
+    for (const auto& [name, tensor] : items) {
+      write_bytes(out, tensor.data_ptr(), tensor.numel() * tensor.element_size());
+    }
   });
 }
 

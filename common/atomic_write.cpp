@@ -184,29 +184,6 @@ void write_atomically(const std::string& path, std::string_view what,
   }
 }
 
-void write_atomically_via_path(const std::string& path, std::string_view what,
-                               const std::function<void(const std::string& temporary)>& write) {
-  prepare_target(path, what);
-  const auto temporary = temporary_name(path);
-  try {
-    write(temporary);
-    const int fd = ::open(temporary.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail(what, path, fmt::format("the writer left no file '{}': {}", temporary, os_error(errno)));
-    const int result = ::fsync(fd);
-    const int error = errno;
-    ::close(fd);
-    if (result != 0) fail(what, path, fmt::format("fsync: {}", os_error(error)));
-    commit(temporary, path, what);
-  } catch (const WriteError&) {
-    ::unlink(temporary.c_str());
-    throw;
-  } catch (...) {
-    const auto why = message_of(std::current_exception());
-    ::unlink(temporary.c_str());
-    fail(what, path, why);
-  }
-}
-
 void write_file_atomically(const std::string& path, std::string_view content, std::string_view what) {
   write_atomically(path, what, [&](std::ostream& out) {
     out.write(content.data(), static_cast<std::streamsize>(content.size()));

@@ -34,12 +34,6 @@ void check_replaceable(const std::string& path, std::string_view what);
 ///   write_atomically("runs/x/checkpoint.pt", "checkpoint", [&](std::ostream& out) { archive.save_to(out); });
 void write_atomically(const std::string& path, std::string_view what, const std::function<void(std::ostream&)>& write);
 
-/// For writers that insist on a file name: `write(temporary)` creates the temporary file, which
-/// is then synced and renamed as above. If `write` throws, the temporary file is removed and the
-/// error is reported as a WriteError naming `path`.
-void write_atomically_via_path(const std::string& path, std::string_view what,
-                               const std::function<void(const std::string& temporary)>& write);
-
 /// write_atomically of a file holding `content`.
 ///
 /// Example:

@@ -87,8 +87,8 @@ def start(args):
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_for_save(out, process, minimum_step):
-    """Polls metrics.jsonl until a scheduled save at or after `minimum_step` within an epoch is logged."""
+def wait_for_record(out, process, wanted):
+    """Polls metrics.jsonl while `process` runs until a whole record satisfies `wanted`; returns it (or None)."""
     path = os.path.join(out, "metrics.jsonl")
     deadline = time.time() + 300
     while time.time() < deadline and process.poll() is None:
@@ -98,23 +98,19 @@ def wait_for_save(out, process, minimum_step):
                     if not line.endswith("\n"):
                         break
                     record = json.loads(line)
-                    if record["event"] == "save" and record["step"] >= minimum_step:
+                    if wanted(record):
                         return record
         time.sleep(0.005)
     return None
 
 
+def wait_for_save(out, process, minimum_step):
+    """A scheduled save at or after `minimum_step`."""
+    return wait_for_record(out, process, lambda r: r["event"] == "save" and r["step"] >= minimum_step)
+
+
 def wait_for_step(out, process, step):
-    path = os.path.join(out, "metrics.jsonl")
-    deadline = time.time() + 300
-    while time.time() < deadline and process.poll() is None:
-        if os.path.exists(path):
-            with open(path) as f:
-                for line in f:
-                    if line.endswith("\n") and json.loads(line).get("step", 0) >= step:
-                        return True
-        time.sleep(0.005)
-    return False
+    return wait_for_record(out, process, lambda r: r.get("step", 0) >= step) is not None
 
 
 def main():

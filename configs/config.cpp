@@ -18,6 +18,7 @@
 
 #include "torchzoo/common/data_dir.h"
 #include "torchzoo/common/format.h"
+#include "torchzoo/common/utf8.h"
 
 namespace torchzoo::configs {
 namespace detail {
@@ -447,6 +448,14 @@ Config Config::load(const std::string& path) {
 Config Config::parse(const std::string& text, const std::string& name) {
   auto state = std::make_shared<detail::ConfigState>();
   state->file = name;
+  // YAML is Unicode text (YAML 1.2, 5.2); yaml-cpp would take other bytes and write them back differently.
+  if (const auto bad = common::find_invalid_utf8(text); bad != std::string::npos) {
+    const auto line_start = text.rfind('\n', bad);
+    throw ConfigError(fmt::format("{}:{}:{}: not valid UTF-8 (byte 0x{:02x}); a config is UTF-8 text", name,
+                                  std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n') + 1,
+                                  bad - (line_start == std::string::npos ? 0 : line_start + 1) + 1,
+                                  static_cast<uint8_t>(text[bad])));
+  }
   try {
     state->root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
@@ -467,6 +476,10 @@ Config Config::parse(const std::string& text, const std::string& name) {
 
 void Config::apply_override(const std::string& assignment) {
   const std::string location = "--set " + common::excerpt(assignment);
+  if (const auto bad = common::find_invalid_utf8(assignment); bad != std::string::npos) {
+    const auto byte = static_cast<uint8_t>(assignment[bad]);
+    throw_error(location, "", fmt::format("not valid UTF-8 (byte 0x{:02x} at {})", byte, bad + 1));
+  }
   const size_t equals = assignment.find('=');
   if (equals == std::string::npos) throw_error(location, "", "malformed override; expected key.path=value");
   const std::string key = assignment.substr(0, equals);

@@ -70,11 +70,24 @@ torch::Tensor read_idx(const std::string& path, int64_t expected_dims) {
   TORCHZOO_CHECK(read_some(file.get(), size_bytes.data(), 4 * dims, path) == 4 * dims,
                  "IDX file '{}': truncated in the header ({} dimension sizes expected)", path, dims);
   std::vector<int64_t> shape;
-  int64_t count = 1;
-  for (int64_t d = 0; d < dims; ++d) {
-    shape.push_back(big_endian(&size_bytes[static_cast<size_t>(4 * d)]));
-    count *= shape.back();
-    TORCHZOO_CHECK(count <= (int64_t{1} << 40), "IDX file '{}': implausible sizes [{}]", path, fmt::join(shape, ", "));
+  for (int64_t d = 0; d < dims; ++d) shape.push_back(big_endian(&size_bytes[static_cast<size_t>(4 * d)]));
+  // Checked before anything is allocated: the product without overflow, then against what
+  // the file can hold -- its size, or for gzip (deflate packs at most 1032:1) 1032 times it.
+  // Sizes after a zero still make strides, so their product is bounded too.
+  const auto file_size = static_cast<int64_t>(std::filesystem::file_size(path));
+  const int64_t most = (file_size + 1) * 1032;
+  int64_t count = 1, nonzero = 1;
+  for (auto size : shape) {
+    if (size == 0) {
+      count = 0;
+      continue;
+    }
+    TORCHZOO_CHECK(nonzero <= (int64_t{1} << 40) / size, "IDX file '{}': implausible sizes [{}]", path,
+                   fmt::join(shape, ", "));
+    nonzero *= size;
+    count *= size;
+    TORCHZOO_CHECK(count <= most, "IDX file '{}': truncated: the header [{}] needs more data than a file of {} bytes "
+                   "holds", path, fmt::join(shape, ", "), file_size);
   }
 
   auto data = torch::empty(shape, torch::kUInt8);

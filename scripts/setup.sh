@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything torchzoo needs on a fresh Debian machine (idempotent):
 #   - C++ libraries and tools from Debian: fmt, yaml-cpp, Catch2 2.13, CLI11, ninja,
-#     zlib, libpng, SentencePiece, nlohmann-json (safetensors headers);
+#     zlib, libpng, libzip (checkpoint archives), SentencePiece, nlohmann-json (safetensors
+#     headers); clang and libclang-rt (make sanitize, make fuzz: ASan, UBSan, libFuzzer);
 #     data: dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)
 #   - sacrebleu from PyPI: the BLEU tests compare `torchzoo bleu` with it
 #   - safetensors from PyPI: the interop tests load our .safetensors files into the PyTorch references
@@ -10,8 +11,9 @@
 # Set TORCHZOO_SKIP_PIP=1 to use a LibTorch given through CMAKE_PREFIX_PATH instead.
 set -euo pipefail
 
+# zipcmp, zipmerge, ziptool: Debian's libzip CMake package names these tools and fails without them.
 apt_packages=(libfmt-dev libyaml-cpp-dev catch2 libcli11-dev ninja-build zlib1g-dev libpng-dev libsentencepiece-dev
-  nlohmann-json3-dev dataset-fashion-mnist)
+  nlohmann-json3-dev libzip-dev zipcmp zipmerge ziptool dataset-fashion-mnist clang libclang-rt-dev)
 torch_version="2.13.0"
 
 sudo_cmd=()

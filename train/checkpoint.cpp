@@ -6,13 +6,16 @@
 #include <torch/serialize.h>
 #include <torch/serialize/archive.h>
 
+#include <zip.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
+#include <string_view>
 #include <system_error>
 
 #include "torchzoo/common/atomic_write.h"
@@ -23,6 +26,12 @@ namespace {
 
 constexpr int64_t kFormatVersion = 1;
 constexpr const char* kChecksumsKey = "checksums";
+
+/// The message of `e`, without LibTorch's backtrace.
+std::string message_of(const std::exception& e) {
+  if (const auto* error = dynamic_cast<const c10::Error*>(&e)) return error->what_without_backtrace();
+  return e.what();
+}
 
 /// CRC-32 (zlib's) of `bytes`.
 int64_t crc32_of(const void* bytes, size_t size) {
@@ -89,14 +98,57 @@ void verify_checksums(torch::serialize::InputArchive& archive, const std::string
   }
 }
 
+/// Whether zip member `name` holds a tensor's bytes ("archive/data/7"), which the checkpoint's
+/// own checksums cover, by tensor name.
+bool is_tensor_record(std::string_view name) {
+  const auto at = name.find("/data/");
+  if (at == std::string_view::npos || at + 6 == name.size()) return false;
+  return name.find_first_not_of("0123456789", at + 6) == std::string_view::npos;
+}
+
+/// Reads every member of the zip archive at `path` but the tensor records through libzip,
+/// which checks each against its CRC-32 and the central directory. LibTorch's reader checks
+/// neither, and goes on to unpickle and compile the TorchScript code a checkpoint holds:
+/// damage there cost minutes and gigabytes before anything failed (found by
+/// fuzz/checkpoint_fuzzer.cpp), so it is caught here first.
+void verify_zip_members(const std::string& path) {
+  int code = 0;
+  std::unique_ptr<zip_t, decltype(&zip_discard)> zip(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code),
+                                                      &zip_discard);
+  if (!zip) {
+    zip_error_t error;
+    zip_error_init_with_code(&error, code);
+    const std::string reason = zip_error_strerror(&error);
+    zip_error_fini(&error);
+    TORCHZOO_CHECK(false, "checkpoint '{}' is not a torchzoo checkpoint (not a readable zip archive: {})", path,
+                   reason);
+  }
+  std::vector<char> buffer(1 << 16);
+  const zip_int64_t members = zip_get_num_entries(zip.get(), 0);
+  for (zip_int64_t i = 0; i < members; ++i) {
+    const char* name = zip_get_name(zip.get(), static_cast<zip_uint64_t>(i), 0);
+    if (name && is_tensor_record(name)) continue;
+    const std::string member = name ? common::excerpt(name) : fmt::format("#{}", i);
+    std::unique_ptr<zip_file_t, decltype(&zip_fclose)> file(zip_fopen_index(zip.get(), static_cast<zip_uint64_t>(i), 0),
+                                                            &zip_fclose);
+    TORCHZOO_CHECK(file != nullptr, "checkpoint '{}' is corrupted: its member '{}' cannot be read ({})", path, member,
+                   zip_strerror(zip.get()));
+    zip_int64_t got = 0;
+    while ((got = zip_fread(file.get(), buffer.data(), buffer.size())) > 0) {
+    }
+    TORCHZOO_CHECK(got == 0, "checkpoint '{}' is corrupted: its member '{}' fails its zip check ({})", path, member,
+                   zip_file_strerror(file.get()));
+  }
+}
+
 torch::serialize::InputArchive open_archive(const std::string& path, torch::Device device = torch::kCPU) {
   TORCHZOO_CHECK(std::filesystem::is_regular_file(path), "checkpoint '{}' does not exist or is not a file", path);
+  verify_zip_members(path);
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path, device);
-  } catch (const c10::Error& e) {
-    TORCHZOO_CHECK(false, "checkpoint '{}' is not a torchzoo checkpoint (cannot read it: {})", path,
-                   e.what_without_backtrace());
+  } catch (const std::exception& e) {  // LibTorch's unpickler also throws std::out_of_range and others
+    TORCHZOO_CHECK(false, "checkpoint '{}' is not a torchzoo checkpoint (cannot read it: {})", path, message_of(e));
   }
   c10::IValue version;
   TORCHZOO_CHECK(archive.try_read("torchzoo_checkpoint_version", version) && version.isInt(),
@@ -111,29 +163,62 @@ torch::serialize::InputArchive open_archive(const std::string& path, torch::Devi
   return archive;
 }
 
+/// The value stored under `key`, which must hold `expected` ("an integer", ...); `optional`
+/// keys may be absent (then the result is None).
+c10::IValue read_value(torch::serialize::InputArchive& archive, const std::string& key, const char* expected,
+                       bool (c10::IValue::*holds)() const, bool optional = false) {
+  c10::IValue value;
+  if (!archive.try_read(key, value)) {
+    TORCHZOO_CHECK(optional, "'{}' is missing", key);
+    return value;
+  }
+  TORCHZOO_CHECK((value.*holds)(), "'{}' is {}, expected {}", key, value.tagKind(), expected);
+  return value;
+}
+
+int64_t read_count(torch::serialize::InputArchive& archive, const std::string& key, bool optional = false) {
+  auto value = read_value(archive, key, "an integer", &c10::IValue::isInt, optional);
+  if (value.isNone()) return 0;
+  TORCHZOO_CHECK(value.toInt() >= 0, "'{}' is {}, expected a count (0 or more)", key, value.toInt());
+  return value.toInt();
+}
+
+double read_double(torch::serialize::InputArchive& archive, const std::string& key, bool optional = false) {
+  auto value = read_value(archive, key, "a number", &c10::IValue::isDouble, optional);
+  return value.isNone() ? 0.0 : value.toDouble();
+}
+
+/// Runs `body`, whose errors (LibTorch's included) come out naming the checkpoint.
+template <class Body>
+auto naming_checkpoint(const std::string& path, Body&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    const auto message = message_of(e);
+    if (message.find(path) != std::string::npos) throw;
+    TORCHZOO_CHECK(false, "checkpoint '{}' cannot be used: {}", path, message);
+  }
+}
+
 CheckpointState read_state(torch::serialize::InputArchive& archive) {
   CheckpointState state;
-  c10::IValue value;
-  archive.read("step", value);
-  state.step = value.toInt();
-  archive.read("epoch", value);
-  state.epoch = value.toInt();
-  archive.read("config", value);
-  state.config = value.toStringRef();
-  if (archive.try_read("best", value)) {
-    state.best = value.toDouble();
-    archive.read("best_epoch", value);
-    state.best_epoch = value.toInt();
+  state.step = read_count(archive, "step");
+  state.epoch = read_count(archive, "epoch");
+  state.config = read_value(archive, "config", "a string", &c10::IValue::isString).toStringRef();
+  const auto best = read_value(archive, "best", "a number", &c10::IValue::isDouble, /*optional=*/true);
+  if (!best.isNone()) {
+    state.best = best.toDouble();
+    state.best_epoch = read_count(archive, "best_epoch");
   }
   // Written since evaluation within an epoch was added; older checkpoints stop at epoch ends.
-  if (archive.try_read("batch", value)) state.batch = value.toInt();
-  if (archive.try_read("best_step", value)) state.best_step = value.toInt();
-  if (archive.try_read("evals_since_best", value)) state.evals_since_best = value.toInt();
+  state.batch = read_count(archive, "batch", /*optional=*/true);
+  state.best_step = read_count(archive, "best_step", /*optional=*/true);
+  state.evals_since_best = read_count(archive, "evals_since_best", /*optional=*/true);
   // Written since scheduled saves were added.
-  if (archive.try_read("epoch_loss", value)) state.epoch_loss = value.toDouble();
-  if (archive.try_read("epoch_items", value)) state.epoch_items = value.toInt();
-  if (archive.try_read("window_loss", value)) state.window_loss = value.toDouble();
-  if (archive.try_read("window_items", value)) state.window_items = value.toInt();
+  state.epoch_loss = read_double(archive, "epoch_loss", /*optional=*/true);
+  state.epoch_items = read_count(archive, "epoch_items", /*optional=*/true);
+  state.window_loss = read_double(archive, "window_loss", /*optional=*/true);
+  state.window_items = read_count(archive, "window_items", /*optional=*/true);
   torch::serialize::InputArchive optimizer;
   state.resumable = archive.try_read("optimizer", optimizer);
   return state;
@@ -209,12 +294,17 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
 }
 
 CheckpointState read_checkpoint_state(const std::string& path) {
-  auto archive = open_archive(path);
-  return read_state(archive);
+  return naming_checkpoint(path, [&] {
+    auto archive = open_archive(path);
+    return read_state(archive);
+  });
 }
 
-CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
-                                torch::Device device, const std::vector<CheckpointPart>& parts) {
+namespace {
+
+/// load_checkpoint's work; load_checkpoint makes sure its errors name the file.
+CheckpointState load_into(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
+                          torch::Device device, const std::vector<CheckpointPart>& parts) {
   auto archive = open_archive(path, device);
   auto state = read_state(archive);
   torch::serialize::InputArchive model_archive;
@@ -273,6 +363,13 @@ CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& mode
     }
   }
   return state;
+}
+
+}  // namespace
+
+CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
+                                torch::Device device, const std::vector<CheckpointPart>& parts) {
+  return naming_checkpoint(path, [&] { return load_into(path, model, optimizer, device, parts); });
 }
 
 }  // namespace torchzoo::train

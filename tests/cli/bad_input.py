@@ -73,18 +73,44 @@ def idx_labels(count):
     return struct.pack(">II", 0x00000801, count) + bytes(count)
 
 
-def corrupt_tensor_bytes(source, target):
-    """A copy of checkpoint `source` with bytes of its largest tensor record changed: the zip stays intact."""
+def damage_member(source, target, pick, patch):
+    """A copy of checkpoint `source` with `patch` written over the middle of the zip member that
+    `pick` chooses from the archive's members (the zip's own structure stays intact)."""
     shutil.copy(source, target)
     with zipfile.ZipFile(source) as archive:
-        record = max((i for i in archive.infolist() if "/data/" in i.filename), key=lambda i: i.file_size)
+        record = pick(archive.infolist())
         with open(source, "rb") as f:
             f.seek(record.header_offset + 26)
             name_length, extra_length = struct.unpack("<HH", f.read(4))
         start = record.header_offset + 30 + name_length + extra_length
     with open(target, "r+b") as f:
-        f.seek(start + record.file_size // 2)
-        f.write(b"\x7f\x7f\x7f\x7f\x01\x02\x03\x04")
+        f.seek(start + record.compress_size // 2)
+        f.write(patch)
+
+
+def corrupt_tensor_bytes(source, target):
+    """Bytes of the largest tensor record changed: the per-tensor checksums catch it."""
+    damage_member(source, target, lambda members: max((i for i in members if "/data/" in i.filename),
+                                                      key=lambda i: i.file_size), b"\x7f\x7f\x7f\x7f\x01\x02\x03\x04")
+
+
+def corrupt_code_member(source, target):
+    """Bytes of the largest TorchScript code member changed: the zip CRC check catches it."""
+    damage_member(source, target, lambda members: max((i for i in members if "/code/" in i.filename and
+                                                       i.filename.endswith(".py")), key=lambda i: i.compress_size),
+                  b"\x00\x00")
+
+
+def rewrite_pickle(source, target):
+    """A copy of checkpoint `source` whose data.pkl lacks its last bytes, in a zip with valid CRCs.
+    (Changed length fields would do too, but LibTorch's unpickler then allocates what they say:
+    std::bad_alloc in a normal build, a fatal report under ASan, whose operator new cannot throw.)"""
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(target, "w") as out:
+        for info in archive.infolist():
+            data = archive.read(info)
+            if info.filename.endswith("/data.pkl"):
+                data = data[: len(data) - 40]
+            out.writestr(info, data)
 
 
 def cases(w):
@@ -125,6 +151,11 @@ def cases(w):
              files={"c.yaml": base_yaml() + "k" * 1_000_000 + ": 1\n"}, max_output=1500),
         Case("a 100 KB --set value is not echoed whole", copy + ["--set", "model.activation=" + "y" * 100_000], 2,
              ["model.activation", "bytes in all"], max_output=4000),
+        Case("config with invalid UTF-8 (fuzz: config)", ["train", "{D}/c.yaml"], 2,
+             ["c.yaml:46:5", "not valid UTF-8", "0xb5"],
+             files={"c.yaml": base_yaml().encode().replace(b"  epochs:", b"  ep\xb5ochs:")}),
+        Case("--set with invalid UTF-8 (fuzz: config)", copy + ["--set", "model.name=" + os.fsdecode(b"\xa1x")], 2,
+             ["--set model.name=", "not valid UTF-8", "0xa1"]),
         Case("top level is a list", ["train", "{D}/c.yaml"], 2, ["c.yaml", "expected a map"],
              files={"c.yaml": "- a\n- b\n"}),
         Case("config over 16 MB", ["train", "{D}/c.yaml"], 2, ["c.yaml", "bytes"],
@@ -184,6 +215,14 @@ def cases(w):
         Case("IDX images with a wrong magic number", ["train", VIT, "--out", "{D}/run", "--set", "data.root={D}/idx",
                                                       "--set", "data.valid_size=10"],
              None, ["train-images-idx3-ubyte", "data type 0xff"], setup=lambda d: write_idx(d, magic=0x0000FFFF)),
+        Case("IDX sizes whose product overflows (fuzz: idx)",
+             ["train", VIT, "--out", "{D}/run", "--set", "data.root={D}/idx", "--set", "data.valid_size=10"], None,
+             ["train-images-idx3-ubyte", "needs more data than a file of 16 bytes holds"],
+             setup=lambda d: write_idx(d, images=struct.pack(">IIII", 0x803, 0xEDEDEDED, 0xEDEDEDED, 0xEDEDEDED))),
+        Case("IDX with no images of an absurd size (fuzz: idx)",
+             ["train", VIT, "--out", "{D}/run", "--set", "data.root={D}/idx", "--set", "data.valid_size=10"], None,
+             ["train-images-idx3-ubyte", "implausible sizes [0, 3991793133, 3991793133]"],
+             setup=lambda d: write_idx(d, images=struct.pack(">IIII", 0x803, 0, 0xEDEDEDED, 0xEDEDEDED))),
         Case("IDX folder missing", ["train", VIT, "--out", "{D}/run", "--set", "data.root={D}/none"], None,
              ["{D}/none"]),
         Case("PNG that is not a PNG", ["predict", "--checkpoint", "{VIT}", "{D}/x.png"], 1, ["x.png"],
@@ -209,6 +248,12 @@ def cases(w):
              ["export", "--checkpoint", "{D}/x.pt", "--format", "safetensors", "-o", "{D}/x.safetensors"], 1,
              ["x.pt", "corrupted"], setup=lambda d: corrupt_tensor_bytes(W["CKPT"], os.path.join(d, "x.pt")),
              absent=["{D}/x.safetensors"]),
+        Case("checkpoint with damaged TorchScript code (fuzz: checkpoint)", ["eval", COPY, "--checkpoint", "{D}/x.pt"],
+             1, ["x.pt", "corrupted", "/code/", "zip check"], timeout=60,
+             setup=lambda d: corrupt_code_member(W["CKPT"], os.path.join(d, "x.pt"))),
+        Case("checkpoint whose pickle is damaged in a valid zip (fuzz: checkpoint)",
+             ["eval", COPY, "--checkpoint", "{D}/x.pt"], 1, ["x.pt", "not a torchzoo checkpoint"], timeout=60,
+             setup=lambda d: rewrite_pickle(W["CKPT"], os.path.join(d, "x.pt"))),
         Case("resume with a changed model", ["train", COPY, "--out", "{W}/base", "--resume", "{CKPT}", "--set",
                                              "model.d_ff=256"], 2, ["model.d_ff: 128 in the checkpoint, 256 now"]),
         Case("resume with changed data", ["train", COPY, "--out", "{W}/base", "--resume", "{CKPT}", "--set",
@@ -293,12 +338,13 @@ def cases(w):
 W = {}
 
 
-def write_idx(d, truncate=False, magic=0x00000803):
+def write_idx(d, truncate=False, magic=0x00000803, images=None):
+    """A data.root of IDX files; `images`, if given, is the whole training images file."""
     folder = os.path.join(d, "idx")
     os.makedirs(folder)
     for prefix, count in (("train", 100), ("t10k", 50)):
         with open(os.path.join(folder, f"{prefix}-images-idx3-ubyte"), "wb") as f:
-            f.write(idx_images(count, magic=magic, truncate=truncate))
+            f.write(images if images and prefix == "train" else idx_images(count, magic=magic, truncate=truncate))
         with open(os.path.join(folder, f"{prefix}-labels-idx1-ubyte"), "wb") as f:
             f.write(idx_labels(count))
 

@@ -221,6 +221,9 @@ TEST_CASE("Loading errors name the file and line", "[configs]") {
   REQUIRE_THROWS_WITH(Config::parse("- 1\n- 2\n", "list.yaml"),
                       Contains("list.yaml:1:1: expected a map of keys at the top level, got a list of 2 items"));
   REQUIRE_THROWS_WITH(Config::parse("[1, 2]: x\n", "key.yaml"), Contains("expected a string key, got a list"));
+  // YAML is UTF-8 text: other bytes are refused where they are (found by fuzz/config_fuzzer.cpp).
+  REQUIRE_THROWS_WITH(Config::parse("model:\n  d_m\xb5odel: 8\n", "bytes.yaml"),
+                      Contains("bytes.yaml:2:6: not valid UTF-8 (byte 0xb5)"));
   Config empty = Config::parse("# nothing here\n", "empty.yaml");
   CHECK_FALSE(empty.has("model"));
   CHECK_NOTHROW(empty.root().finish());
@@ -300,6 +303,8 @@ TEST_CASE("Malformed overrides are errors that leave the config unchanged", "[co
                       Contains("--set model.d_model.x.y=3: model.d_model.x.y: cannot set a key inside model.d_model, "
                                "which is '512', not a map"));
   REQUIRE_THROWS_WITH(config.apply_override("model.betas.x=3"), Contains("which is a list of 2 items, not a map"));
+  REQUIRE_THROWS_WITH(config.apply_override("model.name=caf\xc3"),
+                      Contains("--set model.name=caf") && Contains("not valid UTF-8 (byte 0xc3 at 15)"));
   REQUIRE_THROWS_WITH(config.apply_override("model={a: 1, a: 2}"),
                       Contains("--set model={a: 1, a: 2}: model.a: duplicate key"));
   CHECK(config.to_yaml() == before);

@@ -101,6 +101,19 @@ TEST_CASE("read_idx names the file and the problem", "[data][idx][errors]") {
   write_plain(path("cut.gz"), compressed);
   REQUIRE_THROWS_WITH(read_idx(path("cut.gz")), Catch::Contains("IDX file '" + path("cut.gz") + "'"));
 
+  // Sizes are checked before anything is allocated (found by fuzz/idx_fuzzer.cpp): a product that
+  // overflows int64, more than the file can hold, or sizes after a zero that overflow the strides.
+  write_plain(path("overflow"), header(0x08, {0xEDEDEDED, 0xEDEDEDED, 0xEDEDEDED}));
+  REQUIRE_THROWS_WITH(read_idx(path("overflow")),
+                      Catch::Contains("'" + path("overflow") + "': truncated: the header [3991793133, 3991793133, "
+                                      "3991793133] needs more data than a file of 16 bytes holds"));
+  write_plain(path("zero_then_huge"), header(0x08, {0, 0xEDEDEDED, 0xEDEDEDED}));
+  REQUIRE_THROWS_WITH(read_idx(path("zero_then_huge")),
+                      Catch::Contains("'" + path("zero_then_huge") +
+                                      "': implausible sizes [0, 3991793133, 3991793133]"));
+  write_plain(path("empty_set"), header(0x08, {0, 28, 28}));
+  CHECK(read_idx(path("empty_set")).sizes() == torch::IntArrayRef({0, 28, 28}));
+
   REQUIRE_THROWS_WITH(read_idx(path("missing.gz")),
                       Catch::Contains("IDX file '" + path("missing.gz") + "' does not exist"));
 }

@@ -115,3 +115,59 @@ TEST_CASE("Checkpoints carry a checksum per tensor and value, checked on every l
   torch::optim::Adam loaded_adam(loaded->parameters(), torch::optim::AdamOptions(1e-3));
   CHECK_NOTHROW(train::load_checkpoint(path, *loaded, &loaded_adam));
 }
+
+TEST_CASE("A checkpoint with damaged TorchScript code is refused before LibTorch compiles it", "[checkpoint][faults]") {
+  // Found by fuzz/checkpoint_fuzzer.cpp: LibTorch's reader checks no zip CRC, and damaged code
+  // cost it minutes and gigabytes. libzip checks every member but the tensor records first.
+  auto dir = fresh_dir("damaged_code");
+  auto model = small_model();
+  const auto path = (dir / "ckpt.pt").string();
+  train::save_checkpoint(path, *model, nullptr, train::CheckpointState{});
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const auto at = bytes.find("class ");  // in a code member stored uncompressed
+  REQUIRE(at != std::string::npos);
+  bytes.replace(at, 6, "clasz ");
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  auto loaded = small_model();
+  REQUIRE_THROWS_WITH(train::load_checkpoint(path, *loaded),
+                      Catch::Contains("checkpoint '" + path + "' is corrupted: its member 'archive/code/") &&
+                          Catch::Contains("fails its zip check (CRC error)"));
+  REQUIRE_THROWS_WITH(train::read_checkpoint_state(path), Catch::Contains("zip check"));
+}
+
+TEST_CASE("Checkpoint values of the wrong type or sign are refused, naming the key and the file",
+          "[checkpoint][faults]") {
+  auto dir = fresh_dir("typed_state");
+  const auto write = [&](const std::string& name, c10::IValue step) {
+    torch::serialize::OutputArchive archive;
+    archive.write("torchzoo_checkpoint_version", c10::IValue(int64_t{1}));
+    archive.write("step", step);
+    archive.write("epoch", c10::IValue(int64_t{0}));
+    archive.write("config", c10::IValue(std::string("model: {}\n")));
+    const auto path = (dir / name).string();
+    archive.save_to(path);
+    return path;
+  };
+  const auto text = write("text.pt", c10::IValue(std::string("seven")));
+  REQUIRE_THROWS_WITH(train::read_checkpoint_state(text),
+                      Catch::Contains("checkpoint '" + text +
+                                      "' cannot be used: 'step' is String, expected an integer"));
+  const auto negative = write("negative.pt", c10::IValue(int64_t{-3}));
+  REQUIRE_THROWS_WITH(train::read_checkpoint_state(negative),
+                      Catch::Contains("'step' is -3, expected a count (0 or more)"));
+  CHECK(train::read_checkpoint_state(write("good.pt", c10::IValue(int64_t{7}))).step == 7);
+}
+
+TEST_CASE("Loading a weights-only checkpoint with an optimizer names the file", "[checkpoint][faults]") {
+  auto dir = fresh_dir("weights_only");
+  auto model = small_model();
+  const auto path = (dir / "weights.pt").string();
+  train::save_checkpoint(path, *model, nullptr, train::CheckpointState{});
+  torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
+  REQUIRE_THROWS_WITH(train::load_checkpoint(path, *model, &adam),
+                      Catch::Contains("checkpoint '" + path + "' has no optimizer state"));
+}

@@ -13,6 +13,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -104,6 +105,31 @@ std::string type_name() {
   }
 }
 
+/// Where and why `text` is not YAML's printable text (YAML 1.2, 5.1 and 5.2): bytes that are not
+/// UTF-8, ASCII control characters other than tab and line ends, and a carriage return without
+/// its line feed. yaml-cpp takes all three and writes them back differently, so a config would not
+/// read back from to_yaml() (found by fuzz/config_fuzzer.cpp).
+struct Unprintable {
+  size_t offset;
+  std::string what;
+};
+
+std::optional<Unprintable> find_unprintable(const std::string& text) {
+  if (const auto bad = common::find_invalid_utf8(text); bad != std::string::npos) {
+    return Unprintable{bad, fmt::format("not valid UTF-8 (byte 0x{:02x})", static_cast<uint8_t>(text[bad]))};
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\r' && (i + 1 == text.size() || text[i + 1] != '\n')) {
+      return Unprintable{i, "a carriage return without a line feed after it"};
+    }
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      return Unprintable{i, fmt::format("control character 0x{:02x}", c)};
+    }
+  }
+  return std::nullopt;
+}
+
 // from_chars rejects a leading '+', which YAML allows.
 std::string_view strip_plus(const std::string& text) {
   std::string_view view(text);
@@ -133,8 +159,10 @@ std::optional<T> parse_number(const std::string& text, bool* out_of_range) {
   std::string_view view = strip_plus(text);
   T value{};
   auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), value);
-  if (ec == std::errc::result_out_of_range) *out_of_range = true;
-  if (ec != std::errc() || end != view.data() + view.size()) return std::nullopt;
+  const bool whole = end == view.data() + view.size();
+  // Out of range only when all of it is a number: "0.1e-494 0.98" is no number at all.
+  if (ec == std::errc::result_out_of_range && whole) *out_of_range = true;
+  if (ec != std::errc() || !whole) return std::nullopt;
   return value;
 }
 
@@ -448,13 +476,12 @@ Config Config::load(const std::string& path) {
 Config Config::parse(const std::string& text, const std::string& name) {
   auto state = std::make_shared<detail::ConfigState>();
   state->file = name;
-  // YAML is Unicode text (YAML 1.2, 5.2); yaml-cpp would take other bytes and write them back differently.
-  if (const auto bad = common::find_invalid_utf8(text); bad != std::string::npos) {
-    const auto line_start = text.rfind('\n', bad);
-    throw ConfigError(fmt::format("{}:{}:{}: not valid UTF-8 (byte 0x{:02x}); a config is UTF-8 text", name,
-                                  std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n') + 1,
-                                  bad - (line_start == std::string::npos ? 0 : line_start + 1) + 1,
-                                  static_cast<uint8_t>(text[bad])));
+  if (const auto bad = find_unprintable(text)) {
+    const auto line_start = text.rfind('\n', bad->offset);
+    throw ConfigError(fmt::format(
+        "{}:{}:{}: {}; a config is UTF-8 text", name,
+        std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad->offset), '\n') + 1,
+        bad->offset - (line_start == std::string::npos ? 0 : line_start + 1) + 1, bad->what));
   }
   try {
     state->root = YAML::Load(text);
@@ -476,9 +503,8 @@ Config Config::parse(const std::string& text, const std::string& name) {
 
 void Config::apply_override(const std::string& assignment) {
   const std::string location = "--set " + common::excerpt(assignment);
-  if (const auto bad = common::find_invalid_utf8(assignment); bad != std::string::npos) {
-    const auto byte = static_cast<uint8_t>(assignment[bad]);
-    throw_error(location, "", fmt::format("not valid UTF-8 (byte 0x{:02x} at {})", byte, bad + 1));
+  if (const auto bad = find_unprintable(assignment)) {
+    throw_error(location, "", fmt::format("{} at {}", bad->what, bad->offset + 1));
   }
   const size_t equals = assignment.find('=');
   if (equals == std::string::npos) throw_error(location, "", "malformed override; expected key.path=value");
@@ -559,23 +585,39 @@ std::string Config::to_yaml() const {
 
 namespace {
 
+/// `node` as flatten() shows it. A plain scalar means a bool or a number when it reads as one, as
+/// Section reads it, and a string otherwise, the same string as when quoted: so strings are quoted.
+/// (to_yaml() may quote a plain string -- yaml-cpp quotes one holding '&', or ',' inside a flow
+/// map -- and reading it back must give the same leaves; found by fuzz/config_fuzzer.cpp.)
+std::string canonical(const YAML::Node& node) {
+  if (node.IsSequence()) {
+    std::vector<std::string> items;
+    for (const auto& item : node) items.push_back(canonical(item));
+    return fmt::format("[{}]", fmt::join(items, ", "));
+  }
+  if (node.IsMap()) {
+    std::vector<std::string> items;
+    for (const auto& item : node) items.push_back(canonical(item.first) + ": " + canonical(item.second));
+    return fmt::format("{{{}}}", fmt::join(items, ", "));
+  }
+  if (!node.IsScalar()) return "null";
+  const auto& text = node.Scalar();
+  bool out_of_range = false;
+  if (is_plain(node) && (parse_bool(text) || parse_number<int64_t>(text, &out_of_range) ||
+                         parse_number<double>(text, &out_of_range) || out_of_range)) {
+    return text;
+  }
+  YAML::Emitter out;
+  out << YAML::DoubleQuoted << text;
+  return out.c_str();
+}
+
 void flatten_into(const YAML::Node& node, const std::string& dotted, std::map<std::string, std::string>& leaves) {
   if (node.IsMap() && node.size() > 0) {
     for (const auto& item : node) flatten_into(item.second, join_path(dotted, item.first.Scalar()), leaves);
     return;
   }
-  YAML::Emitter out;
-  out << YAML::Flow;
-  if (node.IsScalar() && !is_plain(node)) {
-    out << YAML::DoubleQuoted << node.Scalar();
-  } else if (node.IsScalar()) {
-    out << node.Scalar();
-  } else if (node.IsNull()) {
-    out << YAML::Null;
-  } else {
-    emit(out, node);
-  }
-  leaves[dotted] = out.c_str();
+  leaves[dotted] = canonical(node);
 }
 
 }  // namespace

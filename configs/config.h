@@ -184,9 +184,11 @@ class Config {
   /// The effective config (file plus overrides) as YAML text, e.g. to store in a checkpoint.
   std::string to_yaml() const;
 
-  /// Every leaf of the effective config by dotted key, its value as YAML text: model.d_model → 512,
-  /// optimizer.betas → [0.9, 0.98], data.name → "fashion_mnist" (strings quoted). Empty maps are leaves ({}).
-  /// For comparing two configs key by key (resuming a checkpoint).
+  /// Every leaf of the effective config by dotted key, its value as canonical YAML text, so that equal
+  /// values compare equal however they were spelt: model.d_model → 512, optimizer.betas → [0.9, 0.98],
+  /// data.name → "fashion_mnist" (strings quoted, whether they were or not; a quoted "512" stays a
+  /// string), lists and maps in flow style. Empty maps are leaves ({}). For comparing two configs key
+  /// by key (resuming a checkpoint).
   std::map<std::string, std::string> flatten() const;
 
   /// The top-level map.

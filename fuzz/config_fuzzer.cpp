@@ -23,7 +23,17 @@ void check_reads_back(const Config& config) {
   } catch (const std::exception& e) {
     fuzz::finding(std::string("to_yaml() does not parse: ") + e.what());
   }
-  if (again != config.flatten()) fuzz::finding("to_yaml() reads back to other keys or values");
+  const auto flat = config.flatten();
+  if (again == flat) return;
+  std::string diff;
+  for (const auto& [key, value] : flat) {
+    const auto it = again.find(key);
+    if (it == again.end() || it->second != value) {
+      diff = key + ": " + value + " before, " + (it == again.end() ? "absent" : it->second) + " after";
+      break;
+    }
+  }
+  fuzz::finding("to_yaml() reads back to other keys or values (" + (diff.empty() ? "more keys" : diff) + ")\n" + yaml);
 }
 
 /// What build_experiment reads besides the model and data sections.

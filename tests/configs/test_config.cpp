@@ -224,6 +224,11 @@ TEST_CASE("Loading errors name the file and line", "[configs]") {
   // YAML is UTF-8 text: other bytes are refused where they are (found by fuzz/config_fuzzer.cpp).
   REQUIRE_THROWS_WITH(Config::parse("model:\n  d_m\xb5odel: 8\n", "bytes.yaml"),
                       Contains("bytes.yaml:2:6: not valid UTF-8 (byte 0xb5)"));
+  REQUIRE_THROWS_WITH(Config::parse("a: 1\nb: x\x14y\n", "control.yaml"),
+                      Contains("control.yaml:2:5: control character 0x14"));
+  REQUIRE_THROWS_WITH(Config::parse("a: 1\rb: 2\n", "cr.yaml"),
+                      Contains("cr.yaml:1:5: a carriage return without a line feed after it"));
+  CHECK(Config::parse("a: 1\r\nb: 2\r\n", "crlf.yaml").flatten().at("b") == "2");
   Config empty = Config::parse("# nothing here\n", "empty.yaml");
   CHECK_FALSE(empty.has("model"));
   CHECK_NOTHROW(empty.root().finish());
@@ -304,7 +309,9 @@ TEST_CASE("Malformed overrides are errors that leave the config unchanged", "[co
                                "which is '512', not a map"));
   REQUIRE_THROWS_WITH(config.apply_override("model.betas.x=3"), Contains("which is a list of 2 items, not a map"));
   REQUIRE_THROWS_WITH(config.apply_override("model.name=caf\xc3"),
-                      Contains("--set model.name=caf") && Contains("not valid UTF-8 (byte 0xc3 at 15)"));
+                      Contains("--set model.name=caf") && Contains("not valid UTF-8 (byte 0xc3) at 15"));
+  REQUIRE_THROWS_WITH(config.apply_override("model.name=adam\r"),
+                      Contains("a carriage return without a line feed after it at 16"));
   REQUIRE_THROWS_WITH(config.apply_override("model={a: 1, a: 2}"),
                       Contains("--set model={a: 1, a: 2}: model.a: duplicate key"));
   CHECK(config.to_yaml() == before);
@@ -402,7 +409,16 @@ TEST_CASE("flatten lists every leaf by dotted key", "[config]") {
   auto config = Config::parse("model: {d_model: 64, name: x}\noptimizer:\n  betas: [0.9, 0.98]\n", "f.yaml");
   const auto leaves = config.flatten();
   CHECK(leaves.at("model.d_model") == "64");
-  CHECK(leaves.at("model.name") == "x");
-  CHECK(leaves.count("optimizer.betas") == 1);
+  CHECK(leaves.at("model.name") == "\"x\"");
+  CHECK(leaves.at("optimizer.betas") == "[0.9, 0.98]");
   CHECK(leaves.size() == 3);
+  // Equal values compare equal however they are spelt; a quoted number is a string.
+  const auto spelt = Config::parse("model:\n  d_model: 64\n  name: \"x\"\noptimizer: {betas: [0.9, 0.98]}\n", "g.yaml");
+  CHECK(spelt.flatten() == leaves);
+  CHECK(Config::parse("a: '64'\n", "q.yaml").flatten().at("a") == "\"64\"");
+  CHECK(Config::parse("a: 0.1e-494 0.98\n", "u.yaml").flatten().at("a") == "\"0.1e-494 0.98\"");
+  // A plain string yaml-cpp must quote (it holds '&') reads back from to_yaml() to the same leaves.
+  auto ampersand = Config::parse("m: {a: 1}\n", "amp.yaml");
+  ampersand.apply_override("m.b=x&y, z");
+  CHECK(Config::parse(ampersand.to_yaml(), "again.yaml").flatten() == ampersand.flatten());
 }

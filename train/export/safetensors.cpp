@@ -158,7 +158,7 @@ json parse_header(const std::string& path, const std::string& text) {
   try {
     header = json::parse(
         text, [finder](int depth, json::parse_event_t event, json& parsed) { return (*finder)(depth, event, parsed); });
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number past double's range
     fail(path, fmt::format("the header is not valid JSON: {}", e.what()));
   }
   if (const auto& key = finder->duplicate()) {

@@ -2,6 +2,7 @@
 // Reading the `model` keys that several families share.
 #include "torchzoo/common/format.h"
 #include "torchzoo/configs/config.h"
+#include "torchzoo/configs/model_size.h"
 #include "torchzoo/layers/activation.h"
 
 namespace torchzoo::configs {
@@ -25,6 +26,22 @@ void read_transformer_stack(const Section& s, ModelOptions& o) {
   if (o.d_model() % o.num_heads() != 0) {
     s.fail("num_heads", fmt::format("must divide d_model={}, got {}", o.d_model(), o.num_heads()));
   }
+}
+
+/// check_model_fits for a model of Transformer layers read by read_transformer_stack:
+/// `embeddings` values (embeddings, positions, heads) plus the layers, with `attentions`
+/// attention blocks per layer; the message names d_model, d_ff, num_layers, the
+/// `vocab_keys` and max_len.
+template <class ModelOptions>
+void check_stack_fits(const Section& s, const ModelOptions& o, double embeddings, double attentions,
+                      const SizeKeys& vocab_keys) {
+  const auto d = static_cast<double>(o.d_model());
+  const auto d_ff = static_cast<double>(o.d_ff());
+  const auto layers = static_cast<double>(o.num_layers());
+  SizeKeys keys = {{"d_model", d}, {"d_ff", d_ff}, {"num_layers", layers}};
+  keys.insert(keys.end(), vocab_keys.begin(), vocab_keys.end());
+  keys.emplace_back("max_len", static_cast<double>(o.max_len()));
+  check_model_fits(s, embeddings + transformer_layers_size(layers, d, d_ff, attentions), keys);
 }
 
 }  // namespace torchzoo::configs

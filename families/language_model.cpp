@@ -10,7 +10,6 @@
 #include "torchzoo/common/format.h"
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/configs/model_keys.h"
-#include "torchzoo/configs/model_size.h"
 #include "torchzoo/data/text_file.h"
 #include "torchzoo/models/decoder_only_lm.h"
 #include "torchzoo/train/decode/lm_generation.h"
@@ -30,15 +29,8 @@ models::DecoderOnlyLM build_decoder_only_lm(const Section& s) {
     s.fail("d_model", fmt::format("must be even (sinusoidal positions), got {}", o.d_model()));
   }
   const double d = static_cast<double>(o.d_model());
-  configs::check_model_fits(
-      s,
-      2 * d * static_cast<double>(o.vocab()) + d * static_cast<double>(o.max_len()) +
-          configs::transformer_layers_size(static_cast<double>(o.num_layers()), d, static_cast<double>(o.d_ff()), 1),
-      {{"d_model", d},
-       {"d_ff", static_cast<double>(o.d_ff())},
-       {"num_layers", static_cast<double>(o.num_layers())},
-       {"vocab", static_cast<double>(o.vocab())},
-       {"max_len", static_cast<double>(o.max_len())}});
+  configs::check_stack_fits(s, o, 2 * d * static_cast<double>(o.vocab()) + d * static_cast<double>(o.max_len()), 1,
+                            {{"vocab", static_cast<double>(o.vocab())}});
   s.finish();
   return models::DecoderOnlyLM(o);
 }

@@ -11,7 +11,6 @@
 #include "torchzoo/common/format.h"
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/configs/model_keys.h"
-#include "torchzoo/configs/model_size.h"
 #include "torchzoo/data/labeled_text.h"
 #include "torchzoo/data/text_file.h"
 #include "torchzoo/models/transformer_encoder_classifier.h"
@@ -34,15 +33,8 @@ models::TransformerEncoderClassifier build_transformer_encoder_classifier(const 
     s.fail("d_model", fmt::format("must be even (sinusoidal positions), got {}", o.d_model()));
   }
   const double d = static_cast<double>(o.d_model());
-  configs::check_model_fits(
-      s,
-      d * static_cast<double>(o.vocab() + o.max_len() + o.num_classes()) +
-          configs::transformer_layers_size(static_cast<double>(o.num_layers()), d, static_cast<double>(o.d_ff()), 1),
-      {{"d_model", d},
-       {"d_ff", static_cast<double>(o.d_ff())},
-       {"num_layers", static_cast<double>(o.num_layers())},
-       {"vocab", static_cast<double>(o.vocab())},
-       {"max_len", static_cast<double>(o.max_len())}});
+  configs::check_stack_fits(s, o, d * static_cast<double>(o.vocab() + o.max_len() + o.num_classes()), 1,
+                            {{"vocab", static_cast<double>(o.vocab())}});
   s.finish();
   return models::TransformerEncoderClassifier(o);
 }

@@ -10,7 +10,6 @@
 #include "torchzoo/common/format.h"
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/configs/model_keys.h"
-#include "torchzoo/configs/model_size.h"
 #include "torchzoo/data/copy_task.h"
 #include "torchzoo/data/parallel_text.h"
 #include "torchzoo/data/text_file.h"
@@ -42,16 +41,9 @@ models::EncoderDecoder build_encoder_decoder(const Section& s) {
   }
   if (o.d_model() % 2 != 0) s.fail("d_model", fmt::format("must be even (sinusoidal positions), got {}", o.d_model()));
   const double d = static_cast<double>(o.d_model()), vocabs = static_cast<double>(o.src_vocab() + o.tgt_vocab());
-  configs::check_model_fits(
-      s,
-      d * vocabs + 2 * d * static_cast<double>(o.max_len()) +
-          configs::transformer_layers_size(static_cast<double>(o.num_layers()), d, static_cast<double>(o.d_ff()), 3),
-      {{"d_model", d},
-       {"d_ff", static_cast<double>(o.d_ff())},
-       {"num_layers", static_cast<double>(o.num_layers())},
-       {"src_vocab", static_cast<double>(o.src_vocab())},
-       {"tgt_vocab", static_cast<double>(o.tgt_vocab())},
-       {"max_len", static_cast<double>(o.max_len())}});
+  configs::check_stack_fits(
+      s, o, d * vocabs + 2 * d * static_cast<double>(o.max_len()), 3,
+      {{"src_vocab", static_cast<double>(o.src_vocab())}, {"tgt_vocab", static_cast<double>(o.tgt_vocab())}});
   s.finish();
   return models::EncoderDecoder(o);
 }

@@ -113,6 +113,18 @@ def wait_for_step(out, process, step):
     return wait_for_record(out, process, lambda r: r.get("step", 0) >= step) is not None
 
 
+def interrupt(binary, out, step, sig, code):
+    """Trains into `out`, sends `sig` once step `step` is logged, checks the exit code; returns stdout."""
+    name = signal.Signals(sig).name
+    process = start(command(binary, out))
+    check(wait_for_step(out, process, step), f"the {name} run ended before step {step}")
+    process.send_signal(sig)
+    stdout, stderr = process.communicate(timeout=300)
+    check(process.returncode == code, f"{name}: exit code {process.returncode}, expected {code}; {stderr[-1000:]}")
+    check(f"interrupted by {name}" in stdout, f"{name} output: {stdout}")
+    return stdout
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
@@ -152,12 +164,8 @@ def main():
 
     # 3. SIGINT: finishes the step, saves, prints the resume command, exits 130; the command resumes exactly.
     interrupted = os.path.join(work, "sigint")
-    process = start(command(binary, interrupted))
-    check(wait_for_step(interrupted, process, 30), "the SIGINT run ended before step 30")
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=300)
-    check(process.returncode == 130, f"SIGINT: exit code {process.returncode}, expected 130; {stderr[-1000:]}")
-    check("interrupted by SIGINT" in stdout and "resume with:" in stdout, f"SIGINT output: {stdout}")
+    stdout = interrupt(binary, interrupted, 30, signal.SIGINT, 130)
+    check("resume with:" in stdout, f"SIGINT output: {stdout}")
     check(os.path.exists(os.path.join(interrupted, "checkpoint.pt")), "SIGINT: no checkpoint.pt")
     resume_line = [line for line in stdout.splitlines() if line.startswith("resume with: ")]
     if resume_line:
@@ -171,12 +179,7 @@ def main():
 
     # 4. SIGTERM exits 143 with a checkpoint.
     terminated = os.path.join(work, "sigterm")
-    process = start(command(binary, terminated))
-    check(wait_for_step(terminated, process, 10), "the SIGTERM run ended before step 10")
-    process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=300)
-    check(process.returncode == 143, f"SIGTERM: exit code {process.returncode}, expected 143")
-    check("interrupted by SIGTERM" in stdout, f"SIGTERM output: {stdout}")
+    interrupt(binary, terminated, 10, signal.SIGTERM, 143)
 
     # 5. Resuming the finished run: says so, exit 0, writes nothing.
     before = {name: os.path.getmtime(os.path.join(straight, name)) for name in os.listdir(straight)}

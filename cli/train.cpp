@@ -1,8 +1,13 @@
 // torchzoo train CONFIG [--set K=V]... [--device D] [--out DIR] [--resume CHECKPOINT [--allow-config-changes]]
 //                [--overwrite]
 //
+// Distributed: under torchrun (or any launcher that sets RANK, WORLD_SIZE,
+// MASTER_ADDR, MASTER_PORT) every process runs this command; rank 0 checks the
+// output folder, prints and writes, the others train in silence.
+//
 // SIGINT or SIGTERM: the step finishes, checkpoint.pt is written, the resume
 // command is printed and the exit code is 130 (SIGINT) or 143 (SIGTERM).
+#include <exception>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -30,12 +35,15 @@ struct TrainArgs {
 };
 
 /// Keys that do not change what a run computes: where it writes, what it runs on, how often it
-/// prints or saves.
+/// prints or saves, how its processes talk.
 bool changes_nothing(const std::string& key) {
   for (const char* free : {"train.out_dir", "train.device", "train.log_every", "train.threads", "data.workers"}) {
     if (key == free) return true;
   }
-  return key == "train.save_every" || key.rfind("train.save_every.", 0) == 0;
+  for (const char* section : {"train.save_every", "train.distributed"}) {
+    if (key == section || key.rfind(std::string(section) + ".", 0) == 0) return true;
+  }
+  return false;
 }
 
 /// Refuses to resume `checkpoint` under a config that differs from the one it was trained with:
@@ -109,7 +117,23 @@ std::string resume_command(const TrainArgs& args, const std::string& checkpoint)
   return command + " --resume " + shell_quote(checkpoint);
 }
 
+/// A new run needs an empty output folder: --overwrite empties it of a run's files.
+void prepare_out_dir(const TrainArgs& args, const std::string& out_dir, bool resumed) {
+  const auto existing = train::existing_run_files(out_dir);
+  if (resumed || existing.empty()) return;
+  if (!args.overwrite) {
+    throw families::UsageError(
+        out_dir, fmt::format("this folder holds a run already ({}); continue it with --resume {}, replace it with "
+                             "--overwrite, or choose another --out",
+                             fmt::join(existing, ", "), shell_quote((fs::path(out_dir) / "checkpoint.pt").string())));
+  }
+  for (const auto& name : existing) fs::remove_all(fs::path(out_dir) / name);
+  std::cerr << fmt::format("--overwrite: removed {} from {}\n", fmt::join(existing, ", "), out_dir);
+}
+
 int run_train(const TrainArgs& args) {
+  const auto distributed = train::read_distributed_env();  // before anything else: a bad environment stops here
+  const bool rank0 = !distributed || distributed->rank == 0;
   auto config = load_config(args.config);
   if (!args.out_dir.empty()) config.apply_override("train.out_dir=" + yaml_quote(args.out_dir));
   if (!args.autocast.empty()) config.apply_override("train.autocast=" + args.autocast);
@@ -128,47 +152,65 @@ int run_train(const TrainArgs& args) {
   auto experiment = families::build_experiment(config);
   if (experiment.threads > 0) torch::set_num_threads(static_cast<int>(experiment.threads));
   auto options = experiment.trainer;
+  if (distributed) {
+    // One GPU per process, as torchrun's LOCAL_RANK says; one dropout stream per rank.
+    if (options.device().is_cuda()) options.device(torch::Device(torch::kCUDA, distributed->local_rank));
+    if (distributed->rank > 0) torch::manual_seed(train::rank_seed(experiment.seed, distributed->rank));
+    options.process_group(train::ProcessGroup::connect(
+        *distributed, configs::read_distributed_config(config).process_group, options.device()));
+  }
 
   if (resumed && finished(*resumed, options)) {
-    std::cout << fmt::format(
+    if (rank0) std::cout << fmt::format(
         "{}: this run is finished (epoch {}/{}, step {}{}); nothing to train. To train further, raise "
         "train.epochs or train.max_steps and resume with --allow-config-changes\n",
         args.resume, resumed->epoch, options.epochs(), resumed->step,
         options.max_steps() > 0 ? fmt::format(" of max_steps {}", options.max_steps()) : "");
     return 0;
   }
-  const auto existing = train::existing_run_files(options.out_dir());
-  if (!resumed && !existing.empty()) {
-    if (!args.overwrite) {
-      throw families::UsageError(
-          options.out_dir(),
-          fmt::format("this folder holds a run already ({}); continue it with --resume {}, replace it with "
-                      "--overwrite, or choose another --out",
-                      fmt::join(existing, ", "),
-                      shell_quote((fs::path(options.out_dir()) / "checkpoint.pt").string())));
+  // Rank 0 checks the output folder; the others start only when it does (else they would wait on it).
+  std::exception_ptr refused;
+  if (rank0) {
+    try {
+      prepare_out_dir(args, options.out_dir(), resumed.has_value());
+    } catch (...) {
+      refused = std::current_exception();
     }
-    for (const auto& name : existing) fs::remove_all(fs::path(options.out_dir()) / name);
-    std::cerr << fmt::format("--overwrite: removed {} from {}\n", fmt::join(existing, ", "), options.out_dir());
   }
+  if (distributed && !options.process_group()->broadcast_text(refused ? "refused" : "").empty() && !rank0) {
+    throw train::DistributedError(fmt::format("distributed training: rank {} of {}: rank 0 refused to start (its "
+                                              "error says why)",
+                                              distributed->rank, distributed->world_size));
+  }
+  if (refused) std::rethrow_exception(refused);
 
   const auto precision = configs::read_autocast(config, options.device());
-  std::cerr << fmt::format("torchzoo train {} | {}{}\n", args.config.path, precision.describe(),
-                           options.grad_scaler().enabled() ? " with dynamic loss scaling" : "");
-  if (!precision.warning.empty()) std::cerr << precision.warning << "\n";
-  std::cerr << fmt::format("model {} ({} parameters) on {} | {} threads | schedule {}\nwriting {}\n",
-                           experiment.model_name, thousands(count_parameters(*experiment.model)),
-                           options.device().str(), torch::get_num_threads(),
-                           experiment.scheduler->schedule().describe(), options.out_dir());
+  if (rank0) {
+    std::cerr << fmt::format("torchzoo train {} | {}{}\n", args.config.path, precision.describe(),
+                             options.grad_scaler().enabled() ? " with dynamic loss scaling" : "");
+    if (!precision.warning.empty()) std::cerr << precision.warning << "\n";
+    std::cerr << fmt::format("model {} ({} parameters) on {} | {} threads | schedule {}\nwriting {}\n",
+                             experiment.model_name, thousands(count_parameters(*experiment.model)),
+                             options.device().str(), torch::get_num_threads(),
+                             experiment.scheduler->schedule().describe(), options.out_dir());
+    if (distributed) {
+      std::cerr << fmt::format("distributed: {} processes ({}, rendezvous at {}:{}); rank 0 evaluates and writes\n",
+                               distributed->world_size, options.process_group()->backend(),
+                               distributed->master_addr, distributed->master_port);
+    }
+  }
   train::InterruptHandler interrupts;
   options.interrupted(train::interrupt_signal);
   train::Trainer trainer(options, *experiment.task, *experiment.optimizer, *experiment.scheduler);
   if (resumed) trainer.resume(args.resume);
   auto result = trainer.fit();
 
+  if (!rank0) return result.interrupted_by != 0 ? 128 + result.interrupted_by : 0;
   if (result.interrupted_by != 0) {
     std::cout << fmt::format("interrupted by {} at epoch {}, step {}: saved {}\nresume with: {}\n",
                              train::signal_name(result.interrupted_by), result.epochs + 1, result.steps,
                              trainer.checkpoint_path(), resume_command(args, trainer.checkpoint_path()));
+    if (distributed) std::cout << "(run it under the same launcher, with as many processes)\n";
     return 128 + result.interrupted_by;
   }
   std::cout << fmt::format("finished: {} epochs, {} steps in {:.1f} s | train loss {:.4f}", result.epochs, result.steps,

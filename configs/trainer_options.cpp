@@ -1,5 +1,7 @@
 #include "torchzoo/configs/trainer_options.h"
 
+#include <chrono>
+#include <cmath>
 #include <limits>
 
 #include "torchzoo/train/autocast.h"
@@ -35,6 +37,37 @@ train::AutocastChoice read_autocast(const Config& config, torch::Device device, 
   }
   if (setting.empty()) setting = "auto";
   return train::choose_autocast(setting, device, flag.empty() ? "train.autocast" : "--autocast");
+}
+
+namespace {
+
+DistributedConfig read_distributed(const Section& section) {
+  DistributedConfig d;
+  auto& process = d.process_group;
+  process.backend(section.get_choice("backend", process.backend(), {"auto", "gloo", "nccl"}));
+  const auto seconds = [](double s) {
+    return std::chrono::milliseconds(static_cast<int64_t>(std::llround(s * 1000.0)));
+  };
+  const auto timeout_s = std::chrono::duration<double>(process.timeout()).count();
+  const auto init_timeout_s = std::chrono::duration<double>(process.init_timeout()).count();
+  process.timeout(seconds(section.get_in_range<double>("timeout_s", timeout_s, 0.1, 1e7)))
+      .init_timeout(seconds(section.get_in_range<double>("init_timeout_s", init_timeout_s, 0.1, 1e7)));
+  auto& parallel = d.data_parallel;
+  parallel.bucket_cap_mb(section.get_in_range<double>("bucket_cap_mb", parallel.bucket_cap_mb(), 0.001, 1e5))
+      .first_bucket_cap_mb(
+          section.get_in_range<double>("first_bucket_cap_mb", parallel.first_bucket_cap_mb(), 0.001, 1e5))
+      .find_unused_parameters(section.get<bool>("find_unused_parameters", parallel.find_unused_parameters()));
+  section.finish();
+  return d;
+}
+
+}  // namespace
+
+DistributedConfig read_distributed_config(const Config& config) {
+  if (auto train = config.root().optional_section("train")) {
+    if (auto section = train->optional_section("distributed")) return read_distributed(*section);
+  }
+  return {};
 }
 
 RunOptions read_run_options(const Config& config) {
@@ -84,6 +117,10 @@ train::TrainerOptions read_trainer_options(const Config& config, const std::stri
     every.finish();
   } else {
     o.save_every_steps(train.get_in_range<int64_t>("save_every", 0, 0, kMaxSeed));
+  }
+  if (auto section = train.optional_section("distributed")) {
+    const auto distributed = read_distributed(*section);
+    o.data_parallel(distributed.data_parallel);
   }
   if (o.out_dir().empty()) {
     train.fail("out_dir", "expected a folder for checkpoints and metrics, got ''; leave the key out for "

@@ -23,6 +23,14 @@ struct RunOptions {
 /// train.seed and train.threads (the section may be absent: the defaults).
 RunOptions read_run_options(const Config& config);
 
+/// train.distributed: how a distributed run connects and buckets its gradients (used only when
+/// the launcher's environment makes the run distributed).
+struct DistributedConfig {
+  train::DistributedOptions process_group;
+  train::DataParallelOptions data_parallel;
+};
+DistributedConfig read_distributed_config(const Config& config);
+
 /// train.autocast (auto, none, bf16 or fp16; default auto) resolved for `device`; a non-empty
 /// `flag` (a command's --autocast) takes its place. Also reads configs without a train section.
 train::AutocastChoice read_autocast(const Config& config, torch::Device device, const std::string& flag = "");

@@ -3,7 +3,8 @@
 #   - C++ libraries and tools from Debian: fmt, yaml-cpp, Catch2 2.13, CLI11, ninja,
 #     zlib, libpng, libzip (checkpoint archives), SentencePiece, nlohmann-json (safetensors
 #     headers); clang and libclang-rt (make sanitize, make fuzz: ASan, UBSan, libFuzzer);
-#     data: dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)
+#     data: dataset-fashion-mnist (/usr/share/datasets/fashion-mnist); libgloo-dev (the headers c10d's
+#     ProcessGroupGloo.hpp includes: distributed training); iproute2 (ip netns: the two-host test)
 #   - sacrebleu from PyPI: the BLEU tests compare `torchzoo bleu` with it
 #   - safetensors from PyPI: the interop tests load our .safetensors files into the PyTorch references
 #   - LibTorch through the PyTorch wheel (pip install torch==2.13.0, CPU build);
@@ -13,7 +14,8 @@ set -euo pipefail
 
 # zipcmp, zipmerge, ziptool: Debian's libzip CMake package names these tools and fails without them.
 apt_packages=(libfmt-dev libyaml-cpp-dev catch2 libcli11-dev ninja-build zlib1g-dev libpng-dev libsentencepiece-dev
-  nlohmann-json3-dev libzip-dev zipcmp zipmerge ziptool dataset-fashion-mnist clang libclang-rt-dev)
+  nlohmann-json3-dev libzip-dev zipcmp zipmerge ziptool dataset-fashion-mnist clang libclang-rt-dev
+  libgloo-dev iproute2)
 torch_version="2.13.0"
 
 sudo_cmd=()

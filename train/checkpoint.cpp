@@ -224,7 +224,8 @@ CheckpointState read_state(torch::serialize::InputArchive& archive) {
   return state;
 }
 
-/// The state of the default generator of `device` (taken under its lock).
+}  // namespace
+
 torch::Tensor generator_state(c10::Device device) {
   auto generator = at::globalContext().defaultGenerator(device);
   std::lock_guard<std::mutex> lock(generator.mutex());
@@ -236,8 +237,6 @@ void set_generator_state(c10::Device device, const torch::Tensor& state) {
   std::lock_guard<std::mutex> lock(generator.mutex());
   generator.set_state(state.to(torch::kCPU));
 }
-
-}  // namespace
 
 void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
                      const CheckpointState& state, const std::vector<CheckpointPart>& parts) {
@@ -350,7 +349,12 @@ CheckpointState load_into(const std::string& path, torch::nn::Module& model, tor
     }
     for (const auto& part : parts) {
       torch::serialize::InputArchive part_archive;
-      TORCHZOO_CHECK(archive.try_read(part.name, part_archive),
+      const bool present = archive.try_read(part.name, part_archive);
+      if (!present && part.optional) {
+        part.load_absent();
+        continue;
+      }
+      TORCHZOO_CHECK(present,
                      "checkpoint '{}' has no '{}' state, which this run needs to resume (it was written by a run "
                      "configured without it)",
                      path, part.name);

@@ -36,7 +36,17 @@ struct CheckpointPart {
   std::string name;
   std::function<void(torch::serialize::OutputArchive&)> save;
   std::function<void(torch::serialize::InputArchive&)> load;
+  /// An optional part may be absent from a checkpoint (one written before it existed, or by a run
+  /// without it): then load_absent is called instead of load.
+  bool optional = false;
+  std::function<void()> load_absent = [] {};
 };
+
+/// The state of the default random generator of `device` (taken under its lock), as
+/// torch.get_rng_state() and torch.cuda.get_rng_state(device).
+torch::Tensor generator_state(c10::Device device);
+/// Sets it back.
+void set_generator_state(c10::Device device, const torch::Tensor& state);
 
 /// Saves atomically. `optimizer` may be null (an export of weights only); `parts` are saved with
 /// the optimizer state, so only when it is given.

@@ -53,14 +53,16 @@ Trainer::Trainer(TrainerOptions options, Task& task, torch::optim::Optimizer& op
       task_(task),
       optimizer_(optimizer),
       scheduler_(scheduler),
-      scaler_(options_.grad_scaler(), options_.device()) {
+      scaler_(options_.grad_scaler(), options_.device()),
+      group_(options_.process_group()) {
   TORCHZOO_CHECK(options_.epochs() > 0, "Trainer: epochs must be positive, got {}", options_.epochs());
   TORCHZOO_CHECK(options_.accum_steps() > 0, "Trainer: accum_steps must be positive, got {}", options_.accum_steps());
   TORCHZOO_CHECK(options_.clip_grad_norm() >= 0, "Trainer: clip_grad_norm must be >= 0, got {}",
                  options_.clip_grad_norm());
   TORCHZOO_CHECK(options_.ema_decay() >= 0 && options_.ema_decay() < 1, "Trainer: ema_decay must be in [0, 1), got {}",
                  options_.ema_decay());
-  if (!options_.out_dir().empty()) {
+  if (!is_rank0()) print = [](const std::string&) {};
+  if (!options_.out_dir().empty() && is_rank0()) {
     std::error_code error;
     std::filesystem::create_directories(options_.out_dir(), error);
     TORCHZOO_CHECK(!error && std::filesystem::is_directory(options_.out_dir()),
@@ -73,6 +75,9 @@ Trainer::Trainer(TrainerOptions options, Task& task, torch::optim::Optimizer& op
     metrics_ = MetricsLog(metrics_path());
   }
   task_.to(options_.device());
+  if (group_) {  // rank 0's weights everywhere, then the gradient hooks
+    data_parallel_ = std::make_unique<DataParallel>(*task_.module(), group_, options_.data_parallel());
+  }
   if (options_.ema_decay() > 0) {
     ema_ = std::make_unique<ModelEma>(*task_.module(),
                                       ModelEmaOptions(options_.ema_decay()).warmup(options_.ema_warmup()));
@@ -108,11 +113,60 @@ std::vector<CheckpointPart> Trainer::checkpoint_parts() {
     parts.push_back({"ema", [this](torch::serialize::OutputArchive& a) { ema_->save(a); },
                      [this](torch::serialize::InputArchive& a) { ema_->load(a); }});
   }
+  if (group_) parts.push_back(distributed_part());
   return parts;
 }
 
+CheckpointPart Trainer::distributed_part() {
+  // A rank the checkpoint has no state for (it was written by fewer processes) starts a stream of its
+  // own: seeded from the rank and the seed of the restored rank-0 stream.
+  const auto fresh_stream = [this] {
+    auto generator = at::globalContext().defaultGenerator(torch::kCPU);
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_current_seed(rank_seed(generator.current_seed(), group_->rank()));
+  };
+  CheckpointPart part;
+  part.name = "distributed";
+  part.save = [this](torch::serialize::OutputArchive& archive) {
+    archive.write("world_size", c10::IValue(group_->world_size()));
+    for (size_t r = 0; r < rank_states_.size(); ++r) archive.write(fmt::format("rng_state_{}", r), rank_states_[r]);
+  };
+  part.load = [this, fresh_stream](torch::serialize::InputArchive& archive) {
+    c10::IValue world;
+    archive.read("world_size", world);
+    TORCHZOO_CHECK(world.isInt() && world.toInt() > 0, "its world_size is not a positive integer");
+    saved_world_size_ = world.toInt();
+    if (!group_) return;  // one process resuming: rank 0's stream is the checkpoint's rng_state
+    if (group_->rank() >= saved_world_size_) return fresh_stream();
+    torch::Tensor state;
+    archive.read(fmt::format("rng_state_{}", group_->rank()), state);
+    set_generator_state(torch::kCPU, state);
+  };
+  part.optional = true;  // a checkpoint of one process
+  part.load_absent = [this, fresh_stream] {
+    saved_world_size_ = 1;
+    if (group_ && group_->rank() > 0) fresh_stream();
+  };
+  return part;
+}
+
 void Trainer::resume(const std::string& checkpoint_path) {
-  auto state = load_checkpoint(checkpoint_path, *task_.module(), &optimizer_, options_.device(), checkpoint_parts());
+  saved_world_size_ = 1;
+  auto parts = checkpoint_parts();
+  if (!group_) parts.push_back(distributed_part());  // read only: the number of processes that wrote it
+  auto state = load_checkpoint(checkpoint_path, *task_.module(), &optimizer_, options_.device(), parts);
+  const int64_t world = group_ ? group_->world_size() : 1;
+  TORCHZOO_CHECK(state.batch == 0 || saved_world_size_ == world,
+                 "--resume {}: this checkpoint was written within an epoch by a run of {} process{}; within an "
+                 "epoch it resumes only with as many (the batches each rank trains on depend on it); this run has "
+                 "{}. Resume with {} processes, or from a checkpoint written at the end of an epoch",
+                 checkpoint_path, saved_world_size_, saved_world_size_ == 1 ? "" : "es", world, saved_world_size_);
+  if (data_parallel_) {
+    // The Reducer made before the load averaged no gradients after it (seen: a resumed run trained
+    // each rank on its own gradients; Module::load swaps the parameters' storage with Tensor::set_).
+    // It is made again on the loaded weights.
+    data_parallel_ = std::make_unique<DataParallel>(*task_.module(), group_, options_.data_parallel());
+  }
   step_ = state.step;
   epoch_ = state.epoch;
   next_batch_ = state.batch;
@@ -156,6 +210,7 @@ std::string nonfinite_message(int64_t step, int64_t epoch, int64_t batch) {
 
 bool Trainer::optimizer_step(int64_t batch) {
   auto module = task_.module();
+  if (group_) agree_on_step();
   std::vector<torch::Tensor> grads;
   for (const auto& parameter : layers::unique_parameters(*module)) {
     if (parameter.grad().defined()) grads.push_back(parameter.grad());
@@ -168,7 +223,10 @@ bool Trainer::optimizer_step(int64_t batch) {
     auto coefficient = (options_.clip_grad_norm() / (last_grad_norm_ + 1e-6)).clamp_max(1.0);
     torch::_foreach_mul_(grads, coefficient);
   }
-  const auto nonfinite = last_grad_norm_.isfinite().logical_not().logical_or(step_loss_.isfinite().logical_not());
+  // Distributed: the gradients are averaged, so alike everywhere, but each rank has its own loss.
+  const auto nonfinite = last_grad_norm_.isfinite().logical_not().logical_or(
+      group_ ? torch::full({}, agreed_nonfinite_loss_, torch::TensorOptions().dtype(torch::kBool).device(options_.device()))
+             : step_loss_.isfinite().logical_not());
 
   bool stepped = true;
   std::string skip_reason;
@@ -208,6 +266,36 @@ bool Trainer::optimizer_step(int64_t batch) {
   return true;
 }
 
+void Trainer::agree_on_step() {
+  const int signal = options_.interrupted() ? options_.interrupted()() : 0;
+  const bool clock = is_rank0() && options_.save_every_minutes() > 0 &&
+                     seconds_since(last_save_time_) >= options_.save_every_minutes() * 60.0;
+  auto flags = torch::tensor({0.0, static_cast<double>(signal), clock ? 1.0 : 0.0}, torch::kFloat64)
+                   .to(options_.device());
+  flags.narrow(0, 0, 1).copy_(step_loss_.isfinite().logical_not().reshape({1}));
+  group_->all_reduce_max(flags);
+  const auto agreed = flags.to(torch::kCPU);
+  agreed_nonfinite_loss_ = agreed[0].item<double>() > 0;
+  agreed_signal_ = static_cast<int>(agreed[1].item<double>());
+  agreed_clock_save_ = agreed[2].item<double>() > 0;
+}
+
+int64_t Trainer::global_batch(int64_t index, int64_t batches) const {
+  if (!group_) return index;
+  return (index * group_->world_size() + group_->rank()) % batches;  // the last round wraps, as DistributedSampler
+}
+
+Trainer::Totals Trainer::totals(const torch::Tensor& sum, int64_t count, int64_t units) {
+  if (!group_) return {sum.item<double>(), count, units};
+  auto values = torch::stack({sum.to(torch::kFloat64).reshape({}),
+                              torch::tensor(static_cast<double>(count), torch::kFloat64).to(sum.device()),
+                              torch::tensor(static_cast<double>(units), torch::kFloat64).to(sum.device())});
+  group_->all_reduce_sum(values);
+  const auto host = values.to(torch::kCPU);
+  return {host[0].item<double>(), static_cast<int64_t>(host[1].item<double>()),
+          static_cast<int64_t>(host[2].item<double>())};
+}
+
 void Trainer::check_finite_steps() {
   if (unchecked_steps_.empty()) return;
   const auto index = nonfinite_step_.item<int64_t>();
@@ -233,8 +321,12 @@ void Trainer::check_finite_weights(const std::string& path) {
 
 TrainResult Trainer::fit() {
   const auto start = Clock::now();
-  const int64_t batches = task_.batches_per_epoch();
-  TORCHZOO_CHECK(batches > 0, "Trainer: the task has no training batches");
+  const int64_t task_batches = task_.batches_per_epoch();
+  TORCHZOO_CHECK(task_batches > 0, "Trainer: the task has no training batches");
+  const int64_t world = group_ ? group_->world_size() : 1;
+  TORCHZOO_CHECK(task_batches >= world, "Trainer: {} training batches per epoch cannot be shared by {} processes",
+                 task_batches, world);
+  const int64_t batches = (task_batches + world - 1) / world;  // this rank's
   const int64_t accum = options_.accum_steps();
   const int64_t steps_per_epoch = (batches + accum - 1) / accum;
   int64_t planned_steps = options_.epochs() * steps_per_epoch;
@@ -244,14 +336,19 @@ TrainResult Trainer::fit() {
   // Losses add up on the device (double), read only for progress lines and evaluations.
   const auto on_device = torch::TensorOptions().dtype(torch::kFloat64).device(options_.device());
   const auto zero = [&] { return torch::zeros({}, on_device); };
-  const auto per_item = [](const torch::Tensor& sum, int64_t count) {
-    return count > 0 ? sum.item<double>() / static_cast<double>(count) : std::nan("");
+  // Summed over the ranks.
+  const auto per_item = [this](const torch::Tensor& sum, int64_t count) {
+    const auto total = totals(sum, count);
+    return total.count > 0 ? total.loss / static_cast<double>(total.count) : std::nan("");
   };
 
   TrainResult result;
   auto module = task_.module();
   bool stop = false;
-  const auto interrupted = [&] { return options_.interrupted() ? options_.interrupted()() : 0; };
+  const auto interrupted = [&] {
+    if (group_) return agreed_signal_;  // polled by every rank, agreed on in the step
+    return options_.interrupted() ? options_.interrupted()() : 0;
+  };
   last_save_time_ = Clock::now();
   for (; epoch_ < options_.epochs() && !reached_max_steps() && !stop; ++epoch_) {
     module->train();
@@ -259,13 +356,13 @@ TrainResult Trainer::fit() {
     epoch_loss_ = zero();  // two tensors: they are added to in place
     window_loss_ = zero();
     epoch_count_ = window_count_ = 0;
-    if (resumed_) {  // the sums of the epoch the checkpoint was written in
+    if (resumed_ && is_rank0()) {  // the sums of the epoch the checkpoint was written in (the run's, on rank 0)
       epoch_loss_ += resumed_->epoch_loss;
       window_loss_ += resumed_->window_loss;
       epoch_count_ = resumed_->epoch_items;
       window_count_ = resumed_->window_items;
-      resumed_.reset();
     }
+    resumed_.reset();
     step_loss_ = zero();
     int64_t window_units = 0, group_count = 0, group_units = 0;
     auto window_start = Clock::now();
@@ -274,19 +371,29 @@ TrainResult Trainer::fit() {
       next_batch = i + 1;
       const int64_t group_start = (i / accum) * accum;
       const int64_t group_size = std::min(accum, batches - group_start);
+      const bool last_of_group = i + 1 - group_start == group_size;
+      const int64_t task_batch = global_batch(i, task_batches);
+      if (data_parallel_) data_parallel_->before_forward(/*sync=*/last_of_group);
       BatchLoss batch;
       {
         AutocastGuard autocast(options_.device(), options_.autocast());
-        batch = task_.train_loss(epoch_, i);
+        batch = task_.train_loss(epoch_, task_batch);
       }
-      TORCHZOO_CHECK(batch.count > 0, "Trainer: training batch {} of epoch {} has nothing to learn from", i, epoch_);
-      scaler_.scale(batch.loss / static_cast<double>(batch.count) / static_cast<double>(group_size)).backward();
+      TORCHZOO_CHECK(batch.count > 0, "Trainer: training batch {} of epoch {} has nothing to learn from", task_batch,
+                     epoch_);
+      auto loss = scaler_.scale(batch.loss / static_cast<double>(batch.count) / static_cast<double>(group_size));
+      if (data_parallel_) {
+        data_parallel_->before_backward(loss);
+        group_->guarded("backward with the gradient all-reduce", [&] { loss.backward(); });
+      } else {
+        loss.backward();
+      }
       step_loss_ += batch.loss.detach().to(torch::kFloat64);
       group_count += batch.count;
       group_units += batch.units;
-      if (i + 1 - group_start < group_size) continue;
+      if (!last_of_group) continue;
 
-      const bool stepped = optimizer_step(i);
+      const bool stepped = optimizer_step(task_batch);
       if (stepped) {  // a skipped step's loss is not the model's
         epoch_loss_ += step_loss_;
         window_loss_ += step_loss_;
@@ -307,7 +414,10 @@ TrainResult Trainer::fit() {
         const double window_seconds = seconds_since(window_start);
         const double eta =
             elapsed / static_cast<double>(step_ - first_step) * static_cast<double>(planned_steps - step_);
-        log_step(epoch_, per_item(window_loss_, window_count_), window_units / window_seconds, eta);
+        const auto window = totals(window_loss_, window_count_, window_units);
+        const double loss_per_item =
+            window.count > 0 ? window.loss / static_cast<double>(window.count) : std::nan("");
+        log_step(epoch_, loss_per_item, static_cast<double>(window.units) / window_seconds, eta);
         window_loss_ = zero();
         window_count_ = window_units = 0;
         window_start = Clock::now();
@@ -322,7 +432,9 @@ TrainResult Trainer::fit() {
       }
       if ((result.interrupted_by = interrupted()) != 0) break;  // the step is logged; saved below
     }
-    if (epoch_count_ > 0) result.train_loss = per_item(epoch_loss_, epoch_count_);
+    if (const auto epoch = totals(epoch_loss_, epoch_count_); epoch.count > 0) {
+      result.train_loss = epoch.loss / static_cast<double>(epoch.count);
+    }
     if (result.interrupted_by != 0) {
       // Finished the step; the checkpoint resumes at the next batch (at the epoch's evaluation
       // when it was the last one).
@@ -345,8 +457,22 @@ TrainResult Trainer::fit() {
   }
   check_finite_steps();
   const bool finished = result.interrupted_by == 0;
-  if (finished && !options_.out_dir().empty()) task_.write_report(options_.out_dir());
-  if (finished && options_.average_last() > 0 && !options_.out_dir().empty()) average_snapshots(result);
+  const bool writes = is_rank0() && !options_.out_dir().empty();
+  if (finished && writes) task_.write_report(options_.out_dir());
+  if (finished && writes && options_.average_last() > 0) average_snapshots(result);
+  if (data_parallel_) {
+    result.data_parallel = data_parallel_->stats();
+    const auto& stats = *result.data_parallel;
+    metrics_.write("data_parallel", {{"step", step_},
+                                     {"world_size", group_->world_size()},
+                                     {"backend", group_->backend()},
+                                     {"buckets", stats.buckets},
+                                     {"gradient_bytes", stats.gradient_bytes},
+                                     {"sampled_steps", stats.sampled_steps},
+                                     {"backward_compute_us", stats.backward_compute_us},
+                                     {"backward_comm_us", stats.backward_comm_us},
+                                     {"overlap_us", stats.overlap_us}});
+  }
   result.best = best_;
   result.best_epoch = best_epoch_;
   result.best_step = best_step_;
@@ -358,12 +484,25 @@ TrainResult Trainer::fit() {
   return result;
 }
 
-Metrics Trainer::evaluate_now() {
+Metrics Trainer::evaluate_now(bool here_only) {
   auto module = task_.module();
   module->eval();
   torch::NoGradGuard no_grad;
   AutocastGuard autocast(options_.device(), options_.autocast());
-  return task_.evaluate();
+  if (!group_ || here_only) return task_.evaluate();
+  // Rank 0 evaluates; the others wait for its figures, so that every rank decides alike (best, patience).
+  std::string text;
+  if (is_rank0()) {
+    for (const auto& [name, value] : task_.evaluate()) text += fmt::format("{}\t{:.17g}\n", name, value);
+  }
+  text = group_->broadcast_text(text, 0);
+  Metrics metrics;
+  for (size_t start = 0; start < text.size();) {
+    const size_t tab = text.find('\t', start), end = text.find('\n', start);
+    metrics[text.substr(start, tab - start)] = std::strtod(text.c_str() + tab + 1, nullptr);
+    start = end + 1;
+  }
+  return metrics;
 }
 
 bool Trainer::evaluate_and_save(int64_t epochs_done, int64_t next_batch, double train_loss, TrainResult& result) {
@@ -396,13 +535,14 @@ bool Trainer::evaluate_and_save(int64_t epochs_done, int64_t next_batch, double 
                       *best_, best_step_, evals_since_best_));
   }
 
-  if (!options_.out_dir().empty()) save_position(epochs_done, next_batch, improved);
+  if (!options_.out_dir().empty()) save_position(epochs_done, next_batch, improved);  // every rank: it gathers
   return stop;
 }
 
 bool Trainer::save_due() const {
   if (last_save_step_ == step_) return false;
   if (options_.save_every_steps() > 0 && step_ % options_.save_every_steps() == 0) return true;
+  if (group_) return agreed_clock_save_;  // rank 0's clock
   return options_.save_every_minutes() > 0 &&
          seconds_since(last_save_time_) >= options_.save_every_minutes() * 60.0;
 }
@@ -414,11 +554,24 @@ void Trainer::save_position(int64_t epochs_done, int64_t next_batch, bool improv
   state.batch = next_batch;
   state.best_step = best_step_;
   state.evals_since_best = evals_since_best_;
-  if (next_batch != 0) {  // within an epoch: the loss sums so far
-    state.epoch_loss = epoch_loss_.item<double>();
-    state.epoch_items = epoch_count_;
-    state.window_loss = window_loss_.item<double>();
-    state.window_items = window_count_;
+  if (next_batch != 0) {  // within an epoch: the loss sums so far (of all ranks)
+    const auto epoch = totals(epoch_loss_, epoch_count_);
+    const auto window = totals(window_loss_, window_count_);
+    state.epoch_loss = epoch.loss;
+    state.epoch_items = epoch.count;
+    state.window_loss = window.loss;
+    state.window_items = window.count;
+  }
+  if (group_) {
+    rank_states_.clear();
+    for (const auto& rank_state : group_->all_gather(generator_state(torch::kCPU).to(options_.device()))) {
+      rank_states_.push_back(rank_state.to(torch::kCPU));
+    }
+  }
+  if (!is_rank0()) {
+    last_save_step_ = step_;
+    last_save_time_ = Clock::now();
+    return;
   }
   const auto parts = checkpoint_parts();
   save_checkpoint(checkpoint_path(), *module, &optimizer_, state, parts);
@@ -485,7 +638,7 @@ void Trainer::average_snapshots(TrainResult& result) {
   std::vector<torch::Tensor> final_weights;
   for (const auto& tensor : state_tensors(*module)) final_weights.push_back(tensor.detach().clone());
   average_checkpoints(paths, *module, averaged_checkpoint_path(), options_.device());
-  result.averaged_eval = evaluate_now();
+  result.averaged_eval = evaluate_now(/*here_only=*/true);
   print(fmt::format("averaged the weights of the last {} evaluations into {} | valid {}", paths.size(),
                     averaged_checkpoint_path(), format_metrics(result.averaged_eval)));
   MetricsLog::Fields fields{{"step", step_}, {"checkpoints", static_cast<int64_t>(paths.size())}};

@@ -32,6 +32,17 @@
 // weights and metrics an uninterrupted one would. Temporary files that killed
 // runs left in out_dir are removed when the trainer starts.
 //
+// Distributed (process_group set, train/distributed.h): every rank runs this
+// loop on its shard of each epoch's batches -- rank r takes batches r, r + N,
+// r + 2N, ... of the N-rank run, so one optimizer step of N ranks sees the
+// batches that one process with N times the accumulation would -- and
+// DataParallel averages the gradients (only on each group's last
+// micro-batch). The decisions that must agree are taken together: one small
+// all-reduce per optimizer step carries a non-finite loss, a signal and a
+// save due by the clock. Training metrics are summed over the ranks; rank 0
+// evaluates and shares the figures; rank 0 alone prints, logs and writes
+// checkpoints, which hold every rank's random state.
+//
 // On a GPU the loop does not wait for the device per batch: losses add up on
 // the device and are read when a progress line is printed. The step-by-step
 // checks that need the host (the scaler's skip decision, skip_nonfinite) read
@@ -49,6 +60,8 @@
 #include <torch/optim/optimizer.h>
 
 #include "torchzoo/train/checkpoint.h"
+#include "torchzoo/train/data_parallel.h"
+#include "torchzoo/train/distributed.h"
 #include "torchzoo/train/ema.h"
 #include "torchzoo/train/grad_scaler.h"
 #include "torchzoo/train/lr_schedule.h"
@@ -100,6 +113,10 @@ struct TrainerOptions {
   TORCH_ARG(double, save_every_minutes) = 0.0;
   /// Polled after each optimizer step: a non-zero signal number stops training with a checkpoint.
   TORCH_ARG(std::function<int()>, interrupted) = nullptr;
+  /// The distributed run this trainer is one rank of (null: one process).
+  TORCH_ARG(std::shared_ptr<ProcessGroup>, process_group) = nullptr;
+  /// Gradient buckets of a distributed run.
+  TORCH_ARG(DataParallelOptions, data_parallel) = DataParallelOptions();
 };
 
 struct TrainResult {
@@ -116,6 +133,7 @@ struct TrainResult {
   Metrics ema_eval;            ///< last evaluation of the EMA weights, when ema_decay is set
   int64_t skipped_steps = 0;   ///< optimizer steps skipped for inf/NaN gradients (this fit)
   int interrupted_by = 0;      ///< the signal that stopped training (0: it ran to its end)
+  std::optional<DataParallelStats> data_parallel;  ///< the gradient all-reduce's figures (distributed runs)
 };
 
 /// The files and folders of a run that `out_dir` holds (metrics.jsonl, checkpoint.pt, best.pt,
@@ -147,6 +165,8 @@ class Trainer {
   /// The loss scaler (enabled or not) and the weight average (null when off).
   const GradScaler& grad_scaler() const { return scaler_; }
   const ModelEma* ema() const { return ema_.get(); }
+  /// Rank 0 prints, logs and writes; one process is rank 0.
+  bool is_rank0() const { return group_ == nullptr || group_->rank() == 0; }
 
   /// Lines of progress go here (stderr by default).
   std::function<void(const std::string&)> print;
@@ -159,8 +179,22 @@ class Trainer {
   void check_finite_steps();
   /// Training state saved beside the optimizer's: the scaler, the EMA.
   std::vector<CheckpointPart> checkpoint_parts();
-  /// The task's evaluation in eval mode, without gradients, under the run's autocast.
-  Metrics evaluate_now();
+  /// The task's evaluation in eval mode, without gradients, under the run's autocast. Distributed:
+  /// rank 0 evaluates and every rank gets its figures, unless `here_only`.
+  Metrics evaluate_now(bool here_only = false);
+  /// Batch `index` of this rank's shard of an epoch of `batches` batches, as the task numbers them.
+  int64_t global_batch(int64_t index, int64_t batches) const;
+  /// The run's (summed over ranks) loss and items of `sum`/`count` plus `units` (distributed: one all-reduce).
+  struct Totals {
+    double loss = 0.0;
+    int64_t count = 0, units = 0;
+  };
+  Totals totals(const torch::Tensor& sum, int64_t count, int64_t units = 0);
+  /// Distributed: what the ranks must decide together after a micro-batch group (one all-reduce of
+  /// the local loss's finiteness, a received signal and a save due by the clock).
+  void agree_on_step();
+  /// The "distributed" checkpoint part: every rank's random state.
+  CheckpointPart distributed_part();
   /// Evaluates, logs, checkpoints (position: `epochs_done` whole epochs plus `next_batch`
   /// batches) and returns whether early stopping says to stop.
   bool evaluate_and_save(int64_t epochs_done, int64_t next_batch, double train_loss, TrainResult& result);
@@ -211,6 +245,14 @@ class Trainer {
   };
   std::vector<StepPlace> unchecked_steps_;
   int64_t skipped_ = 0;
+  // Distributed runs.
+  std::shared_ptr<ProcessGroup> group_;
+  std::unique_ptr<DataParallel> data_parallel_;
+  bool agreed_nonfinite_loss_ = false;  ///< some rank's loss of this step was inf or NaN
+  int agreed_signal_ = 0;               ///< a signal some rank received
+  bool agreed_clock_save_ = false;      ///< save_every_minutes is due on rank 0
+  std::vector<torch::Tensor> rank_states_;  ///< every rank's random state, gathered for a save
+  int64_t saved_world_size_ = 1;            ///< processes of the run that wrote the resumed checkpoint
 };
 
 }  // namespace torchzoo::train

@@ -218,7 +218,7 @@ def faults(binary, work):
     killed_at = time.time()
     (code0, _, err0), (code1, _, _) = finish(processes, timeout=120)
     seconds = time.time() - killed_at
-    print(f"kill -9 of rank 1: rank 0 exited {code0} after {seconds:.1f} s: {err0.strip().splitlines()[-1:]}",
+    print(f"kill -9 of rank 1: rank 0 exited {code0} after {seconds:.1f} s: {error_line(err0)}",
           flush=True)
     check(code1 == -signal.SIGKILL, f"rank 1 was not killed mid-run (exit {code1})")
     check(code0 not in (0, None) and code0 > 0, f"rank 0 exit code {code0} after its peer died")

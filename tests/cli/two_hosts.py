@@ -15,6 +15,7 @@ them it prints SKIPPED and exits 77 (ctest: skipped).
 Usage: two_hosts.py --bin build/torchzoo [--work DIR] [--keep]
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -63,6 +64,11 @@ class Network:
     def __exit__(self, *_):
         for name in self.names:  # the veth pair goes with its namespaces
             ip("netns", "delete", name, check=False)
+
+    def sent_bytes(self, host):
+        """Bytes host `host` has sent over its end of the veth pair."""
+        shown = json.loads(ip("-n", self.names[host], "-j", "-s", "link", "show", "dev", self.links[host]).stdout)
+        return shown[0]["stats64"]["tx"]["bytes"]
 
     def run_in(self, host, args, env):
         return subprocess.Popen(["ip", "netns", "exec", self.names[host], *args], cwd=ROOT, env=env,
@@ -131,7 +137,9 @@ def main():
         for host in (0, 1):
             launcher = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
                         "--node-rank", str(host), "--rdzv-backend", "c10d", "--rdzv-endpoint", endpoint,
-                        "--rdzv-id", "two_hosts", "--local-addr", net.addresses[host], "--no-python"]
+                        "--rdzv-id", "two_hosts", "--local-addr", net.addresses[host],
+                        # torchrun finds the store's host by its name, which both namespaces share: told instead
+                        "--rdzv-conf", f"is_host={'true' if host == 0 else 'false'}", "--no-python"]
             processes.append(net.run_in(host, launcher + train_args(binary, outs[host]), clean_env()))
         results = []
         for process in processes:
@@ -146,7 +154,18 @@ def main():
             print(f"FAIL: exit codes {codes}\nhost0:\n{results[0][1][-3000:]}\nhost1:\n{results[1][1][-3000:]}")
             return 1
         banner = [line for line in results[0][1].splitlines() if line.startswith("distributed:")]
-        print(f"two hosts trained in {seconds:.1f} s: {banner}", flush=True)
+        sent = [net.sent_bytes(host) for host in (0, 1)]
+        print(f"two hosts trained in {seconds:.1f} s: {banner}; over the veth pair host0 sent {sent[0]} bytes, "
+              f"host1 {sent[1]}", flush=True)
+
+    # Every step all-reduces the gradients: over a ring of two, each host sends about their size.
+    with open(os.path.join(outs[0], "metrics.jsonl")) as f:
+        records = [json.loads(line) for line in f]
+    data_parallel = next(r for r in records if r["event"] == "data_parallel")
+    steps, gradients = data_parallel["step"], data_parallel["gradient_bytes"]
+    if min(sent) < steps * gradients * 0.9:
+        print(f"FAIL: {steps} steps of {gradients} gradient bytes, yet the hosts sent only {sent} bytes over veth")
+        return 1
 
     a = export(binary, loopback, os.path.join(work, "loopback.safetensors"))
     b = export(binary, outs[0], os.path.join(work, "host0.safetensors"))

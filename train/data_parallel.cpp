@@ -1,5 +1,7 @@
 #include "torchzoo/train/data_parallel.h"
 
+#include <tuple>
+
 #include <torch/csrc/distributed/c10d/logger.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
 
@@ -34,9 +36,9 @@ DataParallel::DataParallel(torch::nn::Module& module, std::shared_ptr<ProcessGro
   const auto first_bucket_bytes = static_cast<int64_t>(options_.first_bucket_cap_mb() * kMiB);
   const std::vector<bool> sparse(parameters_.size(), false);
   // As DDP: buckets in reverse parameter order, the first one small so communication starts early.
-  auto [buckets, limits] = group_->guarded("assigning gradient buckets", [&] {
-    return c10d::compute_bucket_assignment_by_size(
-        parameters_, {static_cast<size_t>(first_bucket_bytes), static_cast<size_t>(bucket_bytes)}, sparse);
+  auto buckets = group_->guarded("assigning gradient buckets", [&] {
+    return std::get<0>(c10d::compute_bucket_assignment_by_size(
+        parameters_, {static_cast<size_t>(first_bucket_bytes), static_cast<size_t>(bucket_bytes)}, sparse));
   });
   std::reverse(buckets.begin(), buckets.end());
   group_->guarded("creating the gradient reducer", [&] {

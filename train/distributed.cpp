@@ -130,7 +130,9 @@ std::optional<DistributedEnv> read_distributed_env(const std::function<const cha
   if (addr == nullptr || *addr == '\0') {
     throw DistributedError("environment: MASTER_ADDR is not set; it names the host of rank 0 (e.g. 127.0.0.1)");
   }
-  if (port == nullptr) throw DistributedError("environment: MASTER_PORT is not set; it is a free TCP port on rank 0's host");
+  if (port == nullptr) {
+    throw DistributedError("environment: MASTER_PORT is not set; it is a free TCP port on rank 0's host");
+  }
   env.master_addr = addr;
   env.master_port = read_integer("MASTER_PORT", port, 1, 65535);
   const char* agent = getenv("TORCHELASTIC_USE_AGENT_STORE");

@@ -224,9 +224,9 @@ bool Trainer::optimizer_step(int64_t batch) {
     torch::_foreach_mul_(grads, coefficient);
   }
   // Distributed: the gradients are averaged, so alike everywhere, but each rank has its own loss.
+  const auto bool_on_device = torch::TensorOptions().dtype(torch::kBool).device(options_.device());
   const auto nonfinite = last_grad_norm_.isfinite().logical_not().logical_or(
-      group_ ? torch::full({}, agreed_nonfinite_loss_, torch::TensorOptions().dtype(torch::kBool).device(options_.device()))
-             : step_loss_.isfinite().logical_not());
+      group_ ? torch::full({}, agreed_nonfinite_loss_, bool_on_device) : step_loss_.isfinite().logical_not());
 
   bool stepped = true;
   std::string skip_reason;

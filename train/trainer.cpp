@@ -13,6 +13,8 @@
 #include "torchzoo/train/autocast.h"
 #include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/checkpoint_average.h"
+#include "torchzoo/train/flop_counter.h"
+#include "torchzoo/train/gemm_ceiling.h"
 
 namespace torchzoo::train {
 namespace {
@@ -349,6 +351,9 @@ TrainResult Trainer::fit() {
     if (group_) return agreed_signal_;  // polled by every rank, agreed on in the step
     return options_.interrupted() ? options_.interrupted()() : 0;
   };
+  if (options_.report_mfu() && options_.log_every() > 0 && is_rank0()) {
+    ceiling_flops_ = gemm_ceiling(options_.device(), options_.autocast().value_or(torch::kFloat32)).flops_per_s;
+  }
   last_save_time_ = Clock::now();
   for (; epoch_ < options_.epochs() && !reached_max_steps() && !stop; ++epoch_) {
     module->train();
@@ -365,6 +370,7 @@ TrainResult Trainer::fit() {
     resumed_.reset();
     step_loss_ = zero();
     int64_t window_units = 0, group_count = 0, group_units = 0;
+    std::optional<FlopCounter> flop_counter;
     auto window_start = Clock::now();
     int64_t next_batch = std::exchange(next_batch_, 0);
     for (int64_t i = next_batch; i < batches && !reached_max_steps() && !stop; ++i) {
@@ -374,6 +380,8 @@ TrainResult Trainer::fit() {
       const bool last_of_group = i + 1 - group_start == group_size;
       const int64_t task_batch = global_batch(i, task_batches);
       if (data_parallel_) data_parallel_->before_forward(/*sync=*/last_of_group);
+      // The first step's matrix FLOPs, per unit of its batches, give every later step's.
+      if (ceiling_flops_ > 0 && flops_per_unit_ == 0 && i == group_start) flop_counter.emplace();
       BatchLoss batch;
       {
         AutocastGuard autocast(options_.device(), options_.autocast());
@@ -392,6 +400,11 @@ TrainResult Trainer::fit() {
       group_count += batch.count;
       group_units += batch.units;
       if (!last_of_group) continue;
+      if (flop_counter) {
+        const auto units = static_cast<double>(std::max<int64_t>(group_units, 1));
+        flops_per_unit_ = static_cast<double>(flop_counter->flops()) / units;
+        flop_counter.reset();
+      }
 
       const bool stepped = optimizer_step(task_batch);
       if (stepped) {  // a skipped step's loss is not the model's
@@ -658,15 +671,23 @@ void Trainer::log_step(int64_t epoch, double loss, double units_per_s, double et
                             {"lr", scheduler_.current_lr()},
                             {"grad_norm", grad_norm},
                             {task_.unit() + "_per_s", units_per_s}};
+  std::string utilisation;
+  if (ceiling_flops_ > 0 && flops_per_unit_ > 0) {
+    const double model_flops = flops_per_unit_ * units_per_s;  // all ranks' units
+    const double mfu = model_flops / (ceiling_flops_ * static_cast<double>(group_ ? group_->world_size() : 1));
+    utilisation = fmt::format(" | {:.1f} GFLOP/s, MFU {:.0f}%", model_flops / 1e9, 100.0 * mfu);
+    fields.emplace_back("model_flops_per_s", model_flops);
+    fields.emplace_back("mfu", mfu);
+  }
   if (scaler_.enabled()) {
     const double scale = scaler_.get_scale();
     scaling = fmt::format(" | loss scale {:g} | skipped {}", scale, skipped_);
     fields.emplace_back("loss_scale", scale);
     fields.emplace_back("skipped_steps", skipped_);
   }
-  print(fmt::format("epoch {}/{} step {} | loss {:.4f} | lr {:.3e} | grad norm {:.3g}{} | {:.0f} {}/s | eta {}",
+  print(fmt::format("epoch {}/{} step {} | loss {:.4f} | lr {:.3e} | grad norm {:.3g}{} | {:.0f} {}/s{} | eta {}",
                     epoch + 1, options_.epochs(), step_, loss, scheduler_.current_lr(), grad_norm, scaling,
-                    units_per_s, task_.unit(), format_duration(eta_s)));
+                    units_per_s, task_.unit(), utilisation, format_duration(eta_s)));
   metrics_.write("step", fields);
 }
 

@@ -79,6 +79,10 @@ struct TrainerOptions {
   TORCH_ARG(double, clip_grad_norm) = 0.0;
   /// Print a progress line every this many optimizer steps (0: only per epoch).
   TORCH_ARG(int64_t, log_every) = 10;
+  /// Progress lines and step records also give the model's matrix FLOP/s (counted in the first
+  /// optimizer step, train/flop_counter.h) and its share of this machine's GEMM ceiling (MFU,
+  /// train/gemm_ceiling.h: measured once, then cached).
+  TORCH_ARG(bool, report_mfu) = true;
   /// Stop after this many optimizer steps (0: no limit).
   TORCH_ARG(int64_t, max_steps) = 0;
   /// Folder for checkpoint.pt and metrics.jsonl; empty writes nothing.
@@ -253,6 +257,9 @@ class Trainer {
   bool agreed_clock_save_ = false;      ///< save_every_minutes is due on rank 0
   std::vector<torch::Tensor> rank_states_;  ///< every rank's random state, gathered for a save
   int64_t saved_world_size_ = 1;            ///< processes of the run that wrote the resumed checkpoint
+  // Model FLOPs utilisation.
+  double flops_per_unit_ = 0.0;  ///< matrix FLOPs of a step per unit (token, image) of its batches
+  double ceiling_flops_ = 0.0;   ///< this machine's GEMM FLOP/s in the run's compute dtype (0: not measured)
 };
 
 }  // namespace torchzoo::train

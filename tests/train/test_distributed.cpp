@@ -95,7 +95,7 @@ TEST_CASE("A bad environment names the variable and what was expected") {
   CHECK_THAT(error_of(with("LOCAL_RANK", "x")), Catch::Contains("LOCAL_RANK='x'"));
 }
 
-TEST_CASE("Each rank's dropout stream has a seed of its own; rank 0 keeps the run's") {
+TEST_CASE("Each rank's dropout stream has a seed of its own, and rank 0 keeps the run's") {
   using torchzoo::train::rank_seed;
   CHECK(rank_seed(7, 0) == 7);
   CHECK(rank_seed(7, 1) != 7);

@@ -119,10 +119,7 @@ train::TrainerOptions read_trainer_options(const Config& config, const std::stri
   } else {
     o.save_every_steps(train.get_in_range<int64_t>("save_every", 0, 0, kMaxSeed));
   }
-  if (auto section = train.optional_section("distributed")) {
-    const auto distributed = read_distributed(*section);
-    o.data_parallel(distributed.data_parallel);
-  }
+  o.data_parallel(read_distributed_config(config).data_parallel);
   if (o.out_dir().empty()) {
     train.fail("out_dir", "expected a folder for checkpoints and metrics, got ''; leave the key out for "
                           "runs/<config name>");

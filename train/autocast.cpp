@@ -103,6 +103,8 @@ std::string autocast_dtype_name(std::optional<c10::ScalarType> dtype) {
   TORCHZOO_CHECK(false, "autocast dtype {} has no name; expected bf16 or fp16", c10::toString(*dtype));
 }
 
+const std::string& cpu_name() { return cpu_features().name; }
+
 NativeSupport native_support(c10::Device device, c10::ScalarType dtype) {
   TORCHZOO_CHECK(dtype == c10::ScalarType::BFloat16 || dtype == c10::ScalarType::Half,
                  "native_support: expected bf16 or fp16, got {}", c10::toString(dtype));

@@ -21,6 +21,9 @@ std::optional<c10::ScalarType> autocast_dtype_from_string(const std::string& nam
 /// The inverse of autocast_dtype_from_string: "none", "bf16" or "fp16".
 std::string autocast_dtype_name(std::optional<c10::ScalarType> dtype);
 
+/// The CPU's model name, as cpuinfo reports it (e.g. "AMD EPYC"; "this CPU" when unknown).
+const std::string& cpu_name();
+
 /// Whether a device computes in a reduced-precision type natively, and what says so.
 struct NativeSupport {
   bool native = false;

@@ -97,10 +97,7 @@ DataParallelStats DataParallel::stats() const {
   stats.backward_compute_us = static_cast<double>(value("avg_backward_compute_time")) / kNsPerUs;
   stats.backward_comm_us = static_cast<double>(value("avg_backward_comm_time")) / kNsPerUs;
   stats.overlap_us = static_cast<double>(value("avg_backward_compute_comm_overlap_time")) / kNsPerUs;
-  for (const auto& bucket : reducer_->get_grad_buckets()) {
-    (void)bucket;
-    ++stats.buckets;
-  }
+  stats.buckets = static_cast<int64_t>(reducer_->get_grad_buckets().size());
   for (const auto& parameter : parameters_) stats.gradient_bytes += parameter.numel() * parameter.element_size();
   return stats;
 }

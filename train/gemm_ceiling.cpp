@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
@@ -14,23 +13,14 @@
 
 #include "torchzoo/common/atomic_write.h"
 #include "torchzoo/common/format.h"
+#include "torchzoo/train/autocast.h"
 
 namespace torchzoo::train {
 namespace {
 
-std::string cpu_model() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpuinfo, line)) {
-    const auto colon = line.find(':');
-    if (line.rfind("model name", 0) == 0 && colon != std::string::npos) return line.substr(colon + 2);
-  }
-  return "unknown CPU";
-}
-
 /// What the figure depends on. The variables that pick another kernel path are part of it.
 std::string machine_key(torch::Device device, torch::ScalarType dtype) {
-  std::string key = fmt::format("{} | {} | {} | {} threads | torch {}", cpu_model(), device.str(),
+  std::string key = fmt::format("{} | {} | {} | {} threads | torch {}", cpu_name(), device.str(),
                                 c10::toString(dtype), torch::get_num_threads(), TORCH_VERSION);
   for (const char* variable : {"ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA"}) {
     if (const char* value = std::getenv(variable)) key += fmt::format(" | {}={}", variable, value);

@@ -338,11 +338,6 @@ TrainResult Trainer::fit() {
   // Losses add up on the device (double), read only for progress lines and evaluations.
   const auto on_device = torch::TensorOptions().dtype(torch::kFloat64).device(options_.device());
   const auto zero = [&] { return torch::zeros({}, on_device); };
-  // Summed over the ranks.
-  const auto per_item = [this](const torch::Tensor& sum, int64_t count) {
-    const auto total = totals(sum, count);
-    return total.count > 0 ? total.loss / static_cast<double>(total.count) : std::nan("");
-  };
 
   TrainResult result;
   auto module = task_.module();
@@ -427,16 +422,14 @@ TrainResult Trainer::fit() {
         const double window_seconds = seconds_since(window_start);
         const double eta =
             elapsed / static_cast<double>(step_ - first_step) * static_cast<double>(planned_steps - step_);
-        const auto window = totals(window_loss_, window_count_, window_units);
-        const double loss_per_item =
-            window.count > 0 ? window.loss / static_cast<double>(window.count) : std::nan("");
-        log_step(epoch_, loss_per_item, static_cast<double>(window.units) / window_seconds, eta);
+        const auto window = totals(window_loss_, window_count_, window_units);  // summed over the ranks
+        log_step(epoch_, window.per_item(), static_cast<double>(window.units) / window_seconds, eta);
         window_loss_ = zero();
         window_count_ = window_units = 0;
         window_start = Clock::now();
       }
       if (options_.eval_every() > 0 && step_ % options_.eval_every() == 0 && next_batch < batches) {
-        stop = evaluate_and_save(epoch_, next_batch, per_item(epoch_loss_, epoch_count_), result);
+        stop = evaluate_and_save(epoch_, next_batch, totals(epoch_loss_, epoch_count_).per_item(), result);
         module->train();
       }
       if (next_batch < batches && save_due() && !options_.out_dir().empty()) {
@@ -446,7 +439,7 @@ TrainResult Trainer::fit() {
       if ((result.interrupted_by = interrupted()) != 0) break;  // the step is logged; saved below
     }
     if (const auto epoch = totals(epoch_loss_, epoch_count_); epoch.count > 0) {
-      result.train_loss = epoch.loss / static_cast<double>(epoch.count);
+      result.train_loss = epoch.per_item();
     }
     if (result.interrupted_by != 0) {
       // Finished the step; the checkpoint resumes at the next batch (at the epoch's evaluation

@@ -50,6 +50,7 @@
 // a non-finite step is found when the next progress line is printed, before
 // anything is saved.
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -192,6 +193,8 @@ class Trainer {
   struct Totals {
     double loss = 0.0;
     int64_t count = 0, units = 0;
+    /// The loss per item (NaN when there were none).
+    double per_item() const { return count > 0 ? loss / static_cast<double>(count) : std::nan(""); }
   };
   Totals totals(const torch::Tensor& sum, int64_t count, int64_t units = 0);
   /// Distributed: what the ranks must decide together after a micro-batch group (one all-reduce of

@@ -20,7 +20,6 @@
 Usage: distributed.py --bin build/torchzoo [--work DIR]
 """
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -31,16 +30,16 @@ import tempfile
 import time
 
 import numpy as np
-import safetensors.numpy
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from cli_runs import ROOT, comparable, export_weights, records, wait_for_record
+
 CONFIG = "configs/copy_task_tiny.yaml"
 # One thread per process: two processes share the two cores.
 BASE = ["train.threads=1", "train.log_every=1", "scheduler.warmup=10"]
 DROPOUT = ["model.dropout=0.1", "model.attention_dropout=0.1"]
 # 8 epochs of 20 batches: 10 per rank, 80 steps; scheduled saves every 7 steps land mid-epoch.
 FAULTS = BASE + DROPOUT + ["train.epochs=8", "train.save_every=7", "scheduler.total_steps=80"]
-COMPARED = ("event", "epoch", "step", "loss", "lr", "grad_norm", "train_loss", "batch")
+COMPARED = ("event", "epoch", "step", "loss", "lr", "grad_norm", "train_loss", "batch")  # what resume must reproduce
 DISTRIBUTED_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
                          "TORCHELASTIC_USE_AGENT_STORE", "GLOO_SOCKET_IFNAME")
 
@@ -109,42 +108,10 @@ def torchrun(binary, out, settings, world=2):
     return run(args)
 
 
-def records(out):
-    with open(os.path.join(out, "metrics.jsonl")) as f:
-        return [json.loads(line) for line in f]
-
-
-def comparable(out):
-    kept = []
-    for record in records(out):
-        if record["event"] in ("save", "interrupted", "data_parallel"):
-            continue
-        kept.append({k: v for k, v in record.items() if k in COMPARED or k.startswith("valid_")})
-    return kept
-
-
 def export(binary, out, work, name):
-    target = os.path.join(work, name + ".safetensors")
-    result = run([binary, "export", "--checkpoint", os.path.join(out, "checkpoint.pt"), "--format", "safetensors",
-                  "-o", target])
-    check(result.returncode == 0, f"export of {out} failed: {result.stderr}")
-    return safetensors.numpy.load_file(target) if result.returncode == 0 else {}
-
-
-def wait_for_record(out, processes, wanted, seconds=300):
-    path = os.path.join(out, "metrics.jsonl")
-    deadline = time.time() + seconds
-    while time.time() < deadline and all(p.poll() is None for p in processes):
-        if os.path.exists(path):
-            with open(path) as f:
-                for line in f:
-                    if not line.endswith("\n"):
-                        break
-                    record = json.loads(line)
-                    if wanted(record):
-                        return record
-        time.sleep(0.005)
-    return None
+    tensors, stderr = export_weights(binary, out, os.path.join(work, name + ".safetensors"))
+    check(tensors is not None, f"export of {out} failed: {stderr}")
+    return tensors or {}
 
 
 def error_line(stderr):
@@ -207,7 +174,7 @@ def faults(binary, work):
     if not check(all(code == 0 for code, _, _ in results), f"2-process run failed: {[r[2][-1500:] for r in results]}"):
         return
     reference = export(binary, straight, work, "faults_straight")
-    reference_metrics = comparable(straight)
+    reference_metrics = comparable(straight, COMPARED)
 
     # kill -9 of rank 1 after a scheduled save within an epoch: rank 0 fails promptly, with an error naming it.
     killed = os.path.join(work, "faults_killed")
@@ -235,7 +202,7 @@ def faults(binary, work):
         resumed = export(binary, killed, work, "faults_killed")
         check(sorted(resumed) == sorted(reference) and all(np.array_equal(resumed[k], reference[k]) for k in reference),
               "after kill -9 and --resume, 2 processes end with weights that differ from the uninterrupted run's")
-        check(comparable(killed) == reference_metrics,
+        check(comparable(killed, COMPARED) == reference_metrics,
               "after kill -9 and --resume metrics.jsonl differs from the uninterrupted run's")
 
     # SIGTERM to rank 0 alone: the ranks agree on the step, both exit 143, and the resume ends alike.

@@ -15,18 +15,16 @@ Usage: resume_exact.py --bin build/torchzoo [--work DIR]
 """
 import argparse
 import hashlib
-import json
 import os
 import shlex
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 
-import safetensors.numpy
+import cli_runs
+from cli_runs import ROOT, export_weights, records, wait_for_record
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG = "configs/copy_task_tiny.yaml"
 # Dropout on; 8 epochs of 20 batches; a scheduled save every 7 steps lands mid-epoch (step 7 is batch 7).
 SETTINGS = ["model.dropout=0.1", "model.attention_dropout=0.1", "train.epochs=8", "train.log_every=1",
@@ -54,30 +52,17 @@ def run(args, **kwargs):
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600, **kwargs)
 
 
-def records(out):
-    with open(os.path.join(out, "metrics.jsonl")) as f:
-        return [json.loads(line) for line in f]
-
-
 def comparable(out):
     """The metrics records that do not depend on interruptions, with the fields that must agree."""
-    kept = []
-    for record in records(out):
-        if record["event"] in ("save", "interrupted"):
-            continue
-        kept.append({k: v for k, v in record.items() if k in COMPARED or k.startswith("valid_")})
-    return kept
+    return cli_runs.comparable(out, COMPARED)
 
 
 def weights_digest(binary, out, work, name):
     """A digest of every tensor's name, dtype, shape and bytes, read from a safetensors export."""
-    target = os.path.join(work, name + ".safetensors")
-    result = run([binary, "export", "--checkpoint", os.path.join(out, "checkpoint.pt"), "--format", "safetensors",
-                  "-o", target])
-    check(result.returncode == 0, f"export of {out} failed: {result.stderr}")
+    tensors, stderr = export_weights(binary, out, os.path.join(work, name + ".safetensors"))
+    check(tensors is not None, f"export of {out} failed: {stderr}")
     digest = hashlib.sha256()
-    tensors = safetensors.numpy.load_file(target)  # the metadata (the config, with its out_dir) is left out
-    for key in sorted(tensors):
+    for key in sorted(tensors or {}):  # the metadata (the config, with its out_dir) is left out
         digest.update(f"{key} {tensors[key].dtype} {tensors[key].shape}".encode())
         digest.update(tensors[key].tobytes())
     return digest.hexdigest()
@@ -87,30 +72,13 @@ def start(args):
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_for_record(out, process, wanted):
-    """Polls metrics.jsonl while `process` runs until a whole record satisfies `wanted`; returns it (or None)."""
-    path = os.path.join(out, "metrics.jsonl")
-    deadline = time.time() + 300
-    while time.time() < deadline and process.poll() is None:
-        if os.path.exists(path):
-            with open(path) as f:
-                for line in f:
-                    if not line.endswith("\n"):
-                        break
-                    record = json.loads(line)
-                    if wanted(record):
-                        return record
-        time.sleep(0.005)
-    return None
-
-
 def wait_for_save(out, process, minimum_step):
     """A scheduled save at or after `minimum_step`."""
-    return wait_for_record(out, process, lambda r: r["event"] == "save" and r["step"] >= minimum_step)
+    return wait_for_record(out, [process], lambda r: r["event"] == "save" and r["step"] >= minimum_step)
 
 
 def wait_for_step(out, process, step):
-    return wait_for_record(out, process, lambda r: r.get("step", 0) >= step) is not None
+    return wait_for_record(out, [process], lambda r: r.get("step", 0) >= step) is not None
 
 
 def interrupt(binary, out, step, sig, code):

@@ -24,9 +24,8 @@ import tempfile
 import time
 
 import numpy as np
-import safetensors.numpy
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from cli_runs import ROOT, export_weights, records
 CONFIG = "configs/copy_task_tiny.yaml"
 SETTINGS = ["train.threads=1", "train.epochs=3", "scheduler.total_steps=30", "scheduler.warmup=10",
             "model.dropout=0.1"]
@@ -89,9 +88,10 @@ def clean_env():
 
 
 def export(binary, out, target):
-    subprocess.run([binary, "export", "--checkpoint", os.path.join(out, "checkpoint.pt"), "--format", "safetensors",
-                    "-o", target], cwd=ROOT, check=True, capture_output=True)
-    return safetensors.numpy.load_file(target)
+    tensors, stderr = export_weights(binary, out, target)
+    if tensors is None:
+        sys.exit(f"FAIL: export of {out}: {stderr}")
+    return tensors
 
 
 def can_make_namespaces():
@@ -159,9 +159,7 @@ def main():
               f"host1 {sent[1]}", flush=True)
 
     # Every step all-reduces the gradients: over a ring of two, each host sends about their size.
-    with open(os.path.join(outs[0], "metrics.jsonl")) as f:
-        records = [json.loads(line) for line in f]
-    data_parallel = next(r for r in records if r["event"] == "data_parallel")
+    data_parallel = next(r for r in records(outs[0]) if r["event"] == "data_parallel")
     steps, gradients = data_parallel["step"], data_parallel["gradient_bytes"]
     if min(sent) < steps * gradients * 0.9:
         print(f"FAIL: {steps} steps of {gradients} gradient bytes, yet the hosts sent only {sent} bytes over veth")

@@ -32,6 +32,7 @@
 #include "torchzoo/data/copy_task.h"
 #include "torchzoo/common/format.h"
 #include "torchzoo/models/encoder_decoder.h"
+#include "torchzoo/train/fused_adam.h"
 #include "torchzoo/train/label_smoothing.h"
 #include "torchzoo/train/lr_schedule.h"
 #include "torchzoo/train/malloc_tuning.h"
@@ -68,7 +69,7 @@ Result run(const Args& args) {
   model->to(device);
   model->train();
   train::LabelSmoothing criterion(train::LabelSmoothingOptions(kVocab, kPad).smoothing(0.0));
-  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(0.5).betas({0.9, 0.98}).eps(1e-9));
+  train::FusedAdam optimizer(model->parameters(), torch::optim::AdamOptions(0.5).betas({0.9, 0.98}).eps(1e-9));
   train::LRScheduler scheduler(optimizer, std::make_shared<train::NoamSchedule>(
                                               train::NoamScheduleOptions(kDModel).factor(1.0).warmup(kWarmupLr)));
 

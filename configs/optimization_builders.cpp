@@ -6,6 +6,7 @@
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/common/format.h"
 #include "torchzoo/layers/shared_parameters.h"
+#include "torchzoo/train/fused_adam.h"
 #include "torchzoo/train/label_smoothing.h"
 
 namespace torchzoo::configs {
@@ -68,14 +69,18 @@ std::vector<torch::optim::OptimizerParamGroup> param_groups(const Section& s, co
 std::unique_ptr<torch::optim::Optimizer> build_adam(const Section& s, const torch::nn::Module& model) {
   auto o = read_adam_options<torch::optim::AdamOptions>(s);
   auto groups = param_groups(s, model, o);
+  const bool fused = s.get<bool>("fused", true);
   s.finish();
+  if (fused) return std::make_unique<train::FusedAdam>(std::move(groups), o);
   return std::make_unique<torch::optim::Adam>(std::move(groups), o);
 }
 
 std::unique_ptr<torch::optim::Optimizer> build_adamw(const Section& s, const torch::nn::Module& model) {
   auto o = read_adam_options<torch::optim::AdamWOptions>(s);
   auto groups = param_groups(s, model, o);
+  const bool fused = s.get<bool>("fused", true);
   s.finish();
+  if (fused) return std::make_unique<train::FusedAdamW>(std::move(groups), o);
   return std::make_unique<torch::optim::AdamW>(std::move(groups), o);
 }
 

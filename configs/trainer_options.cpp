@@ -95,6 +95,7 @@ train::TrainerOptions read_trainer_options(const Config& config, const std::stri
       .clip_grad_norm(train.get_in_range<double>("clip_grad_norm", o.clip_grad_norm(), 0.0, 1e9))
       .log_every(train.get_in_range<int64_t>("log_every", o.log_every(), 0, kMaxSeed))
       .report_mfu(train.get<bool>("mfu", o.report_mfu()))
+      .profile_step(train.get_in_range<int64_t>("profile_step", o.profile_step(), 0, kMaxSeed))
       .max_steps(train.get_in_range<int64_t>("max_steps", o.max_steps(), 0, kMaxSeed))
       .out_dir(train.get("out_dir", default_out_dir))
       .config_text(config.to_yaml())

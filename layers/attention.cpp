@@ -19,7 +19,7 @@ void AttentionImpl::reset() {
   }
   qkv = register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(o.dim(), 3 * o.dim()).bias(o.qkv_bias())));
   proj = register_module("proj", torch::nn::Linear(o.dim(), o.dim()));
-  proj_drop = register_module("proj_drop", torch::nn::Dropout(o.proj_drop()));
+  proj_drop = register_module("proj_drop", Dropout(o.proj_drop()));
 }
 
 void AttentionImpl::reset_parameters() {

@@ -9,7 +9,7 @@
 //
 // Shapes: x [B, N, dim] -> [B, N, dim]; attention weights [B, num_heads, N, N].
 #include <torch/nn/cloneable.h>
-#include <torch/nn/modules/dropout.h>
+#include "torchzoo/layers/dropout.h"
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
@@ -50,7 +50,7 @@ class AttentionImpl : public torch::nn::Cloneable<AttentionImpl> {
   AttentionOptions options;
   torch::nn::Linear qkv{nullptr};
   torch::nn::Linear proj{nullptr};
-  torch::nn::Dropout proj_drop{nullptr};
+  Dropout proj_drop{nullptr};
 
  private:
   torch::Tensor attention_weights_;

@@ -4,6 +4,7 @@
 #include <torch/nn/init.h>
 
 #include "torchzoo/common/check.h"
+#include "torchzoo/layers/detail/annotated_layer_norm.h"
 
 namespace torchzoo::layers {
 
@@ -34,6 +35,9 @@ torch::Tensor LayerNormImpl::forward(const torch::Tensor& x) {
                  detail::shape_str(x.sizes()));
   if (options.use_torch_layer_norm()) {
     return torch::layer_norm(x, {options.features()}, a_2, b_2, options.eps());
+  }
+  if (detail::annotated_layer_norm_fusable(x, a_2, b_2)) {
+    return detail::annotated_layer_norm(x, a_2, b_2, options.eps());
   }
   auto mean = x.mean(-1, /*keepdim=*/true);
   auto std = x.std(-1, /*unbiased=*/true, /*keepdim=*/true);

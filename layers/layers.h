@@ -7,6 +7,7 @@
 #include "torchzoo/layers/decoder_state.h"
 #include "torchzoo/layers/dot_product_attention.h"
 #include "torchzoo/layers/drop_path.h"
+#include "torchzoo/layers/dropout.h"
 #include "torchzoo/layers/embeddings.h"
 #include "torchzoo/layers/encoder.h"
 #include "torchzoo/layers/encoder_layer.h"

@@ -17,7 +17,7 @@ void LearnedPositionalEmbeddingImpl::reset() {
   TORCHZOO_CHECK(options.max_len() > 0, "LearnedPositionalEmbedding: max_len must be positive, got {}",
                  options.max_len());
   weight = register_parameter("weight", torch::empty({options.max_len(), options.d_model()}));
-  dropout = register_module("dropout", torch::nn::Dropout(options.dropout()));
+  dropout = register_module("dropout", Dropout(options.dropout()));
   reset_parameters();
 }
 

@@ -5,7 +5,7 @@
 // the fixed sinusoidal PositionalEncoding, with the same forward/forward_at.
 // Shapes: x [B, T, d_model] -> [B, T, d_model], T + offset <= max_len.
 #include <torch/nn/cloneable.h>
-#include <torch/nn/modules/dropout.h>
+#include "torchzoo/layers/dropout.h"
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
@@ -36,7 +36,7 @@ class LearnedPositionalEmbeddingImpl : public torch::nn::Cloneable<LearnedPositi
 
   LearnedPositionalEmbeddingOptions options;
   torch::Tensor weight;  ///< [max_len, d_model]
-  torch::nn::Dropout dropout{nullptr};
+  Dropout dropout{nullptr};
 };
 TORCH_MODULE(LearnedPositionalEmbedding);
 

@@ -16,9 +16,9 @@ void MlpImpl::reset() {
                  o.in_features(), o.hidden_features(), o.out_features());
   TORCHZOO_CHECK(o.drop() >= 0 && o.drop() < 1, "Mlp: drop must be in [0, 1), got {}", o.drop());
   fc1 = register_module("fc1", torch::nn::Linear(o.in_features(), o.hidden_features()));
-  drop1 = register_module("drop1", torch::nn::Dropout(o.drop()));
+  drop1 = register_module("drop1", Dropout(o.drop()));
   fc2 = register_module("fc2", torch::nn::Linear(o.hidden_features(), o.out_features()));
-  drop2 = register_module("drop2", torch::nn::Dropout(o.drop()));
+  drop2 = register_module("drop2", Dropout(o.drop()));
 }
 
 void MlpImpl::reset_parameters() {

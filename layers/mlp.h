@@ -6,7 +6,7 @@
 //
 // Shapes: x [..., in_features] -> [..., out_features]; hidden [..., hidden_features].
 #include <torch/nn/cloneable.h>
-#include <torch/nn/modules/dropout.h>
+#include "torchzoo/layers/dropout.h"
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
@@ -36,9 +36,9 @@ class MlpImpl : public torch::nn::Cloneable<MlpImpl> {
 
   MlpOptions options;
   torch::nn::Linear fc1{nullptr};
-  torch::nn::Dropout drop1{nullptr};
+  Dropout drop1{nullptr};
   torch::nn::Linear fc2{nullptr};
-  torch::nn::Dropout drop2{nullptr};
+  Dropout drop2{nullptr};
 };
 TORCH_MODULE(Mlp);
 

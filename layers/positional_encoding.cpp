@@ -24,7 +24,7 @@ void PositionalEncodingImpl::reset() {
   table.index_put_({Slice(), Slice(0, None, 2)}, torch::sin(position * div_term));
   table.index_put_({Slice(), Slice(1, None, 2)}, torch::cos(position * div_term));
   pe = register_buffer("pe", table.unsqueeze(0));  // [1, max_len, d_model]
-  dropout = register_module("dropout", torch::nn::Dropout(options.dropout()));
+  dropout = register_module("dropout", Dropout(options.dropout()));
 }
 
 void PositionalEncodingImpl::pretty_print(std::ostream& stream) const {

@@ -5,7 +5,7 @@
 // [1, max_len, d_model] (a buffer, not a parameter, as in the reference).
 // Shapes: x [B, T, d_model] -> [B, T, d_model], T + offset <= max_len.
 #include <torch/nn/cloneable.h>
-#include <torch/nn/modules/dropout.h>
+#include "torchzoo/layers/dropout.h"
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
@@ -35,7 +35,7 @@ class PositionalEncodingImpl : public torch::nn::Cloneable<PositionalEncodingImp
 
   PositionalEncodingOptions options;
   torch::Tensor pe;  ///< [1, max_len, d_model]
-  torch::nn::Dropout dropout{nullptr};
+  Dropout dropout{nullptr};
 };
 TORCH_MODULE(PositionalEncoding);
 

@@ -18,7 +18,7 @@ void PositionwiseFeedForwardImpl::reset() {
                  "PositionwiseFeedForward: dropout must be in [0, 1), got {}", options.dropout());
   w_1 = register_module("w_1", torch::nn::Linear(options.d_model(), options.d_ff()));
   w_2 = register_module("w_2", torch::nn::Linear(options.d_ff(), options.d_model()));
-  dropout = register_module("dropout", torch::nn::Dropout(options.dropout()));
+  dropout = register_module("dropout", Dropout(options.dropout()));
 }
 
 void PositionwiseFeedForwardImpl::reset_parameters() {

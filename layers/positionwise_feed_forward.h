@@ -3,7 +3,7 @@
 //   FFN(x) = w_2(dropout(act(w_1(x))))
 // Shapes: x [B, T, d_model] -> [B, T, d_model]; hidden [B, T, d_ff].
 #include <torch/nn/cloneable.h>
-#include <torch/nn/modules/dropout.h>
+#include "torchzoo/layers/dropout.h"
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
@@ -37,7 +37,7 @@ class PositionwiseFeedForwardImpl : public torch::nn::Cloneable<PositionwiseFeed
   PositionwiseFeedForwardOptions options;
   torch::nn::Linear w_1{nullptr};
   torch::nn::Linear w_2{nullptr};
-  torch::nn::Dropout dropout{nullptr};
+  Dropout dropout{nullptr};
 };
 TORCH_MODULE(PositionwiseFeedForward);
 

@@ -14,7 +14,7 @@ void SublayerConnectionImpl::reset() {
   norm = register_module("norm", LayerNorm(LayerNormOptions(options.size())
                                                .eps(options.layer_norm_eps())
                                                .use_torch_layer_norm(options.use_torch_layer_norm())));
-  dropout = register_module("dropout", torch::nn::Dropout(options.dropout()));
+  dropout = register_module("dropout", Dropout(options.dropout()));
 }
 
 void SublayerConnectionImpl::reset_parameters() { norm->reset_parameters(); }
@@ -26,9 +26,9 @@ void SublayerConnectionImpl::pretty_print(std::ostream& stream) const {
 
 torch::Tensor SublayerConnectionImpl::forward(const torch::Tensor& x, const Sublayer& sublayer) {
   if (options.norm_first()) {
-    return x + dropout(sublayer(norm(x)));
+    return dropout->forward_add(sublayer(norm(x)), x);  // x + dropout(sublayer(norm(x)))
   }
-  return norm(x + dropout(sublayer(x)));
+  return norm(dropout->forward_add(sublayer(x), x));  // norm(x + dropout(sublayer(x)))
 }
 
 }  // namespace torchzoo::layers

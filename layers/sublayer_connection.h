@@ -7,7 +7,7 @@
 #include <functional>
 
 #include <torch/nn/cloneable.h>
-#include <torch/nn/modules/dropout.h>
+#include "torchzoo/layers/dropout.h"
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
@@ -43,7 +43,7 @@ class SublayerConnectionImpl : public torch::nn::Cloneable<SublayerConnectionImp
 
   SublayerConnectionOptions options;
   LayerNorm norm{nullptr};
-  torch::nn::Dropout dropout{nullptr};
+  Dropout dropout{nullptr};
 };
 TORCH_MODULE(SublayerConnection);
 

@@ -37,7 +37,7 @@ void TransformerEncoderClassifierImpl::reset() {
   }
   embed = register_module("embed", embed);
   encoder = register_module("encoder", layers::Encoder(layers::EncoderOptions(options.layer(), options.num_layers())));
-  dropout = register_module("dropout", torch::nn::Dropout(options.dropout()));
+  dropout = register_module("dropout", layers::Dropout(options.dropout()));
   head = register_module("head", torch::nn::Linear(d_model, options.num_classes()));
   reset_parameters();
 }

@@ -23,7 +23,7 @@
 #include <torch/arg.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/container/sequential.h>
-#include <torch/nn/modules/dropout.h>
+#include "torchzoo/layers/dropout.h"
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
@@ -86,7 +86,7 @@ class TransformerEncoderClassifierImpl : public torch::nn::Cloneable<Transformer
   TransformerEncoderClassifierOptions options;
   torch::nn::Sequential embed{nullptr};  ///< Embeddings, PositionalEncoding or LearnedPositionalEmbedding
   layers::Encoder encoder{nullptr};
-  torch::nn::Dropout dropout{nullptr};  ///< on the pooled vector
+  layers::Dropout dropout{nullptr};  ///< on the pooled vector
   torch::nn::Linear head{nullptr};
 };
 TORCH_MODULE(TransformerEncoderClassifier);

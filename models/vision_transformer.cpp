@@ -63,7 +63,7 @@ void VisionTransformerImpl::reset() {
       "patch_embed", layers::PatchEmbed(layers::PatchEmbedOptions(o.img_size(), o.patch_size(), o.in_chans(), dim)));
   cls_token = register_parameter("cls_token", torch::zeros({1, 1, dim}));
   pos_embed = register_parameter("pos_embed", torch::zeros({1, 1 + o.num_patches(), dim}));
-  pos_drop = register_module("pos_drop", torch::nn::Dropout(o.drop_rate()));
+  pos_drop = register_module("pos_drop", layers::Dropout(o.drop_rate()));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < o.depth(); ++i) {
     // Stochastic depth rises linearly over the blocks: 0 for the first, drop_path_rate for the last.
@@ -84,7 +84,7 @@ void VisionTransformerImpl::reset() {
   } else {
     fc_norm = register_module("fc_norm", torch::nn::LayerNorm(norm_options));
   }
-  head_drop = register_module("head_drop", torch::nn::Dropout(o.drop_rate()));
+  head_drop = register_module("head_drop", layers::Dropout(o.drop_rate()));
   head = register_module("head", torch::nn::Linear(dim, o.num_classes()));
   reset_parameters();
 }

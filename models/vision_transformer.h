@@ -19,7 +19,7 @@
 
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/dropout.h>
+#include "torchzoo/layers/dropout.h"
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
@@ -92,11 +92,11 @@ class VisionTransformerImpl : public torch::nn::Cloneable<VisionTransformerImpl>
   layers::PatchEmbed patch_embed{nullptr};
   torch::Tensor cls_token;  ///< [1, 1, embed_dim]
   torch::Tensor pos_embed;  ///< [1, 1 + N, embed_dim]
-  torch::nn::Dropout pos_drop{nullptr};
+  layers::Dropout pos_drop{nullptr};
   torch::nn::ModuleList blocks{nullptr};
   torch::nn::LayerNorm norm{nullptr};     ///< token pooling only
   torch::nn::LayerNorm fc_norm{nullptr};  ///< average pooling only
-  torch::nn::Dropout head_drop{nullptr};
+  layers::Dropout head_drop{nullptr};
   torch::nn::Linear head{nullptr};
 };
 TORCH_MODULE(VisionTransformer);

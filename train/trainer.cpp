@@ -15,6 +15,7 @@
 #include "torchzoo/train/checkpoint_average.h"
 #include "torchzoo/train/flop_counter.h"
 #include "torchzoo/train/gemm_ceiling.h"
+#include "torchzoo/train/op_profile.h"
 
 namespace torchzoo::train {
 namespace {
@@ -366,6 +367,7 @@ TrainResult Trainer::fit() {
     step_loss_ = zero();
     int64_t window_units = 0, group_count = 0, group_units = 0;
     std::optional<FlopCounter> flop_counter;
+    OpProfiler profiler;
     auto window_start = Clock::now();
     int64_t next_batch = std::exchange(next_batch_, 0);
     for (int64_t i = next_batch; i < batches && !reached_max_steps() && !stop; ++i) {
@@ -377,6 +379,7 @@ TrainResult Trainer::fit() {
       if (data_parallel_) data_parallel_->before_forward(/*sync=*/last_of_group);
       // The first step's matrix FLOPs, per unit of its batches, give every later step's.
       if (ceiling_flops_ > 0 && flops_per_unit_ == 0 && i == group_start) flop_counter.emplace();
+      if (step_ + 1 == options_.profile_step() && i == group_start && is_rank0()) profiler.start();
       BatchLoss batch;
       {
         AutocastGuard autocast(options_.device(), options_.autocast());
@@ -402,6 +405,7 @@ TrainResult Trainer::fit() {
       }
 
       const bool stepped = optimizer_step(task_batch);
+      if (profiler.running()) write_profile(profiler.stop());
       if (stepped) {  // a skipped step's loss is not the model's
         epoch_loss_ += step_loss_;
         window_loss_ += step_loss_;
@@ -653,6 +657,20 @@ void Trainer::average_snapshots(TrainResult& result) {
   torch::NoGradGuard no_grad;
   auto tensors = state_tensors(*module);
   for (size_t i = 0; i < tensors.size(); ++i) tensors[i].copy_(final_weights[i]);
+}
+
+void Trainer::write_profile(const OpProfile& profile) {
+  constexpr size_t kRows = 30;
+  const auto table = fmt::format("profile of optimizer step {} (forward, backward, optimizer), by self time:\n{}",
+                                 step_, profile.table(kRows));
+  print(table);
+  if (options_.out_dir().empty()) return;
+  const auto dir = std::filesystem::path(options_.out_dir());
+  common::write_file_atomically((dir / "profile.txt").string(), table, "profile table");
+  profile.save_trace((dir / "profile_trace.json").string());
+  metrics_.write("profile", {{"step", step_}, {"wall_ms", profile.wall_us() / 1e3},
+                             {"self_ms", profile.self_us_total() / 1e3}, {"table", "profile.txt"},
+                             {"trace", "profile_trace.json"}});
 }
 
 void Trainer::log_step(int64_t epoch, double loss, double units_per_s, double eta_s) {

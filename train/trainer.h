@@ -71,6 +71,8 @@
 
 namespace torchzoo::train {
 
+class OpProfile;
+
 struct TrainerOptions {
   /// Passes over the training batches.
   TORCH_ARG(int64_t, epochs) = 1;
@@ -84,6 +86,10 @@ struct TrainerOptions {
   /// optimizer step, train/flop_counter.h) and its share of this machine's GEMM ceiling (MFU,
   /// train/gemm_ceiling.h: measured once, then cached).
   TORCH_ARG(bool, report_mfu) = true;
+  /// Profile this optimizer step (1-based; 0: none) with PyTorch's profiler (train/op_profile.h):
+  /// its forward, backward and optimizer ops. The table of the ops with the most self time is
+  /// printed and written to out_dir/profile.txt, the trace to out_dir/profile_trace.json.
+  TORCH_ARG(int64_t, profile_step) = 0;
   /// Stop after this many optimizer steps (0: no limit).
   TORCH_ARG(int64_t, max_steps) = 0;
   /// Folder for checkpoint.pt and metrics.jsonl; empty writes nothing.
@@ -217,6 +223,8 @@ class Trainer {
   void average_snapshots(TrainResult& result);
   std::string snapshot_dir() const;
   void log_step(int64_t epoch, double loss, double units_per_s, double eta_s);
+  /// Prints the profile's table and writes it and its trace to out_dir (TrainerOptions::profile_step).
+  void write_profile(const OpProfile& profile);
   /// Refuses to save (throws) when the model's weights hold an inf or NaN.
   void check_finite_weights(const std::string& path);
 

@@ -5,7 +5,7 @@
 //
 //   EncoderDecoder(src_vocab V, tgt_vocab V, untied; num_layers N, d_model 512, d_ff 2048, h 8,
 //                  dropout 0.1), train mode: make_model(V, V, N, d_model, d_ff, h) by default
-//   Adam(lr 3e-4, betas (0.9, 0.98), eps 1e-9), no schedule
+//   Adam(lr 3e-4, betas (0.9, 0.98), eps 1e-9; torchzoo's fused step), no schedule
 //   LabelSmoothing(V, padding 0, smoothing 0.1) over the generator's log-probs; loss = sum / ntokens
 //   --autocast bf16: forward and loss under autocast on the device, as torch.autocast(device_type, bfloat16)
 //
@@ -51,6 +51,7 @@
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/train/autocast.h"
 #include "torchzoo/train/device.h"
+#include "torchzoo/train/fused_adam.h"
 #include "torchzoo/train/label_smoothing.h"
 #include "torchzoo/train/malloc_tuning.h"
 
@@ -128,7 +129,7 @@ Result run(const Args& args) {
   model->to(device);
   model->train();
   train::LabelSmoothing criterion(train::LabelSmoothingOptions(args.vocab, kPad).smoothing(kSmoothing));
-  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(3e-4).betas({0.9, 0.98}).eps(1e-9));
+  train::FusedAdam optimizer(model->parameters(), torch::optim::AdamOptions(3e-4).betas({0.9, 0.98}).eps(1e-9));
 
   Result result;
   result.device = device.str();

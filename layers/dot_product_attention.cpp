@@ -1,16 +1,20 @@
 #include "torchzoo/layers/dot_product_attention.h"
 
-#include <ATen/ops/dropout.h>
 #include <ATen/ops/scaled_dot_product_attention.h>
 
 #include <cmath>
+
+#include "torchzoo/layers/dropout.h"
 
 namespace torchzoo::layers {
 
 torch::Tensor dot_product_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                     const DotProductAttentionArgs& args) {
   const double p = args.training ? args.dropout : 0.0;
-  if (args.fused && args.weights == nullptr) {
+  // SDPA's CPU kernels have no dropout: in training with dropout they fall back to the math below
+  // with ATen's per-element Bernoulli draws, so the CPU takes the math with the fast dropout.
+  const bool cpu_dropout = p > 0.0 && q.device().is_cpu();
+  if (args.fused && args.weights == nullptr && !cpu_dropout) {
     return at::scaled_dot_product_attention(q, k, v, args.mask.defined() ? std::optional(args.mask) : std::nullopt,
                                             p);  // [B, h, T_q, d_k]
   }
@@ -22,7 +26,7 @@ torch::Tensor dot_product_attention(const torch::Tensor& q, const torch::Tensor&
   if (args.weights != nullptr) {
     *args.weights = p_attn.detach();
   }
-  return torch::matmul(at::dropout(p_attn, p, args.training), v);  // [B, h, T_q, d_k]
+  return torch::matmul(fused_dropout(p_attn, p, args.training), v);  // [B, h, T_q, d_k]
 }
 
 }  // namespace torchzoo::layers

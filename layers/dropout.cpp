@@ -7,6 +7,7 @@
 #include <ATen/ops/dropout.h>
 #include <torch/autograd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 
@@ -66,6 +67,18 @@ TORCHZOO_AVX2_CLONE void mask_add_run(const float* __restrict x, const float* __
   for (int j = 0; j < n; ++j) out[j] = x[j] * keep_scale(run, j, scale) + residual[j];
 }
 
+TORCHZOO_AVX2_CLONE void relu_mask_run(const float* __restrict x, const float* __restrict /*residual*/,
+                                       float* __restrict out, int n, Run run, float scale) {
+  for (int j = 0; j < n; ++j) out[j] = std::max(x[j], 0.0f) * keep_scale(run, j, scale);
+}
+
+// The backward of dropout(relu(x)) from its output: an element passed both exactly where it is
+// positive (scale > 0), and then its gradient is scaled.
+TORCHZOO_AVX2_CLONE void relu_mask_backward_run(const float* __restrict grad, const float* __restrict out,
+                                                float* __restrict dx, int n, float scale) {
+  for (int j = 0; j < n; ++j) dx[j] = grad[j] * (out[j] > 0.0f ? scale : 0.0f);
+}
+
 // Other dtypes compute in their op-math type (float for bf16 and half).
 template <typename T>
 void mask_run(const T* x, const T* /*residual*/, T* out, int n, Run run, float scale) {
@@ -82,10 +95,29 @@ void mask_add_run(const T* x, const T* residual, T* out, int n, Run run, float s
   }
 }
 
+template <typename T>
+void relu_mask_run(const T* x, const T* /*residual*/, T* out, int n, Run run, float scale) {
+  using Acc = at::opmath_type<T>;
+  for (int j = 0; j < n; ++j) {
+    out[j] = static_cast<T>(std::max(static_cast<Acc>(x[j]), Acc(0)) * keep_scale(run, j, scale));
+  }
+}
+
+template <typename T>
+void relu_mask_backward_run(const T* grad, const T* out, T* dx, int n, float scale) {
+  using Acc = at::opmath_type<T>;
+  for (int j = 0; j < n; ++j) {
+    dx[j] = static_cast<T>(static_cast<Acc>(grad[j]) * (static_cast<Acc>(out[j]) > Acc(0) ? scale : 0.0f));
+  }
+}
+
+// What a pass computes from x (and the residual) and the mask.
+enum class Pass { kMask, kMaskAdd, kReluMask };
+
 // out = x * keep * scale (+ residual) over the flat tensors, in parallel. Runs stop at multiples
 // of 2^32 (where the index's high half, and so `high`, changes) and are at most 2^30 long.
 template <typename T>
-void apply_mask(const T* x, const T* residual, T* out, int64_t numel, const Mask& mask) {
+void apply_mask(Pass pass, const T* x, const T* residual, T* out, int64_t numel, const Mask& mask) {
   constexpr int64_t kMaxRun = int64_t{1} << 30;
   const auto scale = static_cast<float>(mask.scale);
   at::parallel_for(0, numel, kGrain, [&](int64_t begin, int64_t end) {
@@ -94,36 +126,64 @@ void apply_mask(const T* x, const T* residual, T* out, int64_t numel, const Mask
       const Run run{static_cast<uint32_t>(begin), mask.key0, detail::mix32(static_cast<uint32_t>(begin >> 32) ^ mask.key1),
                     mask.threshold};
       const auto n = static_cast<int>(run_end - begin);
-      if (residual) {
-        mask_add_run(x + begin, residual + begin, out + begin, n, run, scale);
-      } else {
-        mask_run(x + begin, static_cast<const T*>(nullptr), out + begin, n, run, scale);
+      switch (pass) {
+        case Pass::kMask:
+          mask_run(x + begin, static_cast<const T*>(nullptr), out + begin, n, run, scale);
+          break;
+        case Pass::kMaskAdd:
+          mask_add_run(x + begin, residual + begin, out + begin, n, run, scale);
+          break;
+        case Pass::kReluMask:
+          relu_mask_run(x + begin, static_cast<const T*>(nullptr), out + begin, n, run, scale);
+          break;
       }
       begin = run_end;
     }
   });
 }
 
-torch::Tensor masked(const torch::Tensor& x, const torch::Tensor& residual, const Mask& mask) {
+torch::Tensor masked(const torch::Tensor& x, const torch::Tensor& residual, const Mask& mask, Pass pass) {
   const auto input = x.contiguous();
   const auto add = residual.defined() ? residual.contiguous() : torch::Tensor();
   auto out = torch::empty_like(input, at::MemoryFormat::Contiguous);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, input.scalar_type(), "torchzoo_dropout", [&] {
-    apply_mask<scalar_t>(input.const_data_ptr<scalar_t>(), add.defined() ? add.const_data_ptr<scalar_t>() : nullptr,
-                         out.mutable_data_ptr<scalar_t>(), input.numel(), mask);
+    apply_mask<scalar_t>(pass, input.const_data_ptr<scalar_t>(),
+                         add.defined() ? add.const_data_ptr<scalar_t>() : nullptr, out.mutable_data_ptr<scalar_t>(),
+                         input.numel(), mask);
   });
   return out;
+}
+
+torch::Tensor masked(const torch::Tensor& x, const Mask& mask) { return masked(x, torch::Tensor(), mask, Pass::kMask); }
+
+torch::Tensor relu_mask_backward(const torch::Tensor& grad, const torch::Tensor& out, const Mask& mask) {
+  const auto g = grad.contiguous();
+  auto dx = torch::empty_like(out, at::MemoryFormat::Contiguous);
+  const auto scale = static_cast<float>(mask.scale);
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, out.scalar_type(), "torchzoo_relu_dropout_backward", [&] {
+    const scalar_t* gp = g.const_data_ptr<scalar_t>();
+    const scalar_t* op = out.const_data_ptr<scalar_t>();
+    scalar_t* dp = dx.mutable_data_ptr<scalar_t>();
+    at::parallel_for(0, out.numel(), kGrain, [&](int64_t begin, int64_t end) {
+      constexpr int64_t kMaxRun = int64_t{1} << 30;
+      for (; begin < end; begin += kMaxRun) {
+        relu_mask_backward_run(gp + begin, op + begin, dp + begin, static_cast<int>(std::min(end - begin, kMaxRun)),
+                               scale);
+      }
+    });
+  });
+  return dx;
 }
 
 // dropout(x, p); the backward re-derives the mask from the saved key.
 class DropoutFunction : public torch::autograd::Function<DropoutFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double p) {
-    return masked(x, torch::Tensor(), remember(ctx, p));
+    return masked(x, remember(ctx, p));
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
-    return {masked(grads[0], torch::Tensor(), recall(ctx)), torch::Tensor()};
+    return {masked(grads[0], recall(ctx)), torch::Tensor()};
   }
 
   // Draws the call's mask and keeps what re-derives it.
@@ -143,11 +203,26 @@ class DropoutAddFunction : public torch::autograd::Function<DropoutAddFunction> 
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& residual, double p) {
-    return masked(x, residual, DropoutFunction::remember(ctx, p));
+    return masked(x, residual, DropoutFunction::remember(ctx, p), Pass::kMaskAdd);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
-    return {masked(grads[0], torch::Tensor(), DropoutFunction::recall(ctx)), grads[0], torch::Tensor()};
+    return {masked(grads[0], DropoutFunction::recall(ctx)), grads[0], torch::Tensor()};
+  }
+};
+
+// dropout(relu(x), p); the backward needs only the output (saved, as relu's own backward saves it).
+class ReluDropoutFunction : public torch::autograd::Function<ReluDropoutFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double p) {
+    auto out = masked(x, torch::Tensor(), DropoutFunction::remember(ctx, p), Pass::kReluMask);
+    ctx->save_for_backward({out});
+    return out;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    return {relu_mask_backward(grads[0], ctx->get_saved_variables()[0], DropoutFunction::recall(ctx)),
+            torch::Tensor()};
   }
 };
 
@@ -178,6 +253,12 @@ torch::Tensor fused_dropout_add(const torch::Tensor& x, const torch::Tensor& res
   return DropoutAddFunction::apply(x, residual, p);
 }
 
+torch::Tensor fused_relu_dropout(const torch::Tensor& x, double p, bool training) {
+  check_p(p);
+  if (!training || p == 0.0 || !has_kernel(x)) return fused_dropout(torch::relu(x), p, training);
+  return ReluDropoutFunction::apply(x, p);
+}
+
 DropoutImpl::DropoutImpl(torch::nn::DropoutOptions options) : options(std::move(options)) { reset(); }
 
 void DropoutImpl::reset() { check_p(options.p()); }
@@ -188,6 +269,10 @@ void DropoutImpl::pretty_print(std::ostream& stream) const {
 
 torch::Tensor DropoutImpl::forward(const torch::Tensor& x) {
   return fused_dropout(x, options.p(), is_training());
+}
+
+torch::Tensor DropoutImpl::forward_relu(const torch::Tensor& x) {
+  return fused_relu_dropout(x, options.p(), is_training());
 }
 
 torch::Tensor DropoutImpl::forward_add(const torch::Tensor& x, const torch::Tensor& residual) {

@@ -11,7 +11,8 @@
 // devices (CUDA has its own fused kernel) and dtypes use torch::dropout.
 //
 // fused_dropout_add(x, residual, p) is residual + dropout(x, p) in one pass: the
-// residual branch of a Transformer sublayer.
+// residual branch of a Transformer sublayer. fused_relu_dropout(x, p) is
+// dropout(relu(x), p) in one pass: a feed-forward's hidden activations.
 //
 // Shapes: x [...] -> [...]; residual as x.
 //
@@ -32,6 +33,9 @@ torch::Tensor fused_dropout(const torch::Tensor& x, double p, bool training);
 /// residual + dropout(x): in training one fused pass on the CPU; residual + x otherwise.
 torch::Tensor fused_dropout_add(const torch::Tensor& x, const torch::Tensor& residual, double p, bool training);
 
+/// dropout(relu(x)) in one pass (training on the CPU); its backward reads only the output.
+torch::Tensor fused_relu_dropout(const torch::Tensor& x, double p, bool training);
+
 class DropoutImpl : public torch::nn::Cloneable<DropoutImpl> {
  public:
   explicit DropoutImpl(torch::nn::DropoutOptions options = {});
@@ -39,6 +43,8 @@ class DropoutImpl : public torch::nn::Cloneable<DropoutImpl> {
   void pretty_print(std::ostream& stream) const override;
 
   torch::Tensor forward(const torch::Tensor& x);
+  /// dropout(relu(x)).
+  torch::Tensor forward_relu(const torch::Tensor& x);
   /// residual + dropout(x).
   torch::Tensor forward_add(const torch::Tensor& x, const torch::Tensor& residual);
 

@@ -35,8 +35,10 @@ torch::Tensor PositionwiseFeedForwardImpl::forward(const torch::Tensor& x) {
   TORCHZOO_CHECK(x.dim() >= 1 && x.size(-1) == options.d_model(),
                  "PositionwiseFeedForward: expected input of shape [..., {}], got {}", options.d_model(),
                  detail::shape_str(x.sizes()));
-  return detail::linear(
-      w_2, dropout(activate(options.activation(), detail::linear(w_1, x))));  // [B, T, d_ff] -> [B, T, d_model]
+  auto hidden = detail::linear(w_1, x);  // [B, T, d_ff]
+  hidden = options.activation() == Activation::kRelu ? dropout->forward_relu(hidden)
+                                                     : dropout(activate(options.activation(), hidden));
+  return detail::linear(w_2, hidden);  // [B, T, d_model]
 }
 
 }  // namespace torchzoo::layers

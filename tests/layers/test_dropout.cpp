@@ -106,3 +106,21 @@ TEST_CASE("Dropout module follows train() and eval() and validates p", "[layers]
   REQUIRE_THROWS_WITH(Dropout(1.0), Catch::Contains("dropout: p must be in [0, 1), got 1"));
   REQUIRE_THROWS_WITH(fused_dropout(x, -0.1, true), Catch::Contains("dropout: p must be in [0, 1)"));
 }
+
+TEST_CASE("fused_relu_dropout is dropout(relu(x)) with relu's and the mask's gradient", "[layers][dropout]") {
+  const auto x0 = torch::randn({16, 70, 48});
+  auto x = x0.clone().requires_grad_(true);
+  torch::manual_seed(9);
+  const auto fused = fused_relu_dropout(x, 0.3, true);
+  torch::manual_seed(9);
+  const auto unfused = fused_dropout(torch::relu(x0), 0.3, true);
+  CHECK(torch::equal(fused, unfused));
+  const auto g = torch::randn(x0.sizes());
+  fused.backward(g);
+  // Where the element passed (x > 0 and kept) the gradient is g / (1 - p); elsewhere 0.
+  const auto passed = (unfused > 0).to(torch::kFloat);
+  check_close(x.grad(), g * passed / 0.7, 1e-6, "grad");
+  CHECK((passed.mean().item<double>() - 0.5 * 0.7) < 0.01);
+  // Outside training: relu alone.
+  CHECK(torch::equal(fused_relu_dropout(x0, 0.3, false), torch::relu(x0)));
+}

@@ -186,3 +186,20 @@ TEST_CASE("MultiHeadedAttention attend validates the projected keys and values",
   REQUIRE_THROWS_WITH(attn->project_key_value(x, x.narrow(1, 0, 2)),
                       Catch::Contains("expected key and value of shape [B, T, 16], got [2, 5, 16] and [2, 2, 16]"));
 }
+
+TEST_CASE("MultiHeadedAttention's fused and math paths draw the same attention dropout on the CPU",
+          "[layers][multi_headed_attention]") {
+  // SDPA's CPU kernels have no dropout; both paths take the math with layers::fused_dropout.
+  torch::manual_seed(6);
+  MultiHeadedAttention fused(options_for(Path::kFused).dropout(0.3));
+  auto math = std::dynamic_pointer_cast<MultiHeadedAttentionImpl>(fused->clone());
+  math->options.fused(false);
+  fused->train();
+  math->train();
+  const auto x = torch::randn({kBatch, 6, kDModel});
+  torch::manual_seed(7);
+  const auto a = fused(x, x, x);
+  torch::manual_seed(7);
+  const auto b = math->forward(x, x, x);
+  check_close(a, b, 1e-6, "training with dropout");
+}

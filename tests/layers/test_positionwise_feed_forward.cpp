@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
+#include "torchzoo/layers/dropout.h"
 #include "torchzoo/layers/positionwise_feed_forward.h"
 #include "../support/golden.h"
 
@@ -48,4 +49,23 @@ TEST_CASE("PositionwiseFeedForward validates options and input", "[layers][posit
   PositionwiseFeedForward ff(PositionwiseFeedForwardOptions(kDModel, kDff));
   REQUIRE_THROWS_WITH(ff(torch::randn({kBatch, 3, kDff})),
                       Catch::Contains("PositionwiseFeedForward: expected input of shape [..., 16], got [2, 3, 32]"));
+}
+
+TEST_CASE("PositionwiseFeedForward in training drops hidden units after the activation",
+          "[layers][positionwise_feed_forward]") {
+  for (const auto activation : {Activation::kRelu, Activation::kGelu}) {
+    PositionwiseFeedForward ff(PositionwiseFeedForwardOptions(kDModel, kDff).dropout(0.5).activation(activation));
+    ff->train();
+    const auto x = torch::randn({kBatch, 5, kDModel});
+    torch::manual_seed(21);
+    const auto got = ff(x);
+    // The same draws by hand: dropout of the activated hidden layer, then w_2.
+    torch::manual_seed(21);
+    auto hidden = torch::nn::functional::linear(x, ff->w_1->weight, ff->w_1->bias);
+    hidden = activation == Activation::kRelu ? torch::relu(hidden) : torch::gelu(hidden);
+    const auto want = torch::nn::functional::linear(fused_dropout(hidden, 0.5, true), ff->w_2->weight, ff->w_2->bias);
+    check_close(got, want, 1e-5, "feed-forward in training");
+    ff->eval();
+    CHECK(max_abs_diff(ff(x), got) > 1e-3);  // dropout was on
+  }
 }

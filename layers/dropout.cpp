@@ -4,6 +4,7 @@
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <ATen/ops/dropout.h>
 #include <torch/autograd.h>
 
@@ -179,6 +180,7 @@ torch::Tensor relu_mask_backward(const torch::Tensor& grad, const torch::Tensor&
 class DropoutFunction : public torch::autograd::Function<DropoutFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double p) {
+    RECORD_FUNCTION("torchzoo::dropout", std::vector<c10::IValue>({x}));
     return masked(x, remember(ctx, p));
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -203,6 +205,7 @@ class DropoutAddFunction : public torch::autograd::Function<DropoutAddFunction> 
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& residual, double p) {
+    RECORD_FUNCTION("torchzoo::dropout_add", std::vector<c10::IValue>({x}));
     return masked(x, residual, DropoutFunction::remember(ctx, p), Pass::kMaskAdd);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -215,6 +218,7 @@ class DropoutAddFunction : public torch::autograd::Function<DropoutAddFunction> 
 class ReluDropoutFunction : public torch::autograd::Function<ReluDropoutFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double p) {
+    RECORD_FUNCTION("torchzoo::relu_dropout", std::vector<c10::IValue>({x}));
     auto out = masked(x, torch::Tensor(), DropoutFunction::remember(ctx, p), Pass::kReluMask);
     ctx->save_for_backward({out});
     return out;

@@ -26,6 +26,16 @@ int64_t now_ns() {
       .count();
 }
 
+// A custom autograd function's backward node is recorded under its C++ type,
+// "torch::autograd::CppNode<ns::(anonymous namespace)::NameFunction>": shown as "NameFunction (backward)".
+std::string readable(std::string name) {
+  constexpr std::string_view kNode = "torch::autograd::CppNode<";
+  if (name.rfind(kNode, 0) != 0 || name.back() != '>') return name;
+  const auto inner = name.substr(kNode.size(), name.size() - kNode.size() - 1);
+  const auto last = inner.rfind("::");
+  return (last == std::string::npos ? inner : inner.substr(last + 2)) + " (backward)";
+}
+
 // One recorded op, and the ops it called (those that ran within its span on its thread).
 struct Span {
   std::string name;
@@ -42,7 +52,7 @@ std::vector<OpStat> fold(const std::vector<profiler::KinetoEvent>& events) {
     if (event.deviceType() != c10::DeviceType::CPU || event.isAsync() || event.isHiddenEvent()) continue;
     const auto start = static_cast<int64_t>(event.startNs());
     by_thread[event.startThreadId()].push_back(
-        {event.name(), start, start + static_cast<int64_t>(event.durationNs()), 0.0});
+        {readable(event.name()), start, start + static_cast<int64_t>(event.durationNs()), 0.0});
   }
   std::map<std::string, OpStat> by_name;
   for (auto& [thread, spans] : by_thread) {

@@ -1,6 +1,7 @@
 #include "torchzoo/layers/detail/annotated_layer_norm.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <torch/autograd.h>
 
 #include <cmath>
@@ -110,6 +111,7 @@ class AnnotatedLayerNormFunction : public torch::autograd::Function<AnnotatedLay
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& a,
                                const torch::Tensor& b, double eps) {
+    RECORD_FUNCTION("torchzoo::annotated_layer_norm", std::vector<c10::IValue>({x}));
     const int64_t n = x.size(-1);
     const int64_t rows = x.numel() / std::max<int64_t>(n, 1);
     const auto input = x.contiguous();

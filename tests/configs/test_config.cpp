@@ -1,6 +1,8 @@
 #include "torchzoo/configs/config.h"
+#include "torchzoo/configs/builders.h"
 #include "torchzoo/common/data_dir.h"
 #include "torchzoo/common/format.h"
+#include "torchzoo/train/fused_adam.h"
 
 #include <catch2/catch.hpp>
 
@@ -421,4 +423,22 @@ TEST_CASE("flatten lists every leaf by dotted key", "[config]") {
   auto ampersand = Config::parse("m: {a: 1}\n", "amp.yaml");
   ampersand.apply_override("m.b=x&y, z");
   CHECK(Config::parse(ampersand.to_yaml(), "again.yaml").flatten() == ampersand.flatten());
+}
+
+TEST_CASE("adam and adamw step through ATen's fused kernel unless optimizer.fused is false", "[configs][optimizer]") {
+  torch::nn::Linear model(4, 3);
+  for (const std::string name : {"adam", "adamw"}) {
+    for (const bool fused : {true, false}) {
+      Config config = Config::parse(fmt::format("optimizer:\n  lr: 0.01\n  fused: {}\n", fused),
+                                    "optimizer.yaml");
+      auto section = config.section("optimizer");
+      const auto optimizer = name == "adam" ? torchzoo::configs::build_adam(section, *model)
+                                            : torchzoo::configs::build_adamw(section, *model);
+      const auto* raw = optimizer.get();
+      const bool is_fused = dynamic_cast<const torchzoo::train::FusedAdam*>(raw) != nullptr ||
+                            dynamic_cast<const torchzoo::train::FusedAdamW*>(raw) != nullptr;
+      INFO(name << " fused: " << fused);
+      CHECK(is_fused == fused);
+    }
+  }
 }

@@ -85,3 +85,21 @@ TEST_CASE("OpProfiler refuses a second start and a stop without start", "[train]
   REQUIRE_THROWS_WITH(profiler.start(), Catch::Contains("already running"));
   (void)profiler.stop();
 }
+
+TEST_CASE("OpProfiler names a custom autograd function's backward by its class", "[train][op_profile]") {
+  struct Twice : public torch::autograd::Function<Twice> {
+    static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& x) { return x * 2; }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext*,
+                                                   torch::autograd::variable_list grads) {
+      return {grads[0] * 2};
+    }
+  };
+  auto x = torch::randn({8}).requires_grad_(true);
+  OpProfiler profiler;
+  profiler.start();
+  Twice::apply(x).sum().backward();
+  const auto profile = profiler.stop();
+  bool named = false;
+  for (const auto& op : profile.ops()) named = named || op.name.find("Twice (backward)") != std::string::npos;
+  CHECK(named);
+}

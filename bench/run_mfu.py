@@ -35,7 +35,8 @@ from bench_common import cpu_model  # noqa: E402
 
 DEFAULT_CONFIGS = ["copy_task", "copy_task_tiny", "translation_tiny", "translation_en_de", "lm_tiny", "lm_en",
                    "langid_tiny", "langid_5", "vit_fashion_mnist_tiny", "vit_fashion_mnist"]
-PROFILE_ROW = re.compile(r"^(?P<name>.+?)\s+(?P<self_ms>[0-9.]+)ms\s+(?P<share>[0-9.]+)%\s+[0-9.]+ms\s+[0-9.]+us\s+(?P<calls>\d+)$")
+PROFILE_ROW = re.compile(r"^(?P<name>.+?)\s+(?P<self_ms>[0-9.]+)ms\s+(?P<share>[0-9.]+)%"
+                         r"\s+[0-9.]+ms\s+[0-9.]+us\s+(?P<calls>\d+)$")
 
 
 def read_records(path):

@@ -37,8 +37,8 @@ struct TrainArgs {
 /// Keys that do not change what a run computes: where it writes, what it runs on, how often it
 /// prints or saves, how its processes talk.
 bool changes_nothing(const std::string& key) {
-  for (const char* free : {"train.out_dir", "train.device", "train.log_every", "train.mfu", "train.profile_step", "train.threads",
-                           "data.workers"}) {
+  for (const char* free : {"train.out_dir", "train.device", "train.log_every", "train.mfu", "train.profile_step",
+                           "train.threads", "data.workers"}) {
     if (key == free) return true;
   }
   for (const char* section : {"train.save_every", "train.distributed"}) {

@@ -15,8 +15,10 @@ struct Registries {
 
 /// The one place every builder is registered.
 void fill(Registries& r) {
-  r.optimizers.add("adam", build_adam, "Adam, fused by default (lr, betas, eps, weight_decay, amsgrad, no_decay, fused)");
-  r.optimizers.add("adamw", build_adamw, "AdamW, fused by default (lr, betas, eps, weight_decay, amsgrad, no_decay, fused)");
+  r.optimizers.add("adam", build_adam,
+                   "Adam, fused by default (lr, betas, eps, weight_decay, amsgrad, no_decay, fused)");
+  r.optimizers.add("adamw", build_adamw,
+                   "AdamW, fused by default (lr, betas, eps, weight_decay, amsgrad, no_decay, fused)");
   r.optimizers.add("sgd", build_sgd, "torch::optim::SGD (lr, momentum, nesterov, weight_decay, no_decay)");
 
   r.schedulers.add("noam", build_noam_schedule,

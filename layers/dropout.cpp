@@ -124,8 +124,8 @@ void apply_mask(Pass pass, const T* x, const T* residual, T* out, int64_t numel,
   at::parallel_for(0, numel, kGrain, [&](int64_t begin, int64_t end) {
     while (begin < end) {
       const int64_t run_end = std::min({end, ((begin >> 32) + 1) << 32, begin + kMaxRun});
-      const Run run{static_cast<uint32_t>(begin), mask.key0, detail::mix32(static_cast<uint32_t>(begin >> 32) ^ mask.key1),
-                    mask.threshold};
+      const uint32_t high = detail::mix32(static_cast<uint32_t>(begin >> 32) ^ mask.key1);
+      const Run run{static_cast<uint32_t>(begin), mask.key0, high, mask.threshold};
       const auto n = static_cast<int>(run_end - begin);
       switch (pass) {
         case Pass::kMask:

@@ -613,7 +613,8 @@ const std::unordered_map<std::type_index, FormOf>& form_table() {
 
 bool left_out(const torch::nn::Module& module) {
   const std::type_index type(typeid(module));
-  return type == std::type_index(typeid(torch::nn::DropoutImpl)) || type == std::type_index(typeid(layers::DropoutImpl)) ||
+  return type == std::type_index(typeid(torch::nn::DropoutImpl)) ||
+         type == std::type_index(typeid(layers::DropoutImpl)) ||
          type == std::type_index(typeid(layers::DropPathImpl));
 }
 

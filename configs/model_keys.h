@@ -20,7 +20,10 @@ void read_transformer_stack(const Section& s, ModelOptions& o) {
       .attention_dropout(s.get_in_range("attention_dropout", o.attention_dropout(), 0.0, 0.99))
       .activation(layers::activation_from_string(s.get_choice("activation", layers::to_string(o.activation()), {"relu", "gelu"})))
       .layer_norm_eps(s.get_positive<double>("layer_norm_eps", o.layer_norm_eps()))
-      .use_torch_layer_norm(s.get<bool>("use_torch_layer_norm", o.use_torch_layer_norm()))
+      // annotated: a * (x - mean) / (std + eps) + b (the reference); layer_norm: torch's (CTranslate2's,
+      // Hugging Face's), eps inside the square root of the biased variance.
+      .use_torch_layer_norm(s.get_choice("norm", o.use_torch_layer_norm() ? "layer_norm" : "annotated",
+                                         {"annotated", "layer_norm"}) == "layer_norm")
       .fused_attention(s.get<bool>("fused_attention", o.fused_attention()))
       .max_len(s.get_positive<int64_t>("max_len", o.max_len()));
   if (o.d_model() % o.num_heads() != 0) {

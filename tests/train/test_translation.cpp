@@ -126,3 +126,22 @@ TEST_CASE("Greedy decoding and beam search stop each sentence at the same maximu
   REQUIRE(at_limit >= 10);
   fs::remove_all(out_dir);
 }
+
+TEST_CASE("model.norm picks the annotated LayerNorm or torch's", "[translation][configs]") {
+  auto out_dir = fresh_dir("translation_norm");
+  for (const std::string norm : {"annotated", "layer_norm"}) {
+    auto config = configs::Config::load(std::string(TORCHZOO_SOURCE_DIR) + "/configs/translation_tiny.yaml");
+    config.apply_override("data.tokenizer.prefix='" + (out_dir / "spm").string() + "'");
+    config.apply_override("model.norm=" + norm);
+    auto experiment = families::build_experiment(config);
+    auto model = std::dynamic_pointer_cast<models::EncoderDecoderImpl>(experiment.model);
+    const auto& norm_options = model->encoder->norm->options;
+    CHECK(norm_options.use_torch_layer_norm() == (norm == "layer_norm"));
+  }
+  auto config = configs::Config::load(std::string(TORCHZOO_SOURCE_DIR) + "/configs/translation_tiny.yaml");
+  config.apply_override("data.tokenizer.prefix='" + (out_dir / "spm").string() + "'");
+  config.apply_override("model.norm=rms");
+  REQUIRE_THROWS_WITH(families::build_experiment(config),
+                      Catch::Contains("model.norm") && Catch::Contains("annotated") && Catch::Contains("layer_norm"));
+  fs::remove_all(out_dir);
+}

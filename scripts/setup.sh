@@ -7,6 +7,7 @@
 #     ProcessGroupGloo.hpp includes: distributed training); iproute2 (ip netns: the two-host test)
 #   - sacrebleu from PyPI: the BLEU tests compare `torchzoo bleu` with it
 #   - safetensors from PyPI: the interop tests load our .safetensors files into the PyTorch references
+#   - ctranslate2 and sentencepiece from PyPI, for bench/run_ctranslate2.py only (the peer engine)
 #   - LibTorch through the PyTorch wheel (pip install torch==2.13.0, CPU build);
 #     Python is only used by set-up, tests and benchmarks.
 # Set TORCHZOO_SKIP_PIP=1 to use a LibTorch given through CMAKE_PREFIX_PATH instead.
@@ -51,5 +52,9 @@ fi
 if ! python3 -c "import safetensors" 2>/dev/null; then
   echo "setup: installing safetensors (tests exchange weights with the PyTorch references through it)"
   python3 -m pip install -q "safetensors==0.8.0"
+fi
+if ! python3 -c "import ctranslate2, sentencepiece" 2>/dev/null; then
+  echo "setup: installing ctranslate2 and sentencepiece (bench/run_ctranslate2.py times torchzoo against CTranslate2)"
+  python3 -m pip install -q "ctranslate2==4.6.0" "sentencepiece==0.2.3"
 fi
 echo "setup: all dependencies present"

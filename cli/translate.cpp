@@ -9,15 +9,17 @@
 
 #include "torchzoo/cli/command.h"
 #include "torchzoo/cli/common.h"
+#include "torchzoo/common/atomic_write.h"
 #include "torchzoo/common/format.h"
 #include "torchzoo/data/text_file.h"
 #include "torchzoo/families/experiment.h"
+#include "torchzoo/train/op_profile.h"
 
 namespace torchzoo::cli {
 namespace {
 
 struct TranslateArgs {
-  std::string checkpoint, device, autocast;
+  std::string checkpoint, device, autocast, profile;
   train::TranslatorOptions decoding;
   bool quiet = false;
 };
@@ -45,8 +47,18 @@ int run_translate(const TranslateArgs& args) {
                              static_cast<double>(done) / std::max(seconds, 1e-9))
               << std::flush;
   };
+  train::OpProfiler profiler;
+  if (!args.profile.empty()) profiler.start();
   const auto translations =
       translator.translate(lines, args.decoding, args.quiet ? std::function<void(int64_t, int64_t)>() : progress);
+  if (!args.profile.empty()) {
+    const auto profile = profiler.stop();
+    common::write_file_atomically(
+        args.profile,
+        fmt::format("profile of translating {} sentences (batch {}, beam {}), by self time:\n{}", lines.size(),
+                    args.decoding.batch_size(), args.decoding.beam_size(), profile.table(30)),
+        "profile table");
+  }
   if (!args.quiet && !lines.empty()) std::cerr << "\n";
   for (const auto& translation : translations) std::cout << translation << '\n';
   std::cout.flush();
@@ -62,6 +74,8 @@ Command add_translate(CLI::App& app) {
   add_device_option(translate, args->device);
   add_autocast_option(translate, args->autocast);
   translate->add_flag("--quiet", args->quiet, "no progress line on stderr");
+  translate->add_option("--profile", args->profile,
+                        "write the ops that translating stdin spent its time in (PyTorch's profiler) to this file");
   add_decoding_options(translate, args->decoding);
   return {translate, [args] { return run_translate(*args); }};
 }

@@ -48,6 +48,7 @@ DecoderState DecoderImpl::init_state(const torch::Tensor& memory, const torch::T
                  memory.size(1), src_mask.defined() ? detail::shape_str(src_mask.sizes()) : "undefined");
   DecoderState state;
   state.src_mask = src_mask;
+  state.src_padded = !src_mask.all().item<bool>();
   for (const auto& layer : *layers) {
     state.layers.push_back(layer->as<DecoderLayerImpl>()->init_state(memory));
   }
@@ -63,7 +64,7 @@ torch::Tensor DecoderImpl::step(const torch::Tensor& x, DecoderState& state) {
                  state.layers.size(), layers->size());
   auto y = x;
   for (size_t i = 0; i < layers->size(); ++i) {
-    y = layers->ptr<DecoderLayerImpl>(i)->step(y, state.src_mask, state.layers[i]);
+    y = layers->ptr<DecoderLayerImpl>(i)->step(y, state.attention_mask(), state.layers[i]);
   }
   return norm ? norm(y) : y;  // [B, 1, d_model]
 }

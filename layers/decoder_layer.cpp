@@ -37,10 +37,7 @@ torch::Tensor DecoderLayerImpl::step(const torch::Tensor& x, const torch::Tensor
   TORCHZOO_CHECK(x.dim() == 3 && x.size(1) == 1, "DecoderLayer: expected one position [B, 1, {}] per step, got {}",
                  options.d_model(), detail::shape_str(x.sizes()));
   // The new position attends to every cached position and itself: no mask, the cache is the causal prefix.
-  auto y = residual(0).forward(x, [&](const torch::Tensor& z) {
-    state.self_attn = state.self_attn.append(self_attn->project_key_value(z, z));  // [B, h, T + 1, d_k]
-    return self_attn->attend(z, state.self_attn);
-  });
+  auto y = residual(0).forward(x, [&](const torch::Tensor& z) { return self_attn->attend_self(z, state.self_attn); });
   y = residual(1).forward(y, [&](const torch::Tensor& z) { return src_attn->attend(z, state.src_attn, src_mask); });
   return residual(2).forward(y, [&](const torch::Tensor& z) { return feed_forward(z); });
 }

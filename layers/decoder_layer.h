@@ -40,6 +40,7 @@ class DecoderLayerImpl : public torch::nn::Cloneable<DecoderLayerImpl> {
   /// State before the first step: memory [B, T_src, d_model] projected for src_attn, no target positions.
   DecoderLayerState init_state(const torch::Tensor& memory);
   /// One target position x [B, 1, d_model] -> [B, 1, d_model]; appends its keys and values to `state`.
+  /// src_mask may be undefined: every memory position is attended (no row is padded).
   torch::Tensor step(const torch::Tensor& x, const torch::Tensor& src_mask, DecoderLayerState& state);
 
   DecoderLayerOptions options;

@@ -38,6 +38,12 @@ struct DecoderState {
   std::vector<DecoderLayerState> layers;
   /// The source mask every step attends with.
   torch::Tensor src_mask;
+  /// Whether some row's source is padded (src_mask not all true). Without padding, steps attend
+  /// over the memory with no mask at all, which takes attention's cheaper unmasked path.
+  bool src_padded = true;
+
+  /// What the steps pass to src_attn: src_mask, or undefined where no row is padded.
+  torch::Tensor attention_mask() const { return src_padded ? src_mask : torch::Tensor(); }
 
   /// Target positions decoded so far (the position the next step encodes).
   int64_t length() const { return layers.empty() ? 0 : layers.front().self_attn.length(); }
@@ -46,7 +52,9 @@ struct DecoderState {
   /// Keeps rows `rows` [B'] (int64, on the state's device) in that order, everywhere: beam search
   /// follows each new beam's origin with it, expands B sentences to B x beam rows, and drops
   /// finished sentences. Rows may repeat.
-  void reorder(const torch::Tensor& rows);
+  /// `same_sources`: every new row i takes a row with the same source as row i had (B' == B, as when
+  /// beams are reordered within their sentences), so the memory's keys, values and mask stay.
+  void reorder(const torch::Tensor& rows, bool same_sources = false);
 };
 
 }  // namespace torchzoo::layers

@@ -29,10 +29,7 @@ torch::Tensor EncoderLayerImpl::step(const torch::Tensor& x, KeyValue& cache) {
   TORCHZOO_CHECK(x.dim() == 3 && x.size(1) == 1, "EncoderLayer: expected one position [B, 1, {}] per step, got {}",
                  options.d_model(), detail::shape_str(x.sizes()));
   // The new position attends to every cached position and itself: no mask, the cache is the causal prefix.
-  auto y = residual(0).forward(x, [&](const torch::Tensor& z) {
-    cache = cache.append(self_attn->project_key_value(z, z));  // [B, h, T + 1, d_k]
-    return self_attn->attend(z, cache);
-  });
+  auto y = residual(0).forward(x, [&](const torch::Tensor& z) { return self_attn->attend_self(z, cache); });
   return residual(1).forward(y, [&](const torch::Tensor& z) { return feed_forward(z); });
 }
 

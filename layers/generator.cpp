@@ -20,10 +20,14 @@ void GeneratorImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& x) {
+  return torch::log_softmax(logits(x), -1);  // [B, T, vocab]
+}
+
+torch::Tensor GeneratorImpl::logits(const torch::Tensor& x) {
   TORCHZOO_CHECK(x.dim() >= 1 && x.size(-1) == options.d_model(),
                  "Generator: expected input of shape [..., {}], got {}", options.d_model(),
                  detail::shape_str(x.sizes()));
-  return torch::log_softmax(detail::linear(proj, x), -1);  // [B, T, vocab]
+  return detail::linear(proj, x);  // [B, T, vocab]
 }
 
 }  // namespace torchzoo::layers

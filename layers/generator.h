@@ -27,6 +27,8 @@ class GeneratorImpl : public torch::nn::Cloneable<GeneratorImpl> {
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(const torch::Tensor& x);
+  /// proj(x) alone [..., vocab]: what greedy decoding takes the argmax of (log_softmax keeps the order).
+  torch::Tensor logits(const torch::Tensor& x);
 
   GeneratorOptions options;
   torch::nn::Linear proj{nullptr};

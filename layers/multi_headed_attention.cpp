@@ -1,5 +1,9 @@
 #include "torchzoo/layers/multi_headed_attention.h"
 
+#include <c10/core/GradMode.h>
+
+#include <algorithm>
+
 #include "torchzoo/common/check.h"
 #include "torchzoo/layers/detail/linear.h"
 #include "torchzoo/layers/dot_product_attention.h"
@@ -125,6 +129,46 @@ torch::Tensor MultiHeadedAttentionImpl::attention(const torch::Tensor& q, const 
   return detail::linear(linear(3), x);
 }
 
+torch::Tensor MultiHeadedAttentionImpl::attend_self(const torch::Tensor& x, KeyValue& cache, const torch::Tensor& mask) {
+  const auto d_model = options.d_model();
+  TORCHZOO_CHECK(x.dim() == 3 && x.size(2) == d_model, "MultiHeadedAttention: expected x of shape [B, T, {}], got {}",
+                 d_model, detail::shape_str(x.sizes()));
+  torch::Tensor q;
+  if (c10::GradMode::is_enabled()) {  // autograd follows the parameters themselves
+    q = split_heads(detail::linear(linear(0), x));  // [B, h, T_new, d_k]
+    cache.extend(project_key_value(x, x));
+  } else {
+    const auto& fused = fused_projection();
+    const auto qkv = at::linear(x, fused.weight, fused.bias.defined() ? std::optional(fused.bias) : std::nullopt)
+                         .split(d_model, -1);  // 3 x [B, T_new, d_model]
+    q = split_heads(qkv[0]);                   // [B, h, T_new, d_k]
+    cache.extend({split_heads(qkv[1]), split_heads(qkv[2])});
+  }
+  check_mask(mask, x.size(0), x.size(1), cache.length());
+  return attention(q, cache, mask);
+}
+
+const MultiHeadedAttentionImpl::FusedProjection& MultiHeadedAttentionImpl::fused_projection() {
+  // Inference tensors (parameters made under InferenceMode) have no version counter: taken as fixed.
+  const auto source = [](const torch::Tensor& t) {
+    return std::pair<const void*, int64_t>{t.data_ptr(), t.is_inference() ? 0 : t._version()};
+  };
+  decltype(FusedProjection::sources) sources{};
+  for (size_t i = 0; i < 3; ++i) {
+    const auto& layer = *linear(i);
+    sources[i] = source(layer.weight);
+    if (layer.bias.defined()) sources[3 + i] = source(layer.bias);
+  }
+  if (!fused_projection_.weight.defined() || fused_projection_.sources != sources) {
+    torch::NoGradGuard no_grad;
+    fused_projection_.weight = torch::cat({linear(0)->weight, linear(1)->weight, linear(2)->weight});  // [3 d, d]
+    fused_projection_.bias = options.bias() ? torch::cat({linear(0)->bias, linear(1)->bias, linear(2)->bias})
+                                            : torch::Tensor();  // [3 d]
+    fused_projection_.sources = sources;
+  }
+  return fused_projection_;
+}
+
 KeyValue KeyValue::append(const KeyValue& next) const {
   if (!defined()) {
     return next;
@@ -133,11 +177,53 @@ KeyValue KeyValue::append(const KeyValue& next) const {
           torch::cat({value, next.value}, 2)};  // [B, h, T + T_next, d_k]
 }
 
+void KeyValue::extend(const KeyValue& next) {
+  TORCHZOO_CHECK(next.defined() && next.key.dim() == 4 && next.value.sizes() == next.key.sizes(),
+                 "KeyValue: expected keys and values of shape [B, h, T, d_k] to extend with, got {} and {}",
+                 next.defined() ? detail::shape_str(next.key.sizes()) : "undefined",
+                 next.value.defined() ? detail::shape_str(next.value.sizes()) : "undefined");
+  const int64_t length = this->length();
+  if (defined()) {
+    TORCHZOO_CHECK(next.key.size(0) == key.size(0) && next.key.size(1) == key.size(1) &&
+                       next.key.size(3) == key.size(3),
+                   "KeyValue: cannot extend keys and values of shape {} with {}", detail::shape_str(key.sizes()),
+                   detail::shape_str(next.key.sizes()));
+  }
+  const int64_t needed = length + next.length();
+  const bool in_place = key_room_.defined() && *written_ == length && key_room_.size(2) >= needed;
+  if (!in_place) {
+    constexpr int64_t kMinimumRoom = 16;
+    auto sizes = next.key.sizes().vec();
+    sizes[2] = std::max({needed, 2 * length, kMinimumRoom});
+    key_room_ = torch::empty(sizes, next.key.options());      // [B, h, capacity, d_k]
+    value_room_ = torch::empty(sizes, next.value.options());  // [B, h, capacity, d_k]
+    if (length > 0) {
+      key_room_.narrow(2, 0, length).copy_(key);
+      value_room_.narrow(2, 0, length).copy_(value);
+    }
+    written_ = std::make_shared<int64_t>(length);
+  }
+  key_room_.narrow(2, length, next.length()).copy_(next.key);
+  value_room_.narrow(2, length, next.length()).copy_(next.value);
+  *written_ = needed;
+  key = key_room_.narrow(2, 0, needed);      // [B, h, T + T_next, d_k]
+  value = value_room_.narrow(2, 0, needed);  // [B, h, T + T_next, d_k]
+}
+
 KeyValue KeyValue::index_select(const torch::Tensor& rows) const {
   if (!defined()) {
     return {};
   }
-  return {key.index_select(0, rows), value.index_select(0, rows)};  // [B', h, T, d_k]
+  if (!key_room_.defined()) {
+    return {key.index_select(0, rows), value.index_select(0, rows)};  // [B', h, T, d_k]
+  }
+  KeyValue out;
+  out.key_room_ = key_room_.index_select(0, rows);  // [B', h, capacity, d_k]
+  out.value_room_ = value_room_.index_select(0, rows);
+  out.written_ = std::make_shared<int64_t>(length());
+  out.key = out.key_room_.narrow(2, 0, length());
+  out.value = out.value_room_.narrow(2, 0, length());
+  return out;
 }
 
 }  // namespace torchzoo::layers

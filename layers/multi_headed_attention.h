@@ -26,20 +26,41 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include <array>
+#include <memory>
+
 namespace torchzoo::layers {
 
 /// Keys and values after their projections (linears 1 and 2), heads split: [B, h, T_k, d_k] each.
-struct KeyValue {
+///
+/// As a decoding cache it grows in place: extend() writes the next positions into spare room at the
+/// end of its buffers, which grow geometrically, so that T steps copy O(T) positions rather than
+/// re-concatenating the whole prefix each step (O(T^2)). key and value are then views of the first
+/// length() positions. Copies of a KeyValue share the buffers; a copy that another has already
+/// extended past reallocates before it writes, so copies never see each other's positions.
+class KeyValue {
+ public:
+  KeyValue() = default;
+  KeyValue(torch::Tensor key, torch::Tensor value) : key(std::move(key)), value(std::move(value)) {}
+
   torch::Tensor key;
   torch::Tensor value;
 
   bool defined() const { return key.defined(); }
   /// Positions T_k (0 when undefined).
   int64_t length() const { return defined() ? key.size(2) : 0; }
-  /// These positions followed by `next`'s (concatenated on the position dimension).
+  /// These positions followed by `next`'s (concatenated on the position dimension), as a new KeyValue.
   KeyValue append(const KeyValue& next) const;
-  /// Rows `rows` [B'] (int64) of the batch, in that order.
+  /// Appends `next`'s positions [B, h, T_next, d_k] in place (into the spare room; see above).
+  void extend(const KeyValue& next);
+  /// Rows `rows` [B'] (int64) of the batch, in that order (the spare room goes with them).
   KeyValue index_select(const torch::Tensor& rows) const;
+
+ private:
+  /// [B, h, capacity, d_k] when made by extend(); key and value view their first length() positions.
+  torch::Tensor key_room_, value_room_;
+  /// Positions of the room written so far, by this KeyValue or a copy of it.
+  std::shared_ptr<int64_t> written_;
 };
 
 struct MultiHeadedAttentionOptions {
@@ -76,6 +97,15 @@ class MultiHeadedAttentionImpl : public torch::nn::Cloneable<MultiHeadedAttentio
   /// Attention of query [B, T_q, d_model] over projected keys and values (from project_key_value,
   /// possibly concatenated or reordered); mask as forward's. -> [B, T_q, d_model]
   torch::Tensor attend(const torch::Tensor& query, const KeyValue& key_value, const torch::Tensor& mask = {});
+  /// Self-attention of new positions x [B, T_new, d_model] that follow those cached in `cache`: their
+  /// keys and values are appended to it (KeyValue::extend), then x attends over all of them -- the
+  /// incremental form of forward(x, x, x) under a subsequent mask. `mask` [B or 1, 1 or T_new,
+  /// cache length + T_new] is needed only when T_new > 1. -> [B, T_new, d_model]
+  /// Without gradients the three projections run as one matrix product over the concatenated
+  /// weights, kept while the parameters are unchanged (same storage, same version counter; so change
+  /// parameters with tensor ops, which count versions, and those made under InferenceMode, which
+  /// have no counter, only by replacing them).
+  torch::Tensor attend_self(const torch::Tensor& x, KeyValue& cache, const torch::Tensor& mask = {});
 
   /// Attention weights [B, h, T_q, T_k] of the last forward when keep_attention_weights is set.
   const torch::Tensor& attention_weights() const { return attention_weights_; }
@@ -98,7 +128,16 @@ class MultiHeadedAttentionImpl : public torch::nn::Cloneable<MultiHeadedAttentio
   /// output projection -> [B, T_q, d_model]; no input checks.
   torch::Tensor attention(const torch::Tensor& q, const KeyValue& key_value, const torch::Tensor& mask);
 
+  /// linears 0-2's weights [3 * d_model, d_model] and biases concatenated, for attend_self without
+  /// gradients; `sources` identifies the parameters they were made from (storage and version).
+  struct FusedProjection {
+    torch::Tensor weight, bias;
+    std::array<std::pair<const void*, int64_t>, 6> sources{};
+  };
+  const FusedProjection& fused_projection();
+
   torch::Tensor attention_weights_;
+  FusedProjection fused_projection_;
 };
 TORCH_MODULE(MultiHeadedAttention);
 

@@ -74,6 +74,10 @@ torch::Tensor fused_step(std::vector<torch::optim::OptimizerParamGroup>& groups,
     const auto& options = static_cast<const Options&>(group.options());
     for (auto& [where, list] : gather<Options, State>(group, states)) {
       kernel(list, options);
+      // ATen's fused kernels write the parameters without bumping their version counters (as
+      // torch.optim.Adam(fused=True) leaves them); bump them, so that whatever is keyed on a
+      // parameter's version (autograd's saved-tensor checks, attention's fused projections) sees it.
+      for (auto& param : list.params) torch::autograd::impl::bump_version(param);
     }
   }
   return loss;

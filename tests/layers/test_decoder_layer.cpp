@@ -1,4 +1,7 @@
+#include <c10/core/InferenceMode.h>
 #include <torch/torch.h>
+
+#include <optional>
 #include <catch2/catch.hpp>
 
 #include "../support/golden.h"
@@ -54,7 +57,14 @@ TEST_CASE("DecoderLayer steps with cached keys and values equal forward under a 
           "[layers][decoder_layer][incremental]") {
   const bool fused = GENERATE(true, false);
   const bool norm_first = GENERATE(true, false);
-  INFO((fused ? "fused" : "math") << " attention, " << (norm_first ? "pre" : "post") << "-norm");
+  // With gradients the three projections run apart; without, as one product over concatenated weights.
+  const int mode = GENERATE(0, 1, 2);
+  INFO((fused ? "fused" : "math") << " attention, " << (norm_first ? "pre" : "post") << "-norm, "
+                                  << (mode == 0 ? "grad mode" : mode == 1 ? "no grad" : "inference mode"));
+  std::optional<torch::NoGradGuard> no_grad;
+  std::optional<c10::InferenceMode> inference;
+  if (mode == 1) no_grad.emplace();
+  if (mode == 2) inference.emplace();
   torch::manual_seed(10);
   DecoderLayer layer(DecoderLayerOptions(kDModel, kHeads, kDff).fused_attention(fused).norm_first(norm_first));
   layer->eval();

@@ -172,6 +172,56 @@ TEST_CASE("MultiHeadedAttention attend over projected keys and values equals for
               attn(q, kv, kv, mask).index_select(0, rows), 1e-6, "selected rows");
 }
 
+TEST_CASE("KeyValue extends in place, and copies never see each other's positions",
+          "[layers][multi_headed_attention][incremental]") {
+  torch::manual_seed(8);
+  const auto k = torch::randn({kBatch, kHeads, 40, 4});
+  const auto v = torch::randn({kBatch, kHeads, 40, 4});
+  KeyValue cache;
+  for (int64_t t = 0; t < 40; t += 2) cache.extend({k.narrow(2, t, 2), v.narrow(2, t, 2)});  // past the room of 16
+  CHECK(torch::equal(cache.key, k));
+  CHECK(torch::equal(cache.value, v));
+  // Two copies of a 20-position cache each extend with their own positions.
+  KeyValue a;
+  a.extend({k.narrow(2, 0, 20), v.narrow(2, 0, 20)});
+  KeyValue b = a;
+  a.extend({k.narrow(2, 20, 1), v.narrow(2, 20, 1)});
+  b.extend({v.narrow(2, 30, 1), k.narrow(2, 30, 1)});
+  CHECK(torch::equal(a.key, k.narrow(2, 0, 21)));
+  CHECK(torch::equal(b.key.narrow(2, 0, 20), k.narrow(2, 0, 20)));
+  CHECK(torch::equal(b.key.narrow(2, 20, 1), v.narrow(2, 30, 1)));
+  // Selected rows keep their room and extend on.
+  auto rows = a.index_select(torch::tensor({1, 0}, torch::kLong));
+  rows.extend({k.narrow(2, 21, 1).flip(0), v.narrow(2, 21, 1).flip(0)});
+  CHECK(torch::equal(rows.key, k.narrow(2, 0, 22).flip(0)));
+  CHECK(torch::equal(a.key, k.narrow(2, 0, 21)));
+  REQUIRE_THROWS_WITH(a.extend({k.narrow(0, 0, 1), v.narrow(0, 0, 1)}),
+                      Catch::Contains("cannot extend keys and values of shape [2, 4, 21, 4] with [1, 4, 40, 4]"));
+}
+
+TEST_CASE("MultiHeadedAttention attend_self equals forward under a subsequent mask, with and without gradients",
+          "[layers][multi_headed_attention][incremental]") {
+  const auto path = GENERATE(Path::kFused, Path::kMath);
+  const bool grad = GENERATE(true, false);
+  INFO(name(path) << " path, " << (grad ? "with" : "without") << " gradients");
+  torch::manual_seed(9);
+  MultiHeadedAttention attn(options_for(path));
+  attn->eval();
+  auto x = torch::randn({kBatch, 6, kDModel});
+  const auto causal = torch::ones({1, 6, 6}, torch::kBool).tril();
+  torch::AutoGradMode mode(grad);
+  for (int round = 0; round < 2; ++round) {
+    const auto whole = attn(x, x, x, causal);
+    KeyValue cache;
+    for (int64_t t = 0; t < 6; ++t) {
+      check_close(attn->attend_self(x.narrow(1, t, 1), cache), whole.narrow(1, t, 1), 1e-5, "step");
+    }
+    // The fused projections follow an in-place change of the weights (their version counters).
+    torch::NoGradGuard no_grad;
+    for (auto& p : attn->parameters()) p.mul_(1.5);
+  }
+}
+
 TEST_CASE("MultiHeadedAttention attend validates the projected keys and values",
           "[layers][multi_headed_attention][incremental][errors]") {
   MultiHeadedAttention attn(MultiHeadedAttentionOptions(kDModel, kHeads));

@@ -91,3 +91,13 @@ TEST_CASE("FusedAdam's state loads into torch::optim::Adam and back", "[train][f
   check_same_weights(run_steps<torch::optim::Adam>(options, 10, "", saved),
                      run_steps<FusedAdam>(options, 10, "", saved), 1e-5);
 }
+
+TEST_CASE("FusedAdam bumps the parameters' version counters, as an in-place update must",
+          "[train][fused_adam]") {
+  auto param = torch::randn({6, 4}).requires_grad_(true);
+  FusedAdam optimizer({param}, torch::optim::AdamOptions(0.1));
+  const auto before = param._version();
+  param.mutable_grad() = torch::ones({6, 4});
+  optimizer.step();
+  CHECK(param._version() > before);
+}

@@ -1,5 +1,7 @@
 #include "torchzoo/train/decode/beam_search.h"
 
+#include <c10/core/InferenceMode.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -98,7 +100,7 @@ double length_penalty(int64_t length, double alpha) {
 std::vector<std::vector<Hypothesis>> beam_search(models::EncoderDecoderImpl& model, const torch::Tensor& src,
                                                  const torch::Tensor& src_mask, const BeamSearchOptions& options) {
   check_arguments(src, src_mask, options);
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;  // no autograd bookkeeping: a step's ops are small, their overhead is not
   const int64_t batch = src.size(0);
   const int64_t beam = options.beam_size();
   const auto device = src.device();
@@ -174,7 +176,9 @@ std::vector<std::vector<Hypothesis>> beam_search(models::EncoderDecoderImpl& mod
     auto rows = torch::tensor(next.rows, long_cpu);                                   // [n' * beam]
     auto tokens = torch::tensor(next.tokens, long_cpu);                               // [n' * beam]
     prefixes = torch::cat({prefixes.index_select(0, rows), tokens.unsqueeze(1)}, 1);  // [n' * beam, step]
-    scorer.select_rows(rows.to(device));
+    // While no sentence's search is over, each row takes a beam of its own sentence: the encoder
+    // side stays as it is.
+    scorer.select_rows(rows.to(device), /*same_sources=*/still_searching.size() == sentences.size());
     last_tokens = tokens.view({-1, 1}).to(device);                               // [n' * beam, 1]
     beam_log_probs = torch::tensor(next.log_probs).view({-1, beam}).to(device);  // [n', beam]
     sentences = std::move(still_searching);

@@ -1,8 +1,11 @@
 #pragma once
 // Batched greedy decoding for an EncoderDecoder. The reference decodes one
 // sentence at a time; here every row advances together, rows that emitted the
-// end symbol are padded, and decoding stops when all rows have ended.
+// end symbol are padded, and decoding stops when all rows have ended. Ended
+// rows leave the batch (with their cached keys and values) once they are a
+// quarter of it, so a batch's long tail does not pay for finished sentences.
 // Rows do not interact, so each row's tokens equal the one-at-a-time result.
+// The steps run under InferenceMode and pick the argmax of the logits.
 // With use_cache (the default) each step decodes only the new position, with
 // the decoder's key/value cache (train/decode/next_token_scorer.h); without it every
 // step re-runs the decoder on the whole prefix, as the reference does. Both

@@ -1,6 +1,7 @@
 #include "torchzoo/train/decode/lm_generation.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
 
 #include "torchzoo/data/masks.h"
 #include "torchzoo/common/check.h"
@@ -16,7 +17,7 @@ std::vector<int64_t> generate(models::DecoderOnlyLMImpl& model, const std::vecto
                  "generate: {} prompt tokens + max_tokens {} exceed the model's max_len {}", prompt.size(),
                  options.max_tokens(), max_len);
   model.eval();
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;
   const auto device = model.parameters().front().device();
   auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed());
   auto tokens = torch::tensor(prompt, torch::kLong).unsqueeze(0).to(device);  // [1, T]

@@ -17,6 +17,14 @@ NextTokenScorer::NextTokenScorer(models::EncoderDecoderImpl& model, const torch:
 }
 
 torch::Tensor NextTokenScorer::next(const torch::Tensor& tokens) {
+  return model_.generator(decode_next(tokens));  // [B, vocab]
+}
+
+torch::Tensor NextTokenScorer::next_logits(const torch::Tensor& tokens) {
+  return model_.generator->logits(decode_next(tokens));  // [B, vocab]
+}
+
+torch::Tensor NextTokenScorer::decode_next(const torch::Tensor& tokens) {
   ++length_;
   torch::Tensor out;
   if (use_cache_) {
@@ -26,16 +34,18 @@ torch::Tensor NextTokenScorer::next(const torch::Tensor& tokens) {
     out = model_.decode(memory_, src_mask_, prefixes_, data::subsequent_mask(length_, tokens.device()));
     out = out.narrow(1, length_ - 1, 1);  // [B, 1, d_model], the last position
   }
-  return model_.generator(out.squeeze(1));  // [B, vocab]
+  return out.squeeze(1);  // [B, d_model]
 }
 
-void NextTokenScorer::select_rows(const torch::Tensor& rows) {
+void NextTokenScorer::select_rows(const torch::Tensor& rows, bool same_sources) {
   if (use_cache_) {
-    state_.reorder(rows);
+    state_.reorder(rows, same_sources);
     return;
   }
-  memory_ = memory_.index_select(0, rows);      // [B', T_src, d_model]
-  src_mask_ = src_mask_.index_select(0, rows);  // [B', 1, T_src]
+  if (!same_sources) {
+    memory_ = memory_.index_select(0, rows);      // [B', T_src, d_model]
+    src_mask_ = src_mask_.index_select(0, rows);  // [B', 1, T_src]
+  }
   if (prefixes_.defined()) {
     prefixes_ = prefixes_.index_select(0, rows);  // [B', length]
   }

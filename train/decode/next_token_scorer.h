@@ -29,15 +29,22 @@ class NextTokenScorer {
   /// Appends `tokens` [B, 1] to every row's prefix and returns the log-probabilities of the token
   /// that follows [B, vocab].
   torch::Tensor next(const torch::Tensor& tokens);
+  /// As next, the generator's logits [B, vocab] before log_softmax (their argmax is the same).
+  torch::Tensor next_logits(const torch::Tensor& tokens);
 
   /// Keeps rows `rows` [B'] (int64, on the model's device) in that order: prefixes, caches, memory
   /// and masks follow. Rows may repeat (expanding sentences to beams).
-  void select_rows(const torch::Tensor& rows);
+  /// `same_sources`: each new row i comes from a row with the same source sentence as row i had
+  /// (beams reordered within their sentences), so the encoder side stays as it is.
+  void select_rows(const torch::Tensor& rows, bool same_sources = false);
 
   /// Target positions consumed so far.
   int64_t length() const { return length_; }
 
  private:
+  /// The decoder's output for the new position [B, d_model].
+  torch::Tensor decode_next(const torch::Tensor& tokens);
+
   models::EncoderDecoderImpl& model_;
   bool use_cache_;
   int64_t length_ = 0;

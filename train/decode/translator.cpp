@@ -1,5 +1,7 @@
 #include "torchzoo/train/decode/translator.h"
 
+#include <c10/core/InferenceMode.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -72,7 +74,7 @@ std::vector<std::vector<int64_t>> Translator::translate_ids(const std::vector<st
   const int64_t pad = tgt_tokenizer_->pad_id(), bos = tgt_tokenizer_->bos_id(), eos = tgt_tokenizer_->eos_id();
   const auto device = model_->parameters().front().device();
   model_->eval();
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;
 
   // Longest first: the first batch shows the worst-case memory at once.
   std::vector<size_t> order(sources.size());

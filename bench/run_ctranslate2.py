@@ -8,11 +8,15 @@
 1. Converts the checkpoint for CTranslate2 through its Python spec API
    (ctranslate2.specs.TransformerSpec): the weights come from
    `torchzoo export --format safetensors` (the annotated Transformer's names),
-   the vocabulary from the SentencePiece model. The model must be pre-norm with
-   torch's LayerNorm (`model.norm: layer_norm`: CTranslate2 has no annotated
-   LayerNorm), ReLU, sinusoidal positions (written into the spec as they are,
-   the annotated interleaved sin/cos), and one joint vocabulary. Layers are
-   counted from the weights; --heads gives the heads.
+   the vocabulary from the SentencePiece model, the model's settings from the
+   config the export carries. The model must be pre-norm with ReLU, sinusoidal
+   positions (written into the spec as they are, the annotated interleaved
+   sin/cos), and one joint vocabulary. CTranslate2 normalises as torch's
+   LayerNorm does (`model.norm: layer_norm`); the annotated LayerNorm,
+   a (x - mean) / (std + eps) + b with the unbiased std over n features, is
+   written as torch's with gain a * sqrt((n - 1) / n): the same function but
+   for where eps enters (inside the square root rather than after it), a
+   difference of order eps / std.
 2. Translates the first --sentences source lines greedily on both sides, at the
    same maximum length, and counts the sentences whose outputs agree exactly.
 3. Times both at each --batches x --beams, fp32, and prints sentences/s and the
@@ -47,16 +51,21 @@ def convert(args, work):
     import ctranslate2
     import sentencepiece
     from ctranslate2.specs import common_spec, transformer_spec
+    import yaml
+    from safetensors import safe_open
     from safetensors.numpy import load_file
 
     weights_path = os.path.join(work, "model.safetensors")
     subprocess.run([args.bin, "export", "--checkpoint", args.checkpoint, "--format", "safetensors",
                     "-o", weights_path], check=True, capture_output=True)
     w = load_file(weights_path)
-    if "encoder.norm.a_2" not in w:
-        fail("expected an encoder_decoder checkpoint with pre-norm layers (encoder.norm.a_2 missing)")
-    layers = len({k.split(".")[2] for k in w if k.startswith("encoder.layers.")})
-    heads = args.heads
+    with safe_open(weights_path, framework="numpy") as f:
+        model_config = yaml.safe_load(f.metadata()["torchzoo.config"])["model"]
+    if model_config.get("name") != "encoder_decoder" or not model_config.get("norm_first", True):
+        fail("expected a pre-norm encoder_decoder checkpoint")
+    layers = model_config["num_layers"]
+    heads = model_config["num_heads"]
+    annotated_norm = model_config.get("norm", "annotated") == "annotated"
 
     spec = transformer_spec.TransformerSpec.from_config((layers, layers), heads, pre_norm=True,
                                                         activation=common_spec.Activation.RELU)
@@ -67,7 +76,10 @@ def convert(args, work):
         target.bias = __import__("numpy").concatenate([w[f"{n}.bias"] for n in names])
 
     def norm(target, prefix):
-        target.gamma = w[f"{prefix}.a_2"]
+        gain = w[f"{prefix}.a_2"]
+        if annotated_norm:  # the unbiased std is the biased one times sqrt(n / (n - 1))
+            gain = gain * ((gain.shape[0] - 1) / gain.shape[0]) ** 0.5
+        target.gamma = gain
         target.beta = w[f"{prefix}.b_2"]
 
     src_lut = w["src_embed.0.lut.weight"]
@@ -162,7 +174,6 @@ def main():
     parser.add_argument("--sentences", type=int, default=500)
     parser.add_argument("--batches", default="1,32")
     parser.add_argument("--beams", default="1,4")
-    parser.add_argument("--heads", type=int, required=True, help="the model's attention heads (model.num_heads)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-len", type=int, default=128, help="target pieces at most, on both sides")
     parser.add_argument("--json-out")

@@ -1,7 +1,6 @@
 #include "torchzoo/layers/generator.h"
 
 #include "torchzoo/common/check.h"
-#include "torchzoo/layers/detail/linear.h"
 
 namespace torchzoo::layers {
 
@@ -27,7 +26,7 @@ torch::Tensor GeneratorImpl::logits(const torch::Tensor& x) {
   TORCHZOO_CHECK(x.dim() >= 1 && x.size(-1) == options.d_model(),
                  "Generator: expected input of shape [..., {}], got {}", options.d_model(),
                  detail::shape_str(x.sizes()));
-  return detail::linear(proj, x);  // [B, T, vocab]
+  return packed_proj_(x, proj->weight, proj->bias);  // [B, T, vocab]
 }
 
 }  // namespace torchzoo::layers

@@ -7,6 +7,8 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "torchzoo/layers/detail/packed_linear.h"
+
 namespace torchzoo::layers {
 
 struct GeneratorOptions {
@@ -32,6 +34,10 @@ class GeneratorImpl : public torch::nn::Cloneable<GeneratorImpl> {
 
   GeneratorOptions options;
   torch::nn::Linear proj{nullptr};
+
+ private:
+  /// proj through oneDNN's packed weight where detail::PackedLinear applies (inference).
+  detail::PackedLinear packed_proj_;
 };
 TORCH_MODULE(Generator);
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include "torchzoo/common/check.h"
-#include "torchzoo/layers/detail/linear.h"
 #include "torchzoo/layers/dot_product_attention.h"
 
 namespace torchzoo::layers {
@@ -81,7 +80,7 @@ torch::Tensor MultiHeadedAttentionImpl::forward(const torch::Tensor& query, cons
   check_inputs(query, key, value, mask);
   // Projected in the reference's order (query, key, value): the order in which autograd sums their
   // gradients into a shared input, and so the last bits of a self-attention's input gradient.
-  auto q = split_heads(detail::linear(linear(0), query));  // [B, h, T_q, d_k]
+  auto q = split_heads(project(0, query));  // [B, h, T_q, d_k]
   auto key_value = project_key_value(key, value);
   return attention(q, key_value, mask);
 }
@@ -91,8 +90,8 @@ KeyValue MultiHeadedAttentionImpl::project_key_value(const torch::Tensor& key, c
   TORCHZOO_CHECK(key.dim() == 3 && key.size(2) == d_model && value.sizes() == key.sizes(),
                  "MultiHeadedAttention: expected key and value of shape [B, T, {}], got {} and {}", d_model,
                  detail::shape_str(key.sizes()), detail::shape_str(value.sizes()));
-  return {split_heads(detail::linear(linear(1), key)),     // [B, h, T_k, d_k]
-          split_heads(detail::linear(linear(2), value))};  // [B, h, T_k, d_k]
+  return {split_heads(project(1, key)),     // [B, h, T_k, d_k]
+          split_heads(project(2, value))};  // [B, h, T_k, d_k]
 }
 
 torch::Tensor MultiHeadedAttentionImpl::attend(const torch::Tensor& query, const KeyValue& key_value,
@@ -110,7 +109,7 @@ torch::Tensor MultiHeadedAttentionImpl::attend(const torch::Tensor& query, const
       options.num_heads(), d_k(), key_value.defined() ? detail::shape_str(key_value.key.sizes()) : "undefined",
       key_value.value.defined() ? detail::shape_str(key_value.value.sizes()) : "undefined");
   check_mask(mask, batch, query.size(1), key_value.length());
-  return attention(split_heads(detail::linear(linear(0), query)), key_value, mask);  // q: [B, h, T_q, d_k]
+  return attention(split_heads(project(0, query)), key_value, mask);  // q: [B, h, T_q, d_k]
 }
 
 torch::Tensor MultiHeadedAttentionImpl::attention(const torch::Tensor& q, const KeyValue& key_value,
@@ -126,7 +125,7 @@ torch::Tensor MultiHeadedAttentionImpl::attention(const torch::Tensor& q, const 
   args.weights = options.keep_attention_weights() ? &attention_weights_ : nullptr;
   auto x = dot_product_attention(q, key_value.key, key_value.value, args);  // [B, h, T_q, d_k]
   x = x.transpose(1, 2).contiguous().view({batch, -1, options.d_model()});  // [B, T_q, d_model]
-  return detail::linear(linear(3), x);
+  return project(3, x);
 }
 
 torch::Tensor MultiHeadedAttentionImpl::attend_self(const torch::Tensor& x, KeyValue& cache, const torch::Tensor& mask) {
@@ -135,12 +134,11 @@ torch::Tensor MultiHeadedAttentionImpl::attend_self(const torch::Tensor& x, KeyV
                  d_model, detail::shape_str(x.sizes()));
   torch::Tensor q;
   if (c10::GradMode::is_enabled()) {  // autograd follows the parameters themselves
-    q = split_heads(detail::linear(linear(0), x));  // [B, h, T_new, d_k]
+    q = split_heads(project(0, x));  // [B, h, T_new, d_k]
     cache.extend(project_key_value(x, x));
   } else {
-    const auto& fused = fused_projection();
-    const auto qkv = at::linear(x, fused.weight, fused.bias.defined() ? std::optional(fused.bias) : std::nullopt)
-                         .split(d_model, -1);  // 3 x [B, T_new, d_model]
+    auto& fused = fused_projection();
+    const auto qkv = fused.packed(x, fused.weight, fused.bias).split(d_model, -1);  // 3 x [B, T_new, d_model]
     q = split_heads(qkv[0]);                   // [B, h, T_new, d_k]
     cache.extend({split_heads(qkv[1]), split_heads(qkv[2])});
   }
@@ -148,25 +146,28 @@ torch::Tensor MultiHeadedAttentionImpl::attend_self(const torch::Tensor& x, KeyV
   return attention(q, cache, mask);
 }
 
-const MultiHeadedAttentionImpl::FusedProjection& MultiHeadedAttentionImpl::fused_projection() {
-  // Inference tensors (parameters made under InferenceMode) have no version counter: taken as fixed.
-  const auto source = [](const torch::Tensor& t) {
-    return std::pair<const void*, int64_t>{t.data_ptr(), t.is_inference() ? 0 : t._version()};
-  };
-  decltype(FusedProjection::sources) sources{};
-  for (size_t i = 0; i < 3; ++i) {
-    const auto& layer = *linear(i);
-    sources[i] = source(layer.weight);
-    if (layer.bias.defined()) sources[3 + i] = source(layer.bias);
+MultiHeadedAttentionImpl::FusedProjection& MultiHeadedAttentionImpl::fused_projection() {
+  auto& fused = fused_projection_;
+  bool current = fused.weight.defined();
+  for (size_t i = 0; i < 3 && current; ++i) {
+    current = fused.sources[i].matches(linear(i)->weight) && fused.sources[3 + i].matches(linear(i)->bias);
   }
-  if (!fused_projection_.weight.defined() || fused_projection_.sources != sources) {
+  if (!current) {
     torch::NoGradGuard no_grad;
-    fused_projection_.weight = torch::cat({linear(0)->weight, linear(1)->weight, linear(2)->weight});  // [3 d, d]
-    fused_projection_.bias = options.bias() ? torch::cat({linear(0)->bias, linear(1)->bias, linear(2)->bias})
-                                            : torch::Tensor();  // [3 d]
-    fused_projection_.sources = sources;
+    fused.weight = torch::cat({linear(0)->weight, linear(1)->weight, linear(2)->weight});  // [3 d, d]
+    fused.bias = options.bias() ? torch::cat({linear(0)->bias, linear(1)->bias, linear(2)->bias})
+                                : torch::Tensor();  // [3 d]
+    for (size_t i = 0; i < 3; ++i) {
+      fused.sources[i] = detail::TensorStamp(linear(i)->weight);
+      fused.sources[3 + i] = detail::TensorStamp(linear(i)->bias);
+    }
   }
-  return fused_projection_;
+  return fused;
+}
+
+torch::Tensor MultiHeadedAttentionImpl::project(size_t index, const torch::Tensor& x) {
+  const auto& layer = *linear(index);
+  return packed_[index](x, layer.weight, layer.bias);
 }
 
 KeyValue KeyValue::append(const KeyValue& next) const {

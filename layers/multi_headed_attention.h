@@ -29,6 +29,8 @@
 #include <array>
 #include <memory>
 
+#include "torchzoo/layers/detail/packed_linear.h"
+
 namespace torchzoo::layers {
 
 /// Keys and values after their projections (linears 1 and 2), heads split: [B, h, T_k, d_k] each.
@@ -129,15 +131,19 @@ class MultiHeadedAttentionImpl : public torch::nn::Cloneable<MultiHeadedAttentio
   torch::Tensor attention(const torch::Tensor& q, const KeyValue& key_value, const torch::Tensor& mask);
 
   /// linears 0-2's weights [3 * d_model, d_model] and biases concatenated, for attend_self without
-  /// gradients; `sources` identifies the parameters they were made from (storage and version).
+  /// gradients, with the parameters they were made from.
   struct FusedProjection {
     torch::Tensor weight, bias;
-    std::array<std::pair<const void*, int64_t>, 6> sources{};
+    std::array<detail::TensorStamp, 6> sources;
+    detail::PackedLinear packed;
   };
-  const FusedProjection& fused_projection();
+  /// linear(index)(x), through oneDNN's packed weights where detail::PackedLinear applies.
+  torch::Tensor project(size_t index, const torch::Tensor& x);
+  FusedProjection& fused_projection();
 
   torch::Tensor attention_weights_;
   FusedProjection fused_projection_;
+  std::array<detail::PackedLinear, 4> packed_;
 };
 TORCH_MODULE(MultiHeadedAttention);
 

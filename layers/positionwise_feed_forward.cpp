@@ -1,7 +1,6 @@
 #include "torchzoo/layers/positionwise_feed_forward.h"
 
 #include "torchzoo/common/check.h"
-#include "torchzoo/layers/detail/linear.h"
 
 namespace torchzoo::layers {
 
@@ -35,10 +34,13 @@ torch::Tensor PositionwiseFeedForwardImpl::forward(const torch::Tensor& x) {
   TORCHZOO_CHECK(x.dim() >= 1 && x.size(-1) == options.d_model(),
                  "PositionwiseFeedForward: expected input of shape [..., {}], got {}", options.d_model(),
                  detail::shape_str(x.sizes()));
-  auto hidden = detail::linear(w_1, x);  // [B, T, d_ff]
-  hidden = options.activation() == Activation::kRelu ? dropout->forward_relu(hidden)
-                                                     : dropout(activate(options.activation(), hidden));
-  return detail::linear(w_2, hidden);  // [B, T, d_model]
+  const bool relu = options.activation() == Activation::kRelu;
+  if (!is_training() && relu) {  // no dropout: the ReLU goes into w_1's kernel where it is oneDNN's
+    return packed_w_2_(packed_w_1_(x, w_1->weight, w_1->bias, /*relu=*/true), w_2->weight, w_2->bias);
+  }
+  auto hidden = packed_w_1_(x, w_1->weight, w_1->bias);  // [B, T, d_ff]
+  hidden = relu ? dropout->forward_relu(hidden) : dropout(activate(options.activation(), hidden));
+  return packed_w_2_(hidden, w_2->weight, w_2->bias);  // [B, T, d_model]
 }
 
 }  // namespace torchzoo::layers

@@ -3,6 +3,7 @@
 //   FFN(x) = w_2(dropout(act(w_1(x))))
 // Shapes: x [B, T, d_model] -> [B, T, d_model]; hidden [B, T, d_ff].
 #include <torch/nn/cloneable.h>
+#include "torchzoo/layers/detail/packed_linear.h"
 #include "torchzoo/layers/dropout.h"
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
@@ -38,6 +39,10 @@ class PositionwiseFeedForwardImpl : public torch::nn::Cloneable<PositionwiseFeed
   torch::nn::Linear w_1{nullptr};
   torch::nn::Linear w_2{nullptr};
   Dropout dropout{nullptr};
+
+ private:
+  /// w_1 and w_2 through oneDNN's packed weights where detail::PackedLinear applies (inference).
+  detail::PackedLinear packed_w_1_, packed_w_2_;
 };
 TORCH_MODULE(PositionwiseFeedForward);
 

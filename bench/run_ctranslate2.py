@@ -22,7 +22,8 @@
 3. Times both at each --batches x --beams, fp32, and prints sentences/s and the
    ratio torchzoo / CTranslate2. torchzoo's time is the `translate` command's
    wall time less its start-up (a run on one sentence, subtracted); CTranslate2's
-   is translate_batch's. With --reference it also prints each side's BLEU
+   is translate_batch's. The sides take turns --repeats times and each side's
+   median counts (this machine's timings spread by 10-20 % from run to run). With --reference it also prints each side's BLEU
    (`torchzoo bleu`, sacreBLEU's 13a).
 
 Sources are tokenised once with SentencePiece for CTranslate2; torchzoo reads
@@ -31,6 +32,7 @@ the text (its own SentencePiece in C++). Both run --threads intra-op threads.
 
 import argparse
 import json
+import statistics
 import os
 import subprocess
 import sys
@@ -176,6 +178,7 @@ def main():
     parser.add_argument("--beams", default="1,4")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-len", type=int, default=128, help="target pieces at most, on both sides")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each side per setting (median)")
     parser.add_argument("--json-out")
     args = parser.parse_args()
     import ctranslate2
@@ -196,7 +199,7 @@ def main():
             with open(args.reference_cut, "w") as f:
                 f.write("\n".join(refs) + "\n")
 
-        _, startup = run_torchzoo(args, lines[:1], 1, 1)
+        startup = statistics.median(run_torchzoo(args, lines[:1], 1, 1)[1] for _ in range(args.repeats))
         ours, _ = run_torchzoo(args, lines, 32, 1)
         theirs, _ = run_ct2(translator, sp, tokens, 32, 1, args)
         agree = sum(a == b for a, b in zip(ours, theirs))
@@ -207,9 +210,15 @@ def main():
         print(f"torchzoo start-up (one sentence): {startup:.2f} s, subtracted", flush=True)
         for beam in [int(b) for b in args.beams.split(",")]:
             for batch in [int(b) for b in args.batches.split(",")]:
-                ours, our_s = run_torchzoo(args, lines, batch, beam)
-                theirs, their_s = run_ct2(translator, sp, tokens, batch, beam, args)
-                our_s = max(our_s - startup, 1e-9)
+                # The two sides take turns, --repeats times; each side's median time counts.
+                our_times, their_times = [], []
+                for _ in range(args.repeats):
+                    ours, seconds = run_torchzoo(args, lines, batch, beam)
+                    our_times.append(seconds)
+                    theirs, seconds = run_ct2(translator, sp, tokens, batch, beam, args)
+                    their_times.append(seconds)
+                our_s = max(statistics.median(our_times) - startup, 1e-9)
+                their_s = statistics.median(their_times)
                 run = {"batch": batch, "beam": beam, "torchzoo_sent_per_s": len(lines) / our_s,
                        "ctranslate2_sent_per_s": len(lines) / their_s}
                 run["ratio"] = run["torchzoo_sent_per_s"] / run["ctranslate2_sent_per_s"]

@@ -1,6 +1,8 @@
 #include <torch/torch.h>
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "torchzoo/data/masks.h"
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/tests/support/golden.h"
@@ -127,4 +129,32 @@ TEST_CASE("Cached greedy decoding equals re-decoding the prefix", "[greedy][incr
     testing::check_close(with_cache.next(tokens), without_cache.next(tokens), 1e-5, "log-probabilities");
   }
   CHECK(with_cache.length() == cached.size(1) - 1);
+}
+
+TEST_CASE("Greedy decoding that drops ended rows from the batch equals decoding each row alone", "[greedy]") {
+  torch::manual_seed(21);
+  models::EncoderDecoder model(
+      models::EncoderDecoderOptions(11, 11).num_layers(2).d_model(32).d_ff(64).num_heads(4).dropout(0.0));
+  model->eval();
+  {
+    torch::NoGradGuard no_grad;  // larger weights: outputs that depend on the source more than at initialisation
+    for (auto& p : model->parameters()) p.mul_(4.0);
+  }
+  const auto src = torch::randint(1, 11, {12, 7}, torch::kLong);
+  auto mask = torch::ones({12, 1, 7}, torch::kBool);
+  mask.narrow(0, 0, 4).narrow(2, 5, 2).fill_(false);  // rows 0-3 padded
+  // The end symbol: the token the rows emit most often without one, so that they end at different steps.
+  const auto free_run = train::greedy_decode(*model, src, mask, train::GreedyDecodeOptions(12, 1));
+  const int64_t end = std::get<0>(torch::mode(free_run.narrow(1, 1, 11).flatten())).item<int64_t>();
+  const auto options = train::GreedyDecodeOptions(12, 1).end_symbol(end).pad(0);
+  const auto batched = train::greedy_decode(*model, src, mask, options);
+  std::set<int64_t> end_steps;
+  for (int64_t r = 0; r < 12; ++r) {
+    INFO("row " << r);
+    const auto alone = train::greedy_decode(*model, src.narrow(0, r, 1), mask.narrow(0, r, 1), options);
+    CHECK(torch::equal(batched[r].narrow(0, 0, alone.size(1)), alone[0]));
+    CHECK(batched[r].narrow(0, alone.size(1), batched.size(1) - alone.size(1)).eq(0).all().item<bool>());
+    end_steps.insert(alone.size(1));
+  }
+  CHECK(end_steps.size() >= 3);  // rows left the batch at several steps
 }

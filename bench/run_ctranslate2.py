@@ -23,7 +23,8 @@
    ratio torchzoo / CTranslate2. torchzoo's time is the `translate` command's
    wall time less its start-up (a run on one sentence, subtracted); CTranslate2's
    is translate_batch's. The sides take turns --repeats times and each side's
-   median counts (this machine's timings spread by 10-20 % from run to run). With --reference it also prints each side's BLEU
+   median counts (this machine's timings spread by 10-20 % from run to run).
+   With --reference it also prints each side's BLEU
    (`torchzoo bleu`, sacreBLEU's 13a).
 
 Sources are tokenised once with SentencePiece for CTranslate2; torchzoo reads

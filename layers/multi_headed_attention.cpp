@@ -128,7 +128,8 @@ torch::Tensor MultiHeadedAttentionImpl::attention(const torch::Tensor& q, const 
   return project(3, x);
 }
 
-torch::Tensor MultiHeadedAttentionImpl::attend_self(const torch::Tensor& x, KeyValue& cache, const torch::Tensor& mask) {
+torch::Tensor MultiHeadedAttentionImpl::attend_self(const torch::Tensor& x, KeyValue& cache,
+                                                  const torch::Tensor& mask) {
   const auto d_model = options.d_model();
   TORCHZOO_CHECK(x.dim() == 3 && x.size(2) == d_model, "MultiHeadedAttention: expected x of shape [B, T, {}], got {}",
                  d_model, detail::shape_str(x.sizes()));

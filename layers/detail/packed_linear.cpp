@@ -36,8 +36,12 @@ const OneDnnOps& onednn_ops() {
     const auto reorder = dispatcher.findSchema({"mkldnn::_reorder_linear_weight", ""});
     const auto linear = dispatcher.findSchema({"mkldnn::_linear_pointwise", ""});
     if (reorder && linear) {
-      found.reorder = reorder->typed<ReorderOp>();
-      found.linear = linear->typed<LinearOp>();
+      try {  // a LibTorch whose schemas differ from these signatures keeps at::linear
+        found.reorder = reorder->typed<ReorderOp>();
+        found.linear = linear->typed<LinearOp>();
+      } catch (const c10::Error&) {
+        found = OneDnnOps{};
+      }
     }
     return found;
   }();

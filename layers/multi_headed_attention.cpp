@@ -140,7 +140,7 @@ torch::Tensor MultiHeadedAttentionImpl::attend_self(const torch::Tensor& x, KeyV
   } else {
     auto& fused = fused_projection();
     const auto qkv = fused.packed(x, fused.weight, fused.bias).split(d_model, -1);  // 3 x [B, T_new, d_model]
-    q = split_heads(qkv[0]);                   // [B, h, T_new, d_k]
+    q = split_heads(qkv[0]);  // [B, h, T_new, d_k]
     cache.extend({split_heads(qkv[1]), split_heads(qkv[2])});
   }
   check_mask(mask, x.size(0), x.size(1), cache.length());

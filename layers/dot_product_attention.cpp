@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "torchzoo/layers/detail/one_query_attention.h"
 #include "torchzoo/layers/dropout.h"
 
 namespace torchzoo::layers {
@@ -15,6 +16,9 @@ torch::Tensor dot_product_attention(const torch::Tensor& q, const torch::Tensor&
   // with ATen's per-element Bernoulli draws, so the CPU takes the math with the fast dropout.
   const bool cpu_dropout = p > 0.0 && q.device().is_cpu();
   if (args.fused && args.weights == nullptr && !cpu_dropout) {
+    if (p == 0.0 && detail::one_query_attention_applies(q, k, v, args.mask)) {
+      return detail::one_query_attention(q, k, v, args.mask);  // a decoding step: [B, h, 1, d_k]
+    }
     return at::scaled_dot_product_attention(q, k, v, args.mask.defined() ? std::optional(args.mask) : std::nullopt,
                                             p);  // [B, h, T_q, d_k]
   }

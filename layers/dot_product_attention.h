@@ -18,7 +18,8 @@ struct DotProductAttentionArgs {
   double dropout = 0.0;
   bool training = false;
   /// at::scaled_dot_product_attention; otherwise the math path written out. On the CPU, training
-  /// with dropout takes the math path (with layers::fused_dropout) either way.
+  /// with dropout takes the math path (with layers::fused_dropout) either way, and a single query
+  /// position without gradients (a decoding step) takes detail::one_query_attention.
   bool fused = true;
   /// When set, the math path is taken and the attention weights [B, h, T_q, T_k]
   /// (before dropout, detached) are stored here.

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "../support/golden.h"
+#include "torchzoo/common/check.h"
+#include "torchzoo/layers/detail/one_query_attention.h"
 #include "torchzoo/layers/multi_headed_attention.h"
 
 using namespace torchzoo::layers;
@@ -252,4 +254,26 @@ TEST_CASE("MultiHeadedAttention's fused and math paths draw the same attention d
   torch::manual_seed(7);
   const auto b = math->forward(x, x, x);
   check_close(a, b, 1e-6, "training with dropout");
+}
+
+TEST_CASE("One query position attends as at::scaled_dot_product_attention, over a strided cache and masks",
+          "[layers][multi_headed_attention][incremental]") {
+  torch::manual_seed(12);
+  torch::NoGradGuard no_grad;
+  const auto q = torch::randn({3, 4, 1, 16});
+  const auto room = torch::randn({3, 4, 40, 16});  // keys and values in a cache's room: strided on T
+  const auto k = room.narrow(2, 0, 23);
+  const auto v = torch::randn({3, 4, 40, 16}).narrow(2, 0, 23);
+  auto mask = torch::rand({3, 1, 1, 23}) > 0.3;
+  mask.select(3, 0).fill_(true);  // every row may attend somewhere
+  for (const auto& m : {torch::Tensor(), mask, mask.narrow(0, 1, 1)}) {
+    INFO((m.defined() ? "mask " + torchzoo::detail::shape_str(m.sizes()) : std::string("no mask")));
+    REQUIRE(torchzoo::detail::one_query_attention_applies(q, k, v, m));
+    const auto reference_mask = m.defined() ? std::optional(m) : std::nullopt;
+    const auto expected = at::scaled_dot_product_attention(q, k.contiguous(), v.contiguous(), reference_mask);
+    check_close(torchzoo::detail::one_query_attention(q, k, v, m), expected, 1e-5, "attention");
+  }
+  CHECK_FALSE(torchzoo::detail::one_query_attention_applies(torch::randn({3, 4, 2, 16}), k, v, {}));  // two query positions
+  torch::AutoGradMode with_grad(true);
+  CHECK_FALSE(torchzoo::detail::one_query_attention_applies(q, k, v, {}));  // gradients take SDPA
 }

@@ -15,19 +15,7 @@ namespace {
 // scores[t] = q . k_t * scale for the T keys of one (row, head); keys `key_stride` floats apart.
 TORCHZOO_AVX2_CLONE void query_key_scores(const float* __restrict q, const float* __restrict k, int64_t key_stride,
                                           int d, int keys, float scale, float* __restrict scores) {
-  constexpr int kLanes = 16;
-  for (int t = 0; t < keys; ++t) {
-    const float* key = k + t * key_stride;
-    float partial[kLanes] = {};
-    int i = 0;
-    for (; i + kLanes <= d; i += kLanes) {
-      for (int l = 0; l < kLanes; ++l) partial[l] += q[i + l] * key[i + l];
-    }
-    float sum = 0.0f;
-    for (; i < d; ++i) sum += q[i] * key[i];
-    for (int l = 0; l < kLanes; ++l) sum += partial[l];
-    scores[t] = sum * scale;
-  }
+  for (int t = 0; t < keys; ++t) scores[t] = dot_product(q, k + t * key_stride, d) * scale;
 }
 
 // out = sum_t weights[t] v_t over the T values of one (row, head).

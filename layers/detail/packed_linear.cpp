@@ -49,23 +49,13 @@ const OneDnnOps& onednn_ops() {
 }
 
 // One row through the plain weight: y[o] = w[o] . x + b[o] (then max(0, .)), for outputs
-// [begin, end). Sixteen independent partial sums per dot product, so that the compiler vectorises
-// the loop without reassociating a sum; the weight streams through once, as a matrix-vector
-// product must (oneDNN's kernel for one row reaches about two thirds of its bandwidth, MKL's half).
+// [begin, end); the weight streams through once, as a matrix-vector product must (oneDNN's kernel
+// for one row reaches about two thirds of its bandwidth, MKL's half).
 TORCHZOO_AVX2_CLONE void row_times_weight(const float* __restrict w, const float* __restrict x,
                                           const float* __restrict b, float* __restrict y, int64_t begin,
                                           int64_t end, int in, bool relu) {
-  constexpr int kLanes = 16;
   for (int64_t o = begin; o < end; ++o) {
-    const float* row = w + o * in;
-    float partial[kLanes] = {};
-    int i = 0;
-    for (; i + kLanes <= in; i += kLanes) {
-      for (int l = 0; l < kLanes; ++l) partial[l] += row[i + l] * x[i + l];
-    }
-    float sum = 0.0f;
-    for (; i < in; ++i) sum += row[i] * x[i];
-    for (int l = 0; l < kLanes; ++l) sum += partial[l];
+    float sum = dot_product(w + o * in, x, in);
     if (b != nullptr) sum += b[o];
     y[o] = relu ? std::max(sum, 0.0f) : sum;
   }

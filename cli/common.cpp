@@ -52,8 +52,15 @@ void add_decoding_options(CLI::App* command, train::TranslatorOptions& options) 
       ->check(CLI::Range(int64_t{0}, int64_t{10000}));
   command
       ->add_option_function<int64_t>(
-          "--batch-size", [&options](int64_t n) { options.batch_size(n); }, "sentences decoded together (default 64)")
-      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+          "--batch-size", [&options](int64_t n) { options.batch_size(n); },
+          "sentences decoded together, or source tokens with --batch-type tokens (default 64)")
+      ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
+  command
+      ->add_option_function<std::string>(
+          "--batch-type", [&options](const std::string& type) { options.batch_by_tokens(type == "tokens"); },
+          "what --batch-size counts: examples (sentences; the default) or tokens (source tokens with padding, "
+          "as CTranslate2's batch_type)")
+      ->check(CLI::IsMember({"examples", "tokens"}));
   command->add_flag_function(
       "--no-cache", [&options](int64_t) { options.use_cache(false); },
       "re-run the decoder on the whole prefix each step (the reference's way; slower)");

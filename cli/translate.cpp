@@ -55,8 +55,9 @@ int run_translate(const TranslateArgs& args) {
     const auto profile = profiler.stop();
     common::write_file_atomically(
         args.profile,
-        fmt::format("profile of translating {} sentences (batch {}, beam {}), by self time:\n{}", lines.size(),
-                    args.decoding.batch_size(), args.decoding.beam_size(), profile.table(30)),
+        fmt::format("profile of translating {} sentences (batch {}{}, beam {}), by self time:\n{}", lines.size(),
+                    args.decoding.batch_size(), args.decoding.batch_by_tokens() ? " tokens" : "",
+                    args.decoding.beam_size(), profile.table(30)),
         "profile table");
   }
   if (!args.quiet && !lines.empty()) std::cerr << "\n";

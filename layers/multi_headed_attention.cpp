@@ -139,9 +139,11 @@ torch::Tensor MultiHeadedAttentionImpl::attend_self(const torch::Tensor& x, KeyV
     cache.extend(project_key_value(x, x));
   } else {
     auto& fused = fused_projection();
-    const auto qkv = fused.packed(x, fused.weight, fused.bias).split(d_model, -1);  // 3 x [B, T_new, d_model]
-    q = split_heads(qkv[0]);  // [B, h, T_new, d_k]
-    cache.extend({split_heads(qkv[1]), split_heads(qkv[2])});
+    const auto qkv = fused.packed(x, fused.weight, fused.bias)
+                         .view({x.size(0), x.size(1), 3, options.num_heads(), d_k()})
+                         .permute({2, 0, 3, 1, 4});  // [3, B, h, T_new, d_k]: q, k and v heads
+    q = qkv[0];
+    cache.extend({qkv[1], qkv[2]});
   }
   check_mask(mask, x.size(0), x.size(1), cache.length());
   return attention(q, cache, mask);

@@ -1,6 +1,7 @@
 #include <torch/torch.h>
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <set>
 
 #include "torchzoo/data/masks.h"
@@ -63,6 +64,27 @@ TEST_CASE("Greedy decoding pads rows after their end symbol and stops when all h
   testing::check_close(partly[0], reference[0], 0, "row 0 never ends");
   REQUIRE(partly[1][4].item<int64_t>() == 7);
   REQUIRE(partly[1].narrow(0, 5, 2).eq(10).all().item<bool>());
+}
+
+TEST_CASE("Greedy decoding picks as torch.argmax: the first of tied logits, a NaN over any number", "[greedy]") {
+  models::EncoderDecoder model(models::EncoderDecoderOptions(11, 11).num_layers(1).d_model(16).d_ff(32).num_heads(2));
+  model->eval();
+  auto src = torch::tensor({3, 4, 5, 6, 3, 4, 5, 7}, torch::kLong).view({2, 4});
+  const auto options = train::GreedyDecodeOptions(5, 1);
+  auto& generator = *model->generator->proj;
+  torch::NoGradGuard no_grad;
+  generator.weight.zero_();  // the logits are the bias, at every step
+  generator.bias.copy_(torch::tensor({0.f, 1.f, 2.f, 3.f, 5.f, 4.f, 5.f, 5.f, -1.f, 0.5f, 2.f}));
+  for (bool use_cache : {true, false}) {
+    INFO("cache " << use_cache);
+    auto tokens = train::greedy_decode(*model, src, data::padding_mask(src, 0), train::GreedyDecodeOptions(options).use_cache(use_cache));
+    REQUIRE(tokens.narrow(1, 1, 4).eq(4).all().item<bool>());  // 5 at 4, 6 and 7: the first
+  }
+  generator.bias[9] = std::numeric_limits<float>::quiet_NaN();
+  generator.bias[10] = std::numeric_limits<float>::quiet_NaN();
+  auto tokens = train::greedy_decode(*model, src, data::padding_mask(src, 0), options);
+  REQUIRE(tokens.narrow(1, 1, 4).eq(9).all().item<bool>());
+  REQUIRE(torch::equal(tokens.narrow(1, 1, 4), model->generator->logits(torch::zeros({8, 16})).argmax(-1).view({2, 4})));
 }
 
 TEST_CASE("Greedy decoding rejects a bad max_len", "[greedy][errors]") {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 
 #include "../support/learning.h"
 #include "../support/temp_dir.h"
@@ -97,6 +98,25 @@ TEST_CASE("Greedy decoding and beam search stop each sentence at the same maximu
   const auto greedy = translator.translate_ids(sources, options);
   const auto one_by_one = translator.translate_ids(sources, train::TranslatorOptions(options).batch_size(1));
   REQUIRE(one_by_one == greedy);
+
+  // Batches of at most 40 source tokens, padding counted: the same outputs; each batch's rows times
+  // its longest source (sources go longest first) stay within the budget, or the batch is one sentence.
+  std::vector<size_t> lengths;
+  for (const auto& ids : sources) lengths.push_back(ids.size());
+  std::stable_sort(lengths.begin(), lengths.end(), std::greater<>());
+  std::vector<int64_t> batch_ends;
+  const auto by_tokens = translator.translate_ids(sources, train::TranslatorOptions(options).batch_size(40).batch_by_tokens(true),
+                                                  [&](int64_t done, int64_t) { batch_ends.push_back(done); });
+  REQUIRE(by_tokens == greedy);
+  REQUIRE(batch_ends.size() > 1);
+  REQUIRE(batch_ends.back() == static_cast<int64_t>(sources.size()));
+  for (size_t k = 0, begin = 0; k < batch_ends.size(); begin = static_cast<size_t>(batch_ends[k++])) {
+    const auto rows = static_cast<size_t>(batch_ends[k]) - begin;
+    INFO("batch " << k << ": " << rows << " sentences of at most " << lengths[begin] << " tokens");
+    REQUIRE(rows >= 1);
+    REQUIRE((rows == 1 || rows * lengths[begin] <= 40));
+    if (static_cast<size_t>(batch_ends[k]) < lengths.size()) REQUIRE((rows + 1) * lengths[begin] > 40);  // full
+  }
 
   // Beam search with one beam, all sources in one padded batch, gives the same outputs.
   const auto& tokenizer = translator.tgt_tokenizer();

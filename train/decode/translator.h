@@ -30,8 +30,11 @@ struct TranslatorOptions {
   TORCH_ARG(int64_t, max_len_b) = 10;
   /// ... and at most this.
   TORCH_ARG(int64_t, max_len) = 256;
-  /// Sentences decoded together.
+  /// What a batch holds at most: batch_size sentences, or (batch_by_tokens) batch_size source tokens
+  /// counted with padding -- rows x the longest source of the batch, as CTranslate2's batch_type
+  /// "tokens" -- and always at least one sentence.
   TORCH_ARG(int64_t, batch_size) = 64;
+  TORCH_ARG(bool, batch_by_tokens) = false;
   /// Incremental decoding with cached keys and values (false: re-run the decoder on the prefix).
   TORCH_ARG(bool, use_cache) = true;
   /// Source sentences longer than this many tokens are cut (the model's positional encoding bounds it).

@@ -124,7 +124,9 @@ torch::Tensor MultiHeadedAttentionImpl::attention(const torch::Tensor& q, const 
   args.fused = options.fused();
   args.weights = options.keep_attention_weights() ? &attention_weights_ : nullptr;
   auto x = dot_product_attention(q, key_value.key, key_value.value, args);  // [B, h, T_q, d_k]
-  x = x.transpose(1, 2).contiguous().view({batch, -1, options.d_model()});  // [B, T_q, d_model]
+  // [B, T_q, d_model]; at one query position [B, h, 1, d_k] is that layout already
+  x = q.size(2) == 1 && x.is_contiguous() ? x.view({batch, 1, options.d_model()})
+                                          : x.transpose(1, 2).contiguous().view({batch, -1, options.d_model()});
   return project(3, x);
 }
 
@@ -210,8 +212,12 @@ void KeyValue::extend(const KeyValue& next) {
   key_room_.narrow(2, length, next.length()).copy_(next.key);
   value_room_.narrow(2, length, next.length()).copy_(next.value);
   *written_ = needed;
-  key = key_room_.narrow(2, 0, needed);      // [B, h, T + T_next, d_k]
-  value = value_room_.narrow(2, 0, needed);  // [B, h, T + T_next, d_k]
+  // Views of the first `needed` positions, made directly (a decoding step's ops are small, their
+  // dispatch is not: narrow would go through slice and as_strided).
+  auto sizes = key_room_.sizes().vec();
+  sizes[2] = needed;
+  key = key_room_.as_strided(sizes, key_room_.strides());        // [B, h, T + T_next, d_k]
+  value = value_room_.as_strided(sizes, value_room_.strides());  // [B, h, T + T_next, d_k]
 }
 
 KeyValue KeyValue::index_select(const torch::Tensor& rows) const {

@@ -4,6 +4,7 @@
 #include <ATen/autocast_mode.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/relu.h>
 #include <c10/core/GradMode.h>
@@ -64,6 +65,7 @@ TORCHZOO_AVX2_CLONE void row_times_weight(const float* __restrict w, const float
 /// x [..., in] holding one row -> [..., out].
 torch::Tensor one_row_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                              bool relu) {
+  RECORD_FUNCTION("torchzoo::one_row_linear", std::vector<c10::IValue>({x}));  // named in profiles
   const auto in = weight.size(1), out = weight.size(0);
   const auto w = weight.contiguous();
   const auto row = x.contiguous();

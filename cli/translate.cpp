@@ -10,16 +10,18 @@
 #include "torchzoo/cli/command.h"
 #include "torchzoo/cli/common.h"
 #include "torchzoo/common/atomic_write.h"
+#include "torchzoo/common/check.h"
 #include "torchzoo/common/format.h"
 #include "torchzoo/data/text_file.h"
 #include "torchzoo/families/experiment.h"
+#include "torchzoo/layers/int8_inference.h"
 #include "torchzoo/train/op_profile.h"
 
 namespace torchzoo::cli {
 namespace {
 
 struct TranslateArgs {
-  std::string checkpoint, device, autocast, profile;
+  std::string checkpoint, device, autocast, profile, quantize = "none";
   train::TranslatorOptions decoding;
   bool quiet = false;
 };
@@ -28,9 +30,19 @@ int run_translate(const TranslateArgs& args) {
   auto config = checkpoint_config(args.checkpoint);
   const auto device = device_of(config, args.device);
   auto model = families::load_trained(config, args.checkpoint, device);
+  const bool int8 = args.quantize == "int8";
+  if (int8) {
+    // Int8 linears take float32 activations: autocast is off unless asked for, which is an error.
+    TORCHZOO_CHECK(device.is_cpu(), "translate --quantize int8: int8 linears run on the CPU, the device is {}",
+                   device.str());
+    TORCHZOO_CHECK(args.autocast.empty() || args.autocast == "none",
+                   "translate --quantize int8 runs with float32 activations; --autocast {} cannot go with it",
+                   args.autocast);
+    layers::set_int8_inference(*model->module(), true);
+  }
   auto translator = model->translator(config);
   torch::NoGradGuard no_grad;
-  train::AutocastGuard autocast(device, inference_autocast(config, device, args.autocast).dtype);
+  train::AutocastGuard autocast(device, inference_autocast(config, device, int8 ? "none" : args.autocast).dtype);
   if (::isatty(STDIN_FILENO)) {
     std::string line;
     while (std::getline(std::cin, line)) {
@@ -74,6 +86,11 @@ Command add_translate(CLI::App& app) {
   translate->add_option("--checkpoint", args->checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
   add_device_option(translate, args->device);
   add_autocast_option(translate, args->autocast);
+  translate
+      ->add_option("--quantize", args->quantize,
+                   "int8: dynamically quantized int8 linears on the CPU, as CTranslate2's int8 (default none: "
+                   "float32 or --autocast's)")
+      ->check(CLI::IsMember({"none", "int8"}));
   translate->add_flag("--quiet", args->quiet, "no progress line on stderr");
   translate->add_option("--profile", args->profile,
                         "write the ops that translating stdin spent its time in (PyTorch's profiler) to this file");

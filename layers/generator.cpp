@@ -22,6 +22,8 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& x) {
   return torch::log_softmax(logits(x), -1);  // [B, T, vocab]
 }
 
+void GeneratorImpl::set_int8_inference(bool on) { packed_proj_.set_int8(on); }
+
 torch::Tensor GeneratorImpl::logits(const torch::Tensor& x) {
   TORCHZOO_CHECK(x.dim() >= 1 && x.size(-1) == options.d_model(),
                  "Generator: expected input of shape [..., {}], got {}", options.d_model(),

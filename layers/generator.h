@@ -31,6 +31,8 @@ class GeneratorImpl : public torch::nn::Cloneable<GeneratorImpl> {
   torch::Tensor forward(const torch::Tensor& x);
   /// proj(x) alone [..., vocab]: what greedy decoding takes the argmax of (log_softmax keeps the order).
   torch::Tensor logits(const torch::Tensor& x);
+  /// Inference through int8 linears (detail::PackedLinear::set_int8), or float32 again with false.
+  void set_int8_inference(bool on);
 
   GeneratorOptions options;
   torch::nn::Linear proj{nullptr};

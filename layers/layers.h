@@ -12,6 +12,7 @@
 #include "torchzoo/layers/encoder.h"
 #include "torchzoo/layers/encoder_layer.h"
 #include "torchzoo/layers/generator.h"
+#include "torchzoo/layers/int8_inference.h"
 #include "torchzoo/layers/layer_norm.h"
 #include "torchzoo/layers/layer_scale.h"
 #include "torchzoo/layers/learned_positional_embedding.h"

@@ -170,6 +170,11 @@ MultiHeadedAttentionImpl::FusedProjection& MultiHeadedAttentionImpl::fused_proje
   return fused;
 }
 
+void MultiHeadedAttentionImpl::set_int8_inference(bool on) {
+  for (auto& packed : packed_) packed.set_int8(on);
+  fused_projection_.packed.set_int8(on);
+}
+
 torch::Tensor MultiHeadedAttentionImpl::project(size_t index, const torch::Tensor& x) {
   const auto& layer = *linear(index);
   return packed_[index](x, layer.weight, layer.bias);

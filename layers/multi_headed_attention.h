@@ -109,6 +109,9 @@ class MultiHeadedAttentionImpl : public torch::nn::Cloneable<MultiHeadedAttentio
   /// have no counter, only by replacing them).
   torch::Tensor attend_self(const torch::Tensor& x, KeyValue& cache, const torch::Tensor& mask = {});
 
+  /// Inference through int8 linears (detail::PackedLinear::set_int8), or float32 again with false.
+  void set_int8_inference(bool on);
+
   /// Attention weights [B, h, T_q, T_k] of the last forward when keep_attention_weights is set.
   const torch::Tensor& attention_weights() const { return attention_weights_; }
 

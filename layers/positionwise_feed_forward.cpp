@@ -30,6 +30,11 @@ void PositionwiseFeedForwardImpl::pretty_print(std::ostream& stream) const {
                         options.d_model(), options.d_ff(), options.dropout(), to_string(options.activation()));
 }
 
+void PositionwiseFeedForwardImpl::set_int8_inference(bool on) {
+  packed_w_1_.set_int8(on);
+  packed_w_2_.set_int8(on);
+}
+
 torch::Tensor PositionwiseFeedForwardImpl::forward(const torch::Tensor& x) {
   TORCHZOO_CHECK(x.dim() >= 1 && x.size(-1) == options.d_model(),
                  "PositionwiseFeedForward: expected input of shape [..., {}], got {}", options.d_model(),

@@ -34,6 +34,8 @@ class PositionwiseFeedForwardImpl : public torch::nn::Cloneable<PositionwiseFeed
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(const torch::Tensor& x);
+  /// Inference through int8 linears (detail::PackedLinear::set_int8), or float32 again with false.
+  void set_int8_inference(bool on);
 
   PositionwiseFeedForwardOptions options;
   torch::nn::Linear w_1{nullptr};

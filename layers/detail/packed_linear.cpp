@@ -2,12 +2,14 @@
 
 #include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
+#include <ATen/ops/quantize_per_channel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/relu.h>
 #include <c10/core/GradMode.h>
+#include <c10/util/Exception.h>
 
 #include <algorithm>
 #include <limits>
@@ -47,6 +49,52 @@ const OneDnnOps& onednn_ops() {
     return found;
   }();
   return ops;
+}
+
+/// FBGEMM's dynamic-quantization ops as LibTorch registers them (boxed: the packed weight is a
+/// TorchScript class), or nothing where this build has none.
+struct Int8Ops {
+  std::optional<c10::OperatorHandle> prepack;  // quantized::linear_prepack(W qint8, B?) -> packed
+  std::optional<c10::OperatorHandle> linear;   // quantized::linear_dynamic(X, packed, reduce_range) -> Y
+};
+
+const Int8Ops& int8_ops() {
+  static const Int8Ops ops = [] {
+    Int8Ops found;
+    const auto& engines = at::globalContext().supportedQEngines();
+    const bool fbgemm = std::any_of(engines.begin(), engines.end(), [](at::QEngine engine) {
+      return engine == at::QEngine::FBGEMM || engine == at::QEngine::X86;
+    });
+    auto& dispatcher = c10::Dispatcher::singleton();
+    auto prepack = dispatcher.findSchema({"quantized::linear_prepack", ""});
+    auto linear = dispatcher.findSchema({"quantized::linear_dynamic", ""});
+    if (fbgemm && prepack && linear) {
+      found.prepack = *prepack;
+      found.linear = *linear;
+    }
+    return found;
+  }();
+  return ops;
+}
+
+/// Swallows the warnings of a scope: PyTorch marks its quantized tensor types deprecated, and says
+/// so on stderr at the first quantized tensor made.
+class QuietWarnings : public c10::WarningHandler {
+ public:
+  void process(const c10::Warning&) override {}
+};
+
+/// weight [out, in] float -> quantized::linear_prepack's packed int8 weight (scale max|row| / 127
+/// per output row, zero point 0) with the float bias.
+c10::IValue pack_int8(const torch::Tensor& weight, const torch::Tensor& bias) {
+  const auto w = weight.contiguous();
+  const auto scales = w.abs().amax(1).div(127.0).clamp_min(1e-12).to(torch::kDouble);  // [out]
+  QuietWarnings quiet;
+  c10::WarningUtils::WarningHandlerGuard guard(&quiet);
+  auto q = at::quantize_per_channel(w, scales, torch::zeros({w.size(0)}, torch::kLong), 0, at::kQInt8);
+  std::vector<c10::IValue> stack{q, bias.defined() ? c10::IValue(bias.contiguous()) : c10::IValue()};
+  int8_ops().prepack->callBoxed(&stack);
+  return stack.at(0);
 }
 
 // One row through the plain weight: y[o] = w[o] . x + b[o] (then max(0, .)), for outputs
@@ -114,6 +162,7 @@ torch::Tensor PackedLinear::operator()(const torch::Tensor& x, const torch::Tens
   }
   TORCH_CHECK(x.size(-1) == weight.size(1), "linear: expected input of shape [..., ", weight.size(1), "], got ",
               x.sizes());
+  if (int8_) return int8_linear(x, weight, bias, relu);
   if (x.numel() == x.size(-1) && weight.size(1) <= std::numeric_limits<int>::max()) {
     return one_row_linear(x, weight, bias, relu);  // decoding one sentence: a matrix-vector product
   }
@@ -124,6 +173,32 @@ torch::Tensor PackedLinear::operator()(const torch::Tensor& x, const torch::Tens
   }
   return onednn_ops().linear->call(x.contiguous(), packed_, bias.defined() ? std::optional(bias) : std::nullopt,
                                    relu ? "relu" : "none", c10::List<std::optional<at::Scalar>>(), std::nullopt);
+}
+
+bool PackedLinear::int8_available() { return int8_ops().linear.has_value(); }
+
+void PackedLinear::set_int8(bool on) {
+  TORCH_CHECK(!on || int8_available(),
+              "int8 linears: this LibTorch has no FBGEMM quantized engine (quantized::linear_dynamic)");
+  if (on != int8_) clear();
+  int8_ = on;
+}
+
+torch::Tensor PackedLinear::int8_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                                        bool relu) {
+  if (int8_packed_.isNone() || !weight_.matches(weight) || !bias_.matches(bias)) {
+    int8_packed_ = pack_int8(weight, bias);
+    weight_ = TensorStamp(weight);
+    bias_ = TensorStamp(bias);
+  }
+  // Rows [N, in]: the op takes 2-d input and x86's reduced range (7-bit x) as quantize_dynamic does.
+  std::vector<c10::IValue> stack{x.contiguous().view({-1, x.size(-1)}), int8_packed_, true};
+  int8_ops().linear->callBoxed(&stack);
+  auto y = stack.at(0).toTensor();
+  if (relu) y.relu_();
+  auto sizes = x.sizes().vec();
+  sizes.back() = weight.size(0);
+  return y.view(sizes);  // [..., out]
 }
 
 }  // namespace torchzoo::detail

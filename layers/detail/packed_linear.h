@@ -17,6 +17,15 @@
 // as fixed). With gradients, under CPU autocast, off the CPU, for dtypes other
 // than float32, or where LibTorch lacks the oneDNN ops, it is at::linear.
 //
+// With set_int8(true) the same calls run in int8 instead, as dynamic quantization
+// does it (torch.ao.quantization.quantize_dynamic, CTranslate2's int8): the
+// weight is quantized once, symmetrically per output row, and packed for FBGEMM;
+// each call quantizes x per tensor and accumulates in int32 (PyTorch's
+// quantized::linear_dynamic, with x86's reduced 7-bit range for x). The result
+// is float32, close to the float one, not equal (BENCHMARKS.md measures the BLEU
+// it costs). Only where the float path would take oneDNN, and where LibTorch has
+// the quantized ops (int8_available()).
+//
 // Shapes: x [..., in], weight [out, in], bias [out] or undefined -> [..., out].
 //
 // Example:
@@ -24,6 +33,7 @@
 //   auto y = packed(x, layer->weight, layer->bias);     // x W^T + b
 #include <cstdint>
 
+#include <ATen/core/ivalue.h>
 #include <torch/types.h>
 
 namespace torchzoo::detail {
@@ -49,12 +59,24 @@ class PackedLinear {
                            bool relu = false);
   /// Whether the call takes oneDNN's packed path (see above).
   static bool packable(const torch::Tensor& x, const torch::Tensor& weight);
-  /// Drops the packed copy (it is made again on the next packed call).
-  void clear() { packed_ = torch::Tensor(); }
+  /// Drops the packed copies (they are made again on the next packed call).
+  void clear() {
+    packed_ = torch::Tensor();
+    int8_packed_ = c10::IValue();
+  }
+  /// Run packed calls in int8 (dynamic quantization, see above) or, with false, in float32 again.
+  void set_int8(bool on);
+  bool int8() const { return int8_; }
+  /// Whether this LibTorch can run int8 linears (FBGEMM's quantized engine and ops).
+  static bool int8_available();
 
  private:
-  torch::Tensor packed_;
-  TensorStamp weight_, bias_;  ///< what packed_ was made from
+  torch::Tensor int8_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, bool relu);
+
+  bool int8_ = false;
+  torch::Tensor packed_;       ///< float32 weight in oneDNN's layout
+  c10::IValue int8_packed_;    ///< int8 weight and float bias packed for FBGEMM
+  TensorStamp weight_, bias_;  ///< what the packed copy in use was made from
 };
 
 }  // namespace torchzoo::detail

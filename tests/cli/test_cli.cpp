@@ -279,7 +279,23 @@ TEST_CASE("train, translate, bleu, eval --beam and average work end to end on tr
   REQUIRE(from_average.code == 0);
   CHECK(std::count(from_average.out.begin(), from_average.out.end(), '\n') == pairs);
 
-  // Errors: line counts that differ, bytes that are not UTF-8, a checkpoint that is not there.
+  // int8 linears, in token-counted batches: a BLEU near float32's.
+  auto int8 = run_torchzoo("translate --quiet --quantize int8 --batch-type tokens --batch-size 200 --beam 4 --checkpoint '" +
+                           best + "' < '" + (dir / "src.en").string() + "'");
+  INFO(int8.err);
+  REQUIRE(int8.code == 0);
+  std::ofstream(dir / "hyp_int8.de") << int8.out;
+  auto int8_bleu = run_torchzoo("bleu -f text '" + (dir / "ref.de").string() + "' < '" + (dir / "hyp_int8.de").string() + "'");
+  REQUIRE(int8_bleu.code == 0);
+  const double int8_score = std::stod(int8_bleu.out.substr(int8_bleu.out.find(" = ") + 3));
+  INFO("int8 beam 4 BLEU " << int8_score << " against float32's " << score);
+  CHECK(int8_score > score - 5.0);
+
+  // Errors: line counts that differ, bytes that are not UTF-8, a checkpoint that is not there,
+  // int8 with bf16 autocast.
+  auto int8_bf16 = run_torchzoo("translate --quantize int8 --autocast bf16 --checkpoint '" + best + "' < /dev/null");
+  CHECK(int8_bf16.code == 1);
+  CHECK_THAT(int8_bf16.err, Catch::Contains("--autocast bf16 cannot go with it"));
   std::ofstream(dir / "short.de") << "Eins.\nZwei.\n";
   auto short_hyp = run_torchzoo("bleu '" + (dir / "ref.de").string() + "' < '" + (dir / "short.de").string() + "'");
   CHECK(short_hyp.code == 1);

@@ -12,6 +12,7 @@
 #include "torchzoo/families/experiment.h"
 #include "torchzoo/families/registry.h"
 #include "torchzoo/data/masks.h"
+#include "torchzoo/layers/int8_inference.h"
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/train/decode/beam_search.h"
 #include "torchzoo/train/checkpoint.h"
@@ -57,6 +58,15 @@ TEST_CASE("translation_tiny overfits 50 sentence pairs to BLEU > 90, and every d
   for (size_t i = 0; i < sources.size(); ++i) beam_exact += beam4[i] == task.valid_data().text[i].tgt;
   INFO("beam 4 reproduces " << beam_exact << " of " << sources.size() << " references");
   REQUIRE(beam_exact >= 45);
+  // Int8 linears (dynamic quantization) keep what the model learned.
+  REQUIRE(layers::set_int8_inference(*experiment.model, true) > 0);
+  const auto int8 = translator.translate(sources, train::TranslatorOptions());
+  layers::set_int8_inference(*experiment.model, false);
+  int64_t int8_same = 0;
+  for (size_t i = 0; i < sources.size(); ++i) int8_same += int8[i] == greedy[i];
+  INFO("int8 greedy equals float32 greedy on " << int8_same << " of " << sources.size() << " sentences");
+  REQUIRE(int8_same >= 40);
+  REQUIRE(translator.translate(sources, train::TranslatorOptions()) == greedy);
   // Blank lines translate to blank lines, and the order of the input is kept.
   auto mixed = translator.translate({"", sources[3], "   ", sources[0]}, train::TranslatorOptions());
   REQUIRE(mixed == std::vector<std::string>{"", greedy[3], "", greedy[0]});

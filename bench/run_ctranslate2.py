@@ -19,13 +19,16 @@
    difference of order eps / std.
 2. Translates the first --sentences source lines greedily on both sides, at the
    same maximum length, and counts the sentences whose outputs agree exactly.
-3. Times both at each --batches x --beams, fp32, and prints sentences/s and the
+3. Times both at each --compute-types x --batches x --beams and prints sentences/s and the
    ratio torchzoo / CTranslate2. torchzoo's time is the `translate` command's
    wall time less its start-up (a run on one sentence, subtracted); CTranslate2's
    is translate_batch's. The sides take turns --repeats times and each side's
    median counts (this machine's timings spread by 10-20 % from run to run).
    With --reference it also prints each side's BLEU
    (`torchzoo bleu`, sacreBLEU's 13a).
+   Compute types: float32 on both sides, or int8 -- `translate --quantize int8`
+   (dynamically quantized linears, FBGEMM) against CTranslate2's
+   compute_type "int8" (its own int8 weights and activations).
 
 Sources are tokenised once with SentencePiece for CTranslate2; torchzoo reads
 the text (its own SentencePiece in C++). Both run --threads intra-op threads.
@@ -135,10 +138,12 @@ def convert(args, work):
     return out, sp
 
 
-def run_torchzoo(args, lines, batch, beam):
+def run_torchzoo(args, lines, batch, beam, compute_type="float32"):
     cmd = [args.bin, "translate", "--checkpoint", args.checkpoint, "--quiet", "--device", "cpu", "--autocast", "none",
            "--batch-size", str(batch), "--beam", str(beam), "--length-penalty", "0",
            "--max-len-a", "0", "--max-len-b", str(args.max_len)]
+    if compute_type == "int8":
+        cmd += ["--quantize", "int8"]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     start = time.perf_counter()
     proc = subprocess.run(cmd, input="\n".join(lines) + "\n", capture_output=True, text=True, env=env)
@@ -180,6 +185,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-len", type=int, default=128, help="target pieces at most, on both sides")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each side per setting (median)")
+    parser.add_argument("--compute-types", default="float32", help="float32 and/or int8, comma-separated")
     parser.add_argument("--json-out")
     args = parser.parse_args()
     import ctranslate2
@@ -191,7 +197,6 @@ def main():
     results = {"cpu": cpu_model(), "sentences": len(lines), "runs": []}
     with tempfile.TemporaryDirectory(prefix="torchzoo_ct2_") as work:
         ct2_dir, sp = convert(args, work)
-        translator = ctranslate2.Translator(ct2_dir, device="cpu", intra_threads=args.threads, inter_threads=1)
         tokens = [sp.encode(line, out_type=str) + [sp.id_to_piece(sp.eos_id())] for line in lines]
         if args.reference:
             with open(args.reference) as f:
@@ -199,38 +204,44 @@ def main():
             args.reference_cut = os.path.join(work, "reference.txt")
             with open(args.reference_cut, "w") as f:
                 f.write("\n".join(refs) + "\n")
-
-        startup = statistics.median(run_torchzoo(args, lines[:1], 1, 1)[1] for _ in range(args.repeats))
-        ours, _ = run_torchzoo(args, lines, 32, 1)
-        theirs, _ = run_ct2(translator, sp, tokens, 32, 1, args)
-        agree = sum(a == b for a, b in zip(ours, theirs))
-        print(f"greedy outputs that agree exactly: {agree} of {len(lines)}", flush=True)
-        results["greedy_agreement"] = agree
-        for example in [(a, b) for a, b in zip(ours, theirs) if a != b][:3]:
-            print(f"  torchzoo:    {example[0]}\n  ctranslate2: {example[1]}")
-        print(f"torchzoo start-up (one sentence): {startup:.2f} s, subtracted", flush=True)
-        for beam in [int(b) for b in args.beams.split(",")]:
-            for batch in [int(b) for b in args.batches.split(",")]:
-                # The two sides take turns, --repeats times; each side's median time counts.
-                our_times, their_times = [], []
-                for _ in range(args.repeats):
-                    ours, seconds = run_torchzoo(args, lines, batch, beam)
-                    our_times.append(seconds)
-                    theirs, seconds = run_ct2(translator, sp, tokens, batch, beam, args)
-                    their_times.append(seconds)
-                our_s = max(statistics.median(our_times) - startup, 1e-9)
-                their_s = statistics.median(their_times)
-                run = {"batch": batch, "beam": beam, "torchzoo_sent_per_s": len(lines) / our_s,
-                       "ctranslate2_sent_per_s": len(lines) / their_s}
-                run["ratio"] = run["torchzoo_sent_per_s"] / run["ctranslate2_sent_per_s"]
-                if args.reference:
-                    run["torchzoo_bleu"] = bleu(args, ours, work, "ours.txt")
-                    run["ctranslate2_bleu"] = bleu(args, theirs, work, "theirs.txt")
-                results["runs"].append(run)
-                scores = (f" | BLEU {run['torchzoo_bleu']} vs {run['ctranslate2_bleu']}" if args.reference else "")
-                print(f"beam {beam} batch {batch:3d}: torchzoo {run['torchzoo_sent_per_s']:7.1f} sent/s, "
-                      f"ctranslate2 {run['ctranslate2_sent_per_s']:7.1f} sent/s, ratio {run['ratio']:.2f}x{scores}",
-                      flush=True)
+        for compute_type in args.compute_types.split(","):
+            if compute_type not in ("float32", "int8"):
+                fail(f"--compute-types: expected float32 or int8, got {compute_type!r}")
+            print(f"== {compute_type}", flush=True)
+            translator = ctranslate2.Translator(ct2_dir, device="cpu", compute_type=compute_type,
+                                                intra_threads=args.threads, inter_threads=1)
+            startup = statistics.median(run_torchzoo(args, lines[:1], 1, 1, compute_type)[1]
+                                        for _ in range(args.repeats))
+            ours, _ = run_torchzoo(args, lines, 32, 1, compute_type)
+            theirs, _ = run_ct2(translator, sp, tokens, 32, 1, args)
+            agree = sum(a == b for a, b in zip(ours, theirs))
+            print(f"greedy outputs that agree exactly: {agree} of {len(lines)}", flush=True)
+            results.setdefault("greedy_agreement", {})[compute_type] = agree
+            for example in [(a, b) for a, b in zip(ours, theirs) if a != b][:3]:
+                print(f"  torchzoo:    {example[0]}\n  ctranslate2: {example[1]}")
+            print(f"torchzoo start-up (one sentence): {startup:.2f} s, subtracted", flush=True)
+            for beam in [int(b) for b in args.beams.split(",")]:
+                for batch in [int(b) for b in args.batches.split(",")]:
+                    # The two sides take turns, --repeats times; each side's median time counts.
+                    our_times, their_times = [], []
+                    for _ in range(args.repeats):
+                        ours, seconds = run_torchzoo(args, lines, batch, beam, compute_type)
+                        our_times.append(seconds)
+                        theirs, seconds = run_ct2(translator, sp, tokens, batch, beam, args)
+                        their_times.append(seconds)
+                    our_s = max(statistics.median(our_times) - startup, 1e-9)
+                    their_s = statistics.median(their_times)
+                    run = {"compute_type": compute_type, "batch": batch, "beam": beam,
+                           "torchzoo_sent_per_s": len(lines) / our_s, "ctranslate2_sent_per_s": len(lines) / their_s}
+                    run["ratio"] = run["torchzoo_sent_per_s"] / run["ctranslate2_sent_per_s"]
+                    if args.reference:
+                        run["torchzoo_bleu"] = bleu(args, ours, work, "ours.txt")
+                        run["ctranslate2_bleu"] = bleu(args, theirs, work, "theirs.txt")
+                    results["runs"].append(run)
+                    scores = (f" | BLEU {run['torchzoo_bleu']} vs {run['ctranslate2_bleu']}" if args.reference else "")
+                    print(f"{compute_type} beam {beam} batch {batch:3d}: torchzoo {run['torchzoo_sent_per_s']:7.1f} "
+                          f"sent/s, ctranslate2 {run['ctranslate2_sent_per_s']:7.1f} sent/s, "
+                          f"ratio {run['ratio']:.2f}x{scores}", flush=True)
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump(results, f, indent=2)

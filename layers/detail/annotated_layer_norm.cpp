@@ -50,6 +50,30 @@ inline float row_squares(const float* x, float mean, int n) {
   return total;
 }
 
+// sum(g[j] * a[j]) over a row of n.
+inline float row_products(const float* g, const float* a, int n) {
+  float lanes[kLanes] = {};
+  int j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int k = 0; k < kLanes; ++k) lanes[k] += g[j + k] * a[j + k];
+  }
+  float total = lanes_sum(lanes);
+  for (; j < n; ++j) total += g[j] * a[j];
+  return total;
+}
+
+// sum(g[j] * a[j] * (x[j] - mean)) over a row of n.
+inline float row_centered_products(const float* g, const float* a, const float* x, float mean, int n) {
+  float lanes[kLanes] = {};
+  int j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int k = 0; k < kLanes; ++k) lanes[k] += g[j + k] * a[j + k] * (x[j + k] - mean);
+  }
+  float total = lanes_sum(lanes);
+  for (; j < n; ++j) total += g[j] * a[j] * (x[j] - mean);
+  return total;
+}
+
 // Rows [0, rows) of x [rows, n]: y, and each row's mean and (unbiased) std.
 TORCHZOO_AVX2_CLONE void norm_rows(const float* __restrict x, const float* __restrict a, const float* __restrict b,
                                    float* __restrict y, float* __restrict means, float* __restrict stds,
@@ -78,24 +102,14 @@ TORCHZOO_AVX2_CLONE void norm_rows_backward(const float* __restrict grad, const 
     float* dxr = dx + row * n;
     const float mean = means[row], std = stds[row];
     const float r = 1.0f / (std + eps);
-    float gh_lanes[kLanes] = {}, ghd_lanes[kLanes] = {};
-    int j = 0;
-    for (; j + kLanes <= n; j += kLanes) {
-      for (int k = 0; k < kLanes; ++k) {
-        const float gh = g[j + k] * a[j + k];
-        gh_lanes[k] += gh;
-        ghd_lanes[k] += gh * (xr[j + k] - mean);
-      }
-    }
-    float sum_gh = lanes_sum(gh_lanes), sum_ghd = lanes_sum(ghd_lanes);
-    for (; j < n; ++j) {
-      sum_gh += g[j] * a[j];
-      sum_ghd += g[j] * a[j] * (xr[j] - mean);
-    }
+    // Two single-accumulator passes over the row (it is in L1): with both sums in one loop, GCC
+    // vectorised across rows through the stack and the backward ran 3x slower.
+    const float sum_gh = row_products(g, a, n);
+    const float sum_ghd = row_centered_products(g, a, xr, mean, n);
     const float mean_gh = sum_gh / static_cast<float>(n);
     // The std's share; a constant row (std 0, every d 0) has none.
     const float k_std = std > 0.0f ? r * r / (std * static_cast<float>(n - 1)) * sum_ghd : 0.0f;
-    for (j = 0; j < n; ++j) {
+    for (int j = 0; j < n; ++j) {
       const float d = xr[j] - mean;
       dxr[j] = r * (g[j] * a[j] - mean_gh) - k_std * d;
       da_part[j] += g[j] * d * r;

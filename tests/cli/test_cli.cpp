@@ -280,12 +280,13 @@ TEST_CASE("train, translate, bleu, eval --beam and average work end to end on tr
   CHECK(std::count(from_average.out.begin(), from_average.out.end(), '\n') == pairs);
 
   // int8 linears, in token-counted batches: a BLEU near float32's.
-  auto int8 = run_torchzoo("translate --quiet --quantize int8 --batch-type tokens --batch-size 200 --beam 4 --checkpoint '" +
-                           best + "' < '" + (dir / "src.en").string() + "'");
+  auto int8 = run_torchzoo("translate --quiet --quantize int8 --batch-type tokens --batch-size 200 --beam 4 "
+                           "--checkpoint '" + best + "' < '" + (dir / "src.en").string() + "'");
   INFO(int8.err);
   REQUIRE(int8.code == 0);
   std::ofstream(dir / "hyp_int8.de") << int8.out;
-  auto int8_bleu = run_torchzoo("bleu -f text '" + (dir / "ref.de").string() + "' < '" + (dir / "hyp_int8.de").string() + "'");
+  auto int8_bleu =
+      run_torchzoo("bleu -f text '" + (dir / "ref.de").string() + "' < '" + (dir / "hyp_int8.de").string() + "'");
   REQUIRE(int8_bleu.code == 0);
   const double int8_score = std::stod(int8_bleu.out.substr(int8_bleu.out.find(" = ") + 3));
   INFO("int8 beam 4 BLEU " << int8_score << " against float32's " << score);

@@ -273,7 +273,8 @@ TEST_CASE("One query position attends as at::scaled_dot_product_attention, over 
     const auto expected = at::scaled_dot_product_attention(q, k.contiguous(), v.contiguous(), reference_mask);
     check_close(torchzoo::detail::one_query_attention(q, k, v, m), expected, 1e-5, "attention");
   }
-  CHECK_FALSE(torchzoo::detail::one_query_attention_applies(torch::randn({3, 4, 2, 16}), k, v, {}));  // two query positions
+  // two query positions
+  CHECK_FALSE(torchzoo::detail::one_query_attention_applies(torch::randn({3, 4, 2, 16}), k, v, {}));
   torch::AutoGradMode with_grad(true);
   CHECK_FALSE(torchzoo::detail::one_query_attention_applies(q, k, v, {}));  // gradients take SDPA
 }

@@ -77,14 +77,16 @@ TEST_CASE("Greedy decoding picks as torch.argmax: the first of tied logits, a Na
   generator.bias.copy_(torch::tensor({0.f, 1.f, 2.f, 3.f, 5.f, 4.f, 5.f, 5.f, -1.f, 0.5f, 2.f}));
   for (bool use_cache : {true, false}) {
     INFO("cache " << use_cache);
-    auto tokens = train::greedy_decode(*model, src, data::padding_mask(src, 0), train::GreedyDecodeOptions(options).use_cache(use_cache));
+    auto tokens = train::greedy_decode(*model, src, data::padding_mask(src, 0),
+                                       train::GreedyDecodeOptions(options).use_cache(use_cache));
     REQUIRE(tokens.narrow(1, 1, 4).eq(4).all().item<bool>());  // 5 at 4, 6 and 7: the first
   }
   generator.bias[9] = std::numeric_limits<float>::quiet_NaN();
   generator.bias[10] = std::numeric_limits<float>::quiet_NaN();
   auto tokens = train::greedy_decode(*model, src, data::padding_mask(src, 0), options);
   REQUIRE(tokens.narrow(1, 1, 4).eq(9).all().item<bool>());
-  REQUIRE(torch::equal(tokens.narrow(1, 1, 4), model->generator->logits(torch::zeros({8, 16})).argmax(-1).view({2, 4})));
+  const auto aten = model->generator->logits(torch::zeros({8, 16})).argmax(-1).view({2, 4});
+  REQUIRE(torch::equal(tokens.narrow(1, 1, 4), aten));
 }
 
 TEST_CASE("Greedy decoding rejects a bad max_len", "[greedy][errors]") {

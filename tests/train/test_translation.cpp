@@ -115,8 +115,9 @@ TEST_CASE("Greedy decoding and beam search stop each sentence at the same maximu
   for (const auto& ids : sources) lengths.push_back(ids.size());
   std::stable_sort(lengths.begin(), lengths.end(), std::greater<>());
   std::vector<int64_t> batch_ends;
-  const auto by_tokens = translator.translate_ids(sources, train::TranslatorOptions(options).batch_size(40).batch_by_tokens(true),
-                                                  [&](int64_t done, int64_t) { batch_ends.push_back(done); });
+  const auto by_tokens =
+      translator.translate_ids(sources, train::TranslatorOptions(options).batch_size(40).batch_by_tokens(true),
+                               [&](int64_t done, int64_t) { batch_ends.push_back(done); });
   REQUIRE(by_tokens == greedy);
   REQUIRE(batch_ends.size() > 1);
   REQUIRE(batch_ends.back() == static_cast<int64_t>(sources.size()));

@@ -83,12 +83,12 @@ std::vector<std::vector<int64_t>> Translator::translate_ids(const std::vector<st
                    [&](size_t a, size_t b) { return sources[a].size() > sources[b].size(); });
 
   for (int64_t begin = 0, end = 0; begin < total; begin = end) {
-    const int64_t longest = static_cast<int64_t>(sources[order[static_cast<size_t>(begin)]].size());
     // Sorted longest first: the batch's first sentence sets its padded length.
-    const int64_t rows = options.batch_by_tokens() ? std::max<int64_t>(1, options.batch_size() / std::max<int64_t>(longest, 1))
-                                                   : options.batch_size();
-    end = std::min(total, begin + rows);
+    const int64_t longest = static_cast<int64_t>(sources[order[static_cast<size_t>(begin)]].size());
     TORCHZOO_CHECK(longest > 0, "Translator: a source holds no tokens (encode_source adds eos)");
+    const int64_t rows =
+        options.batch_by_tokens() ? std::max<int64_t>(1, options.batch_size() / longest) : options.batch_size();
+    end = std::min(total, begin + rows);
     auto src = torch::full({end - begin, longest}, pad, torch::kLong);  // [B, T_src]
     auto* src_data = src.data_ptr<int64_t>();
     for (int64_t r = 0; r < end - begin; ++r) {

@@ -25,5 +25,7 @@ Command add_average(CLI::App& app);
 Command add_generate(CLI::App& app);
 Command add_export(CLI::App& app);
 Command add_info(CLI::App& app);
+Command add_plot(CLI::App& app);
+Command add_attention(CLI::App& app);
 
 }  // namespace torchzoo::cli

@@ -31,6 +31,39 @@ void add_autocast_option(CLI::App* command, std::string& autocast) {
       ->check(CLI::IsMember({"auto", "none", "bf16", "fp16"}));
 }
 
+void add_sampling_options(CLI::App* command, train::SamplingOptions& sampling, bool* given) {
+  const auto note = [given] {
+    if (given) *given = true;
+  };
+  command
+      ->add_option_function<double>(
+          "--temperature",
+          [&sampling, note](double t) {
+            sampling.temperature(t);
+            note();
+          },
+          "sampling temperature (default 1; 0: the most probable token)")
+      ->check(CLI::Range(0.0, 100.0));
+  command
+      ->add_option_function<int64_t>(
+          "--top-k",
+          [&sampling, note](int64_t k) {
+            sampling.top_k(k);
+            note();
+          },
+          "sample among the k most probable tokens (0: all)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
+  command
+      ->add_option_function<double>(
+          "--top-p",
+          [&sampling, note](double p) {
+            sampling.top_p(p);
+            note();
+          },
+          "sample within the nucleus of this probability")
+      ->check(CLI::Range(0.000001, 1.0));
+}
+
 void add_decoding_options(CLI::App* command, train::TranslatorOptions& options) {
   command
       ->add_option_function<int64_t>(

@@ -31,6 +31,10 @@ void add_autocast_option(CLI::App* command, std::string& autocast);
 /// Declares --beam, --length-penalty, --max-len-a, --max-len-b, --batch-size and --no-cache.
 void add_decoding_options(CLI::App* command, train::TranslatorOptions& options);
 
+/// Declares --temperature, --top-k and --top-p into `sampling`; `given` (if not null) is set when
+/// any of them is on the command line.
+void add_sampling_options(CLI::App* command, train::SamplingOptions& sampling, bool* given = nullptr);
+
 /// A YAML single-quoted scalar, so paths with ':' or '#' survive --set parsing.
 std::string yaml_quote(const std::string& text);
 /// The config file with its overrides (and --device as train.device) applied.

@@ -1,8 +1,14 @@
 // torchzoo generate --checkpoint F [--prompt TEXT] [sampling flags]: a language model's continuation.
+// torchzoo generate --checkpoint F --input prompts.txt (or - for stdin): one continuation per line,
+// prompts generated --batch-size at a time.
+#include <algorithm>
+#include <fstream>
 #include <iostream>
 
 #include "torchzoo/cli/command.h"
 #include "torchzoo/cli/common.h"
+#include "torchzoo/common/format.h"
+#include "torchzoo/data/text_file.h"
 #include "torchzoo/families/experiment.h"
 
 namespace torchzoo::cli {
@@ -12,7 +18,15 @@ struct GenerateArgs {
   std::string checkpoint, device, autocast;
   families::GenerateRequest request;
   train::SamplingOptions sampling;
+  std::string prompt, input;
 };
+
+std::vector<std::string> read_prompts(const std::string& input) {
+  if (input == "-") return data::read_lines(std::cin);
+  std::ifstream file(input, std::ios::binary);
+  if (!file) throw std::runtime_error(fmt::format("--input {}: cannot read the prompts file", input));
+  return data::read_lines(file);
+}
 
 int run_generate(const GenerateArgs& args) {
   auto config = checkpoint_config(args.checkpoint);
@@ -21,7 +35,17 @@ int run_generate(const GenerateArgs& args) {
   train::AutocastGuard autocast(device, inference_autocast(config, device, args.autocast).dtype);
   auto request = args.request;
   request.options.sampling(args.sampling);
-  std::cout << model->generate(config, request) << std::endl;
+  if (args.input.empty()) {
+    request.prompts = {args.prompt};
+    std::cout << model->generate(config, request).front() << std::endl;
+    return 0;
+  }
+  request.prompts = read_prompts(args.input);
+  for (auto text : model->generate(config, request)) {
+    std::replace(text.begin(), text.end(), '\n', ' ');  // one line per prompt
+    std::cout << text << '\n';
+  }
+  std::cout.flush();
   return 0;
 }
 
@@ -33,20 +57,13 @@ Command add_generate(CLI::App& app) {
   auto& generation = args->request.options;
   auto* generate = app.add_subcommand("generate", "continue a prompt with a language model checkpoint");
   generate->add_option("--checkpoint", args->checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
-  generate->add_option("--prompt", args->request.prompt, "text to continue (default: none, the model starts from bos)");
-  generate
-      ->add_option_function<double>(
-          "--temperature", [&sampling](double t) { sampling.temperature(t); },
-          "sampling temperature (default 1; 0: greedy)")
-      ->check(CLI::Range(0.0, 100.0));
-  generate
-      ->add_option_function<int64_t>(
-          "--top-k", [&sampling](int64_t k) { sampling.top_k(k); }, "sample among the k most probable tokens (0: all)")
-      ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
-  generate
-      ->add_option_function<double>(
-          "--top-p", [&sampling](double p) { sampling.top_p(p); }, "sample within the nucleus of this probability")
-      ->check(CLI::Range(0.000001, 1.0));
+  auto* prompt =
+      generate->add_option("--prompt", args->prompt, "text to continue (default: none, the model starts from bos)");
+  generate->add_option("--input", args->input, "continue each line of this file (- for stdin), one output line each")
+      ->excludes(prompt);
+  generate->add_option("--batch-size", args->request.batch_size, "prompts generated together (default 32)")
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  add_sampling_options(generate, sampling);
   generate->add_option_function<uint64_t>(
       "--seed", [&generation](uint64_t seed) { generation.seed(seed); }, "sampling seed (default 0)");
   generate

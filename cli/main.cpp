@@ -4,6 +4,8 @@
 //   torchzoo eval configs/copy_task.yaml --checkpoint runs/copy/checkpoint.pt
 //   torchzoo decode --checkpoint runs/copy/checkpoint.pt "1 2 3 4 5 6 7 8 9 10"
 //   torchzoo info configs/copy_task.yaml
+//   torchzoo plot runs/copy_task runs/copy_task_tiny -o curves.png
+//   torchzoo attention --checkpoint runs/translation_en_de/best.pt "Click OK." -o attention.png
 //   torchzoo eval configs/vit_fashion_mnist.yaml --checkpoint runs/vit_fashion_mnist/best.pt --split test
 //   torchzoo predict --checkpoint runs/vit_fashion_mnist/best.pt shoe.png
 //       /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz:0
@@ -78,7 +80,8 @@ int main(int argc, char** argv) {
   const std::vector<Command> commands = {
       add_train(app),    add_eval(app),      add_decode(app),   add_predict(app), add_data_prepare(app),
       add_data_dir(app), add_translate(app), add_bleu(app),     add_average(app), add_generate(app),
-      add_export(app),   add_info(app)};
+      add_export(app),   add_info(app),      add_plot(app),
+      add_attention(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

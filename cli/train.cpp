@@ -12,15 +12,19 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <variant>
 
 #include "torchzoo/cli/command.h"
 #include "torchzoo/cli/common.h"
 #include "torchzoo/common/format.h"
+#include "torchzoo/common/progress_bar.h"
 #include "torchzoo/configs/trainer_options.h"
 #include "torchzoo/families/experiment.h"
 #include "torchzoo/families/family.h"
 #include "torchzoo/train/interrupt.h"
 #include "torchzoo/train/trainer.h"
+#include "torchzoo/viz/run_curves.h"
+#include "torchzoo/viz/tensorboard_writer.h"
 
 namespace torchzoo::cli {
 namespace {
@@ -32,6 +36,7 @@ struct TrainArgs {
   std::string out_dir, resume, autocast;
   bool overwrite = false;
   bool allow_config_changes = false;
+  bool dump_config = false;
 };
 
 /// Keys that do not change what a run computes: where it writes, what it runs on, how often it
@@ -119,6 +124,51 @@ std::string resume_command(const TrainArgs& args, const std::string& checkpoint)
 }
 
 /// A new run needs an empty output folder: --overwrite empties it of a run's files.
+/// A metrics record's step (0 if it has none).
+int64_t step_of(const train::MetricsLog::Fields& fields) {
+  for (const auto& [name, value] : fields) {
+    if (name == "step" && std::holds_alternative<int64_t>(value)) return std::get<int64_t>(value);
+  }
+  return 0;
+}
+
+/// A metrics record's numbers as TensorBoard tags: valid_x -> valid/x, ema_valid_x -> ema_valid/x,
+/// train_loss (an evaluation's epoch loss) -> train/epoch_loss, the others -> train/<name>.
+std::vector<std::pair<std::string, double>> tensorboard_scalars(const train::MetricsLog::Fields& fields) {
+  std::vector<std::pair<std::string, double>> scalars;
+  for (const auto& [name, value] : fields) {
+    if (name == "step" || name == "epoch" || std::holds_alternative<std::string>(value)) continue;
+    const double number = std::holds_alternative<double>(value) ? std::get<double>(value)
+                                                                : static_cast<double>(std::get<int64_t>(value));
+    std::string tag = "train/" + name;
+    if (name.rfind("valid_", 0) == 0) tag = "valid/" + name.substr(6);
+    if (name.rfind("ema_valid_", 0) == 0) tag = "ema_valid/" + name.substr(10);
+    if (name == "train_loss") tag = "train/epoch_loss";
+    scalars.emplace_back(tag, number);
+  }
+  return scalars;
+}
+
+/// What the CLI adds to a run's metrics.jsonl on rank 0: out_dir/curves.png (torchzoo plot's
+/// picture of the run) drawn again after each evaluation and, with train.tensorboard, every record's
+/// figures as TensorBoard scalars ("train/loss", "valid/bleu", ...) in out_dir. A picture that cannot
+/// be drawn is a warning, never the end of training.
+void watch_metrics(train::Trainer& trainer, const std::string& out_dir, bool tensorboard) {
+  std::shared_ptr<viz::TensorBoardWriter> events;
+  if (tensorboard) events = std::make_shared<viz::TensorBoardWriter>(out_dir);
+  trainer.on_record = [&trainer, out_dir, events](const std::string& event, const train::MetricsLog::Fields& fields) {
+    const bool evaluation = event == "eval" || event == "epoch";
+    if (events && (event == "step" || evaluation)) events->add_scalars(step_of(fields), tensorboard_scalars(fields));
+    if (!evaluation) return;
+    const auto path = (fs::path(out_dir) / "curves.png").string();
+    try {
+      viz::plot_runs({out_dir}, path);
+    } catch (const std::exception& error) {
+      trainer.print(fmt::format("warning: could not draw {}: {}", path, error.what()));
+    }
+  };
+}
+
 void prepare_out_dir(const TrainArgs& args, const std::string& out_dir, bool resumed) {
   const auto existing = train::existing_run_files(out_dir);
   if (resumed || existing.empty()) return;
@@ -151,8 +201,13 @@ int run_train(const TrainArgs& args) {
     check_resume_config(args.resume, resumed->config, config, args.allow_config_changes);
   }
   auto experiment = families::build_experiment(config);
+  if (args.dump_config) {
+    if (rank0) std::cout << experiment.trainer.resolved_config_text();
+    return 0;
+  }
   if (experiment.threads > 0) torch::set_num_threads(static_cast<int>(experiment.threads));
   auto options = experiment.trainer;
+  options.progress_bar(rank0 && common::stderr_is_terminal());  // a live bar on a terminal, plain lines in logs
   if (distributed) {
     // One GPU per process, as torchrun's LOCAL_RANK says; one dropout stream per rank.
     if (options.device().is_cuda()) options.device(torch::Device(torch::kCUDA, distributed->local_rank));
@@ -203,6 +258,7 @@ int run_train(const TrainArgs& args) {
   train::InterruptHandler interrupts;
   options.interrupted(train::interrupt_signal);
   train::Trainer trainer(options, *experiment.task, *experiment.optimizer, *experiment.scheduler);
+  if (rank0 && !options.out_dir().empty()) watch_metrics(trainer, options.out_dir(), experiment.tensorboard);
   if (resumed) trainer.resume(args.resume);
   auto result = trainer.fit();
 
@@ -241,6 +297,8 @@ Command add_train(CLI::App& app) {
                   "with --resume: train on although training keys (epochs, lr, ...) differ from the checkpoint's")
       ->needs(resume);
   train->add_flag("--overwrite", args->overwrite, "replace the run already in the output folder")->excludes(resume);
+  train->add_flag("--dump-config", args->dump_config,
+                  "print the config with every default applied (as the checkpoint stores it) and exit without training");
   return {train, [args] { return run_train(*args); }};
 }
 

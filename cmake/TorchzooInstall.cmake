@@ -1,5 +1,5 @@
 # `cmake --install BUILD --prefix P` installs
-#   P/lib/libtorchzoo_<common|layers|models|data|train|configs|families>.a, P/bin/torchzoo (the CLI),
+#   P/lib/libtorchzoo_<common|layers|viz|models|data|train|configs|families>.a, P/bin/torchzoo (the CLI),
 #   P/include/torchzoo/<folder>/**.h (headers only),
 #   P/lib/cmake/torchzoo/: the CMake package, one component per library, so that
 #     find_package(torchzoo 0.1 REQUIRED COMPONENTS layers)
@@ -14,7 +14,7 @@ set(TORCHZOO_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/torchzoo")
 
 # The public headers: every .h of the library folders; the header check
 # (cmake/TorchzooHeaderCheck.cmake) compiles each one alone.
-set(TORCHZOO_HEADER_FOLDERS common layers layers/detail models data train train/tasks train/decode train/export
+set(TORCHZOO_HEADER_FOLDERS common layers layers/detail viz models data train train/tasks train/decode train/export
   train/metrics configs families)
 set(TORCHZOO_PUBLIC_HEADERS "")
 foreach(folder IN LISTS TORCHZOO_HEADER_FOLDERS)
@@ -27,7 +27,7 @@ endforeach()
 # One export set per component, so that a consumer imports (and finds the
 # dependencies of) only the components it asks for. The umbrella
 # torchzoo::torchzoo comes with families, the top one.
-set(TORCHZOO_COMPONENTS common layers models data train configs families)
+set(TORCHZOO_COMPONENTS common layers viz models data train configs families)
 foreach(component IN LISTS TORCHZOO_COMPONENTS)
   set(targets torchzoo_${component})
   if(component STREQUAL "families")

@@ -12,6 +12,7 @@
 # <folder>: the folders its files may include from (besides its own).
 set(_layers_common "")
 set(_layers_layers common)
+set(_layers_viz common)
 set(_layers_models common layers)
 set(_layers_data common)
 set(_layers_train/metrics common)
@@ -22,8 +23,8 @@ set(_layers_train/tasks ${_layers_train} train)
 set(_layers_configs ${_layers_train} train)
 set(_layers_families ${_layers_configs} configs)
 set(_layers_tools common data)
-set(_layers_cli ${_layers_families} families tools)
-set(TORCHZOO_LAYERED_FOLDERS common layers models data train/metrics train/decode train/export train train/tasks
+set(_layers_cli ${_layers_families} families tools viz)
+set(TORCHZOO_LAYERED_FOLDERS common layers viz models data train/metrics train/decode train/export train train/tasks
   configs families tools cli)
 
 # The folder of a path relative to the source root, as the rules above name it

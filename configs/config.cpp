@@ -31,6 +31,8 @@ struct ConfigState {
   std::map<std::string, std::string> overrides;
   // Dotted path of a map ("" for the root) → the keys asked for in it, which finish() accepts.
   std::map<std::string, std::set<std::string>> asked;
+  // Keys (as the keys from the root) that took a default, and the default, in the order read.
+  std::vector<std::pair<std::vector<std::string>, YAML::Node>> defaults;
 
   // `--set ...` when `dotted` or a map holding it came from an override, else file:line:col (1-based).
   std::string locate(const std::string& dotted, const YAML::Mark& mark) const {
@@ -388,6 +390,46 @@ template std::optional<std::vector<int64_t>> Section::read<std::vector<int64_t>>
 template std::optional<std::vector<std::string>> Section::read<std::vector<std::string>>(const std::string&,
                                                                                          bool) const;
 
+namespace {
+
+/// A default as the YAML scalar or list Config::resolved_yaml writes: numbers in their shortest
+/// round-trip form, strings tagged non-plain (so emit() quotes them and they read back as strings).
+YAML::Node default_node(bool value) { return YAML::Node(value ? "true" : "false"); }
+YAML::Node default_node(int64_t value) { return YAML::Node(fmt::format("{}", value)); }
+YAML::Node default_node(int value) { return default_node(static_cast<int64_t>(value)); }
+YAML::Node default_node(double value) { return YAML::Node(fmt::format("{}", value)); }
+YAML::Node default_node(const std::string& value) {
+  YAML::Node node(value);
+  node.SetTag("!");
+  return node;
+}
+template <class T>
+YAML::Node default_node(const std::vector<T>& values) {
+  YAML::Node list(YAML::NodeType::Sequence);
+  list.SetStyle(YAML::EmitterStyle::Flow);
+  for (const auto& value : values) list.push_back(default_node(value));
+  return list;
+}
+
+}  // namespace
+
+template <class T>
+void Section::note_default(const std::string& key, const T& value) const {
+  auto keys = keys_;
+  keys.push_back(key);
+  state_->defaults.emplace_back(std::move(keys), default_node(value));
+}
+
+template void Section::note_default<bool>(const std::string&, const bool&) const;
+template void Section::note_default<int>(const std::string&, const int&) const;
+template void Section::note_default<int64_t>(const std::string&, const int64_t&) const;
+template void Section::note_default<double>(const std::string&, const double&) const;
+template void Section::note_default<std::string>(const std::string&, const std::string&) const;
+template void Section::note_default<std::vector<double>>(const std::string&, const std::vector<double>&) const;
+template void Section::note_default<std::vector<int64_t>>(const std::string&, const std::vector<int64_t>&) const;
+template void Section::note_default<std::vector<std::string>>(const std::string&,
+                                                              const std::vector<std::string>&) const;
+
 std::string Section::get_choice(const std::string& key, const std::string& default_value,
                                 const std::vector<std::string>& allowed) const {
   std::string value = get<std::string>(key, default_value);
@@ -402,7 +444,10 @@ std::optional<Section> Section::optional_section(const std::string& key) const {
   const YAML::Node value = (*node_)[key];
   if (!value.IsDefined() || value.IsNull()) return std::nullopt;
   if (!value.IsMap()) throw_at(*state_, child_path(key), value.Mark(), "expected a map, got " + describe(value));
-  return Section(state_, std::make_shared<const YAML::Node>(value), child_path(key));
+  Section child(state_, std::make_shared<const YAML::Node>(value), child_path(key));
+  child.keys_ = keys_;
+  child.keys_.push_back(key);
+  return child;
 }
 
 Section Section::section(const std::string& key) const {
@@ -580,6 +625,28 @@ void Config::apply_override(const std::string& assignment) {
 std::string Config::to_yaml() const {
   YAML::Emitter out;
   emit(out, state_->root);
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string Config::resolved_yaml() const {
+  YAML::Node resolved = YAML::Clone(state_->root);
+  for (const auto& [keys, value] : state_->defaults) {
+    // Walk to the key's map, making the maps a default lies in (an absent optional section whose
+    // keys were still read); a path through a list or a scalar is left alone.
+    YAML::Node map = resolved;
+    bool reachable = true;
+    for (size_t i = 0; i + 1 < keys.size() && reachable; ++i) {
+      if (!map[keys[i]].IsDefined() || map[keys[i]].IsNull()) map[keys[i]] = YAML::Node(YAML::NodeType::Map);
+      YAML::Node next = map[keys[i]];
+      reachable = next.IsMap();
+      map.reset(next);
+    }
+    if (!reachable || !map.IsMap()) continue;
+    const YAML::Node current = map[keys.back()];
+    if (!current.IsDefined() || current.IsNull()) map[keys.back()] = value;
+  }
+  YAML::Emitter out;
+  emit(out, resolved);
   return std::string(out.c_str()) + "\n";
 }
 

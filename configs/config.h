@@ -71,7 +71,9 @@ class Section {
   T get(const std::string& key, T default_value) const {
     static_assert(detail::kIsConfigValue<T>, "Section reads bool, int, int64_t, double, std::string and vectors");
     std::optional<T> value = read<T>(key, /*required=*/false);
-    return value ? std::move(*value) : std::move(default_value);
+    if (value) return std::move(*value);
+    note_default(key, default_value);
+    return default_value;
   }
 
   /// get<std::string> for a string-literal default, which would otherwise deduce T = const char*.
@@ -144,6 +146,9 @@ class Section {
   // Defined and instantiated for the kIsConfigValue types in config.cpp, so yaml-cpp stays out of this header.
   template <class T>
   std::optional<T> read(const std::string& key, bool required) const;
+  /// Records that `key` took `value` by default (Config::resolved_yaml shows it).
+  template <class T>
+  void note_default(const std::string& key, const T& value) const;
   [[noreturn]] void fail_not_positive(const std::string& key, double value) const;
   [[noreturn]] void fail_range(const std::string& key, double value, double min, double max) const;
   std::string child_path(const std::string& key) const;
@@ -151,6 +156,7 @@ class Section {
   std::shared_ptr<detail::ConfigState> state_;
   std::shared_ptr<const YAML::Node> node_;
   std::string path_;
+  std::vector<std::string> keys_;  ///< path_ as keys from the root (a key may hold a dot)
 };
 
 /// A YAML config file with its command-line overrides applied.
@@ -183,6 +189,12 @@ class Config {
 
   /// The effective config (file plus overrides) as YAML text, e.g. to store in a checkpoint.
   std::string to_yaml() const;
+
+  /// to_yaml() with every default that the readers applied so far written in: each key a Section's
+  /// get() found absent, with the value it returned (`torchzoo info --resolved`, a checkpoint's
+  /// config_resolved). Read the config first (families::build_experiment reads all of it); keys
+  /// never asked for are not shown.
+  std::string resolved_yaml() const;
 
   /// Every leaf of the effective config by dotted key, its value as canonical YAML text, so that equal
   /// values compare equal however they were spelt: model.d_model → 512, optimizer.betas → [0.9, 0.98],

@@ -74,7 +74,8 @@ RunOptions read_run_options(const Config& config) {
   RunOptions o;
   if (auto train = config.root().optional_section("train")) {
     o.seed(static_cast<uint64_t>(train->get_in_range<int64_t>("seed", static_cast<int64_t>(o.seed()), 0, kMaxSeed)))
-        .threads(train->get_in_range<int64_t>("threads", o.threads(), 0, 1024));
+        .threads(train->get_in_range<int64_t>("threads", o.threads(), 0, 1024))
+        .tensorboard(train->get<bool>("tensorboard", o.tensorboard()));
   }
   return o;
 }

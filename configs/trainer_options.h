@@ -18,9 +18,11 @@ struct RunOptions {
   TORCH_ARG(uint64_t, seed) = 1;
   /// train.threads: intra-op threads; 0 keeps LibTorch's default.
   TORCH_ARG(int64_t, threads) = 0;
+  /// train.tensorboard: also write the metrics as TensorBoard event files into the output folder.
+  TORCH_ARG(bool, tensorboard) = false;
 };
 
-/// train.seed and train.threads (the section may be absent: the defaults).
+/// train.seed, train.threads and train.tensorboard (the section may be absent: the defaults).
 RunOptions read_run_options(const Config& config);
 
 /// train.distributed: how a distributed run connects and buckets its gradients (used only when

@@ -15,6 +15,7 @@
 
 namespace torchzoo::data {
 
+/// Options of CopyTask; the defaults are the annotated Transformer's copy task.
 struct CopyTaskOptions {
   /// Vocabulary size V; symbols are drawn from [1, V).
   TORCH_ARG(int64_t, vocab) = 11;
@@ -34,6 +35,9 @@ struct CopyTaskOptions {
   TORCH_ARG(uint64_t, seed) = 1;
 };
 
+/// The annotated Transformer's copy task as a Seq2SeqSource: random symbol sequences whose target is
+/// the source, every batch drawn from its own seeded generator.
+///
 /// Example:
 ///   CopyTask task(CopyTaskOptions().vocab(11).batch_size(80));
 ///   Seq2SeqBatch b = task.batch(Split::kTrain, /*epoch=*/0, /*index=*/3);

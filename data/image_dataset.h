@@ -9,11 +9,13 @@
 
 namespace torchzoo::data {
 
+/// A labelled image set in memory (e.g. one split of an MNIST-format folder, load_mnist_format).
 struct ImageDataset {
   torch::Tensor images;              ///< uint8 [N, C, H, W]
   torch::Tensor labels;              ///< int64 [N], in [0, classes.size())
   std::vector<std::string> classes;  ///< class names, index = label
 
+  /// Examples N (0 when empty).
   int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
   /// Examples [begin, end) as a new view.
   ImageDataset slice(int64_t begin, int64_t end) const;

@@ -10,9 +10,11 @@
 
 namespace torchzoo::data {
 
+/// Options of transform_images: normalisation and the training augmentations.
 struct ImageTransformOptions {
   /// Per-channel mean and std of the [0, 1] pixels (one value is used for every channel).
   TORCH_ARG(std::vector<double>, mean) = {0.0};
+  /// Per-channel standard deviation the normalised pixels are divided by.
   TORCH_ARG(std::vector<double>, std) = {1.0};
   /// Training: zero-pad each side by this many pixels, then crop back to the original size at a random offset.
   TORCH_ARG(int64_t, crop_padding) = 0;

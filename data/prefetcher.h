@@ -31,6 +31,13 @@ inline void pin_memory_for(c10::Device device, std::initializer_list<at::Tensor*
   for (auto* tensor : tensors) *tensor = tensor->pin_memory();
 }
 
+/// Batches made ahead on worker threads and handed out in index order, each a pure function of its
+/// index, so that the sequence does not depend on the threads.
+///
+/// Example:
+///   Prefetcher<Batch> batches([&](int64_t i) { return make_batch(epoch, i); }, /*count=*/100,
+///                             /*workers=*/1, /*depth=*/4);
+///   for (int64_t i = 0; i < 100; ++i) train_on(batches.next());
 template <class Batch>
 class Prefetcher {
  public:

@@ -11,6 +11,7 @@
 
 #include "torchzoo/common/atomic_write.h"
 #include "torchzoo/common/check.h"
+#include "torchzoo/common/progress_bar.h"
 
 namespace torchzoo::data {
 namespace {
@@ -53,12 +54,18 @@ std::vector<size_t> select_sentences(const std::vector<std::string>& sentences, 
 }
 
 /// Hands the chosen sentences to SentencePieceTrainer without copying them into a file.
+/// Shows how many have been read on a terminal (common/progress_bar.h): SentencePiece reads them
+/// all before it trains, which it does without a sign of progress.
 class SelectedSentences : public sentencepiece::SentenceIterator {
  public:
   SelectedSentences(const std::vector<std::string>& sentences, const std::vector<size_t>& chosen)
-      : sentences_(sentences), chosen_(chosen) {}
+      : sentences_(sentences), chosen_(chosen),
+        bar_("SentencePiece: reading sentences", static_cast<int64_t>(chosen.size()), "sent") {}
   bool done() const override { return next_ >= chosen_.size(); }
-  void Next() override { ++next_; }
+  void Next() override {
+    bar_.update(static_cast<int64_t>(++next_));
+    if (next_ == chosen_.size()) bar_.finish();
+  }
   const std::string& value() const override { return sentences_[chosen_[next_]]; }
   sentencepiece::util::Status status() const override { return sentencepiece::util::Status(); }
 
@@ -66,6 +73,7 @@ class SelectedSentences : public sentencepiece::SentenceIterator {
   const std::vector<std::string>& sentences_;
   const std::vector<size_t>& chosen_;
   size_t next_ = 0;
+  common::ProgressBar bar_;
 };
 
 }  // namespace

@@ -43,6 +43,7 @@ class SentencePieceProcessor;
 
 namespace torchzoo::data {
 
+/// Options of train_sentencepiece; the special ids are fixed (pad 0, unk 1, bos 2, eos 3).
 struct SentencePieceTrainOptions {
   /// Pieces in the model, the four special ids included.
   TORCH_ARG(int64_t, vocab_size) = 8000;
@@ -51,7 +52,7 @@ struct SentencePieceTrainOptions {
   /// Normalisation rule stored in the model: "nmt_nfkc", "nfkc", "nmt_nfkc_cf", "nfkc_cf" (case folded) or
   /// "identity" (see the top of this file).
   TORCH_ARG(std::string, normalization) = "nmt_nfkc";
-  /// Share of character occurrences the alphabet must cover; rarer characters become <unk>
+  /// Share of character occurrences the alphabet must cover; rarer characters become `<unk>`
   /// (1.0 for Latin-script languages, 0.9995 for CJK).
   TORCH_ARG(double, character_coverage) = 1.0;
   /// Train on a random subset of this many sentences (0: all), drawn by us from `seed` (SentencePiece's own
@@ -73,6 +74,14 @@ struct SentencePieceTrainOptions {
 void train_sentencepiece(const std::vector<std::string>& sentences, const std::string& model_path,
                          const SentencePieceTrainOptions& options);
 
+/// A loaded SentencePiece model (Kudo & Richardson 2018): text to piece ids and back. Cheap to copy;
+/// encode, decode and pieces may be called from several threads at once.
+///
+/// Example:
+///   train_sentencepiece(lines, "runs/spm.model", SentencePieceTrainOptions().vocab_size(8000));
+///   SentencePieceTokenizer tok("runs/spm.model");
+///   std::vector<int64_t> ids = tok.encode("Die Straße ist grün.");  // no bos/eos
+///   std::string text = tok.decode(ids);                             // "Die Straße ist grün."
 class SentencePieceTokenizer {
  public:
   /// Loads a model file; the model must define pad, unk, bos and eos (train_sentencepiece's do).
@@ -80,17 +89,22 @@ class SentencePieceTokenizer {
 
   /// Piece ids of `text` after normalisation, without bos/eos.
   std::vector<int64_t> encode(const std::string& text) const;
-  /// Text of `ids`; pad, bos and eos are skipped, <unk> reads " ⁇ ". Ids outside [0, vocab_size) are an error.
+  /// Text of `ids`; pad, bos and eos are skipped, `<unk>` reads " ⁇ ". Ids outside [0, vocab_size) are an error.
   std::string decode(const std::vector<int64_t>& ids) const;
   /// The pieces of `text`, e.g. {"▁Die", "▁Straße", ...}.
   std::vector<std::string> pieces(const std::string& text) const;
   /// The piece with id `id`, e.g. "<pad>" for 0.
   std::string id_to_piece(int64_t id) const;
 
+  /// Pieces in the model, the special ones included.
   int64_t vocab_size() const { return vocab_size_; }
+  /// Padding id, read from the model (0 in train_sentencepiece's models).
   int64_t pad_id() const { return pad_id_; }
+  /// Unknown-piece id (1 in train_sentencepiece's models).
   int64_t unk_id() const { return unk_id_; }
+  /// Begin-of-sentence id (2 in train_sentencepiece's models).
   int64_t bos_id() const { return bos_id_; }
+  /// End-of-sentence id (3 in train_sentencepiece's models).
   int64_t eos_id() const { return eos_id_; }
   /// The file the model was loaded from.
   const std::string& path() const { return path_; }

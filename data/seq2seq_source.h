@@ -8,11 +8,14 @@
 
 namespace torchzoo::data {
 
+/// A data split.
 enum class Split { kTrain, kValid, kTest };
 
 /// "train", "valid" or "test".
 std::string to_string(Split split);
 
+/// Where sequence-to-sequence batches come from, addressed by (split, epoch, index) so that a
+/// resumed run sees the batches it would have seen without the interruption.
 class Seq2SeqSource {
  public:
   virtual ~Seq2SeqSource() = default;

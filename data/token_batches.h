@@ -31,6 +31,7 @@
 
 namespace torchzoo::data {
 
+/// Options of make_token_batches: the token budget, the row cap and the shuffling.
 struct TokenBatchOptions {
   /// Budget per batch: rows * max(longest src, longest tgt) never exceeds it.
   TORCH_ARG(int64_t, batch_tokens) = 4096;

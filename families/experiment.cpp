@@ -71,6 +71,7 @@ Experiment build_experiment(const Config& config) {
   const auto run = configs::read_run_options(config);
   e.seed = run.seed();
   e.threads = run.threads();
+  e.tensorboard = run.tensorboard();
   e.trainer = configs::read_trainer_options(config, default_out_dir(config));
 
   e.model_name = config.section("model").require<std::string>("name");
@@ -87,6 +88,7 @@ Experiment build_experiment(const Config& config) {
   }
   e.scheduler = std::make_unique<train::LRScheduler>(*e.optimizer, schedule);
   config.root().finish();
+  e.trainer.resolved_config_text(config.resolved_yaml());
   return e;
 }
 

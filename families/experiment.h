@@ -16,6 +16,8 @@
 
 namespace torchzoo::families {
 
+/// Everything `torchzoo train` needs from a config (build_experiment): the model with its family,
+/// the task, the optimizer, the schedule and the trainer options.
 struct Experiment {
   std::shared_ptr<FamilyModel> family_model;
   std::shared_ptr<torch::nn::Module> model;  ///< family_model->module()
@@ -26,6 +28,7 @@ struct Experiment {
   train::TrainerOptions trainer;
   uint64_t seed = 1;
   int64_t threads = 0;  ///< 0: LibTorch's default
+  bool tensorboard = false;  ///< train.tensorboard: write TensorBoard event files too
 };
 
 /// The model named by model.name, built by its family (seeded with train.seed so the initial

@@ -3,6 +3,7 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "torchzoo/common/check.h"
 #include "torchzoo/common/format.h"
 #include "torchzoo/families/registry.h"
 
@@ -51,8 +52,44 @@ train::Translator FamilyModel::translator(const Config&) const {
   unsupported("translate", "an encoder_decoder model trained on translation data can");
 }
 
-std::string FamilyModel::generate(const Config&, const GenerateRequest&) const {
+std::vector<std::string> FamilyModel::generate(const Config&, const GenerateRequest&) const {
   unsupported("generate", "a decoder_only_lm model can");
+}
+
+AttentionView FamilyModel::attention(const Config&, const AttentionRequest&) const {
+  unsupported("show its attention", "translation, image and text classification models can");
+}
+
+std::pair<std::vector<std::string>, torch::Tensor> layer_or_head_maps(const std::vector<torch::Tensor>& layers,
+                                                                      const AttentionRequest& request) {
+  TORCHZOO_CHECK(!layers.empty(), "layer_or_head_maps: no attention was recorded");
+  const auto count = static_cast<int64_t>(layers.size());
+  std::vector<std::string> titles;
+  std::vector<torch::Tensor> maps;
+  if (!request.heads) {
+    for (int64_t i = 0; i < count; ++i) {
+      maps.push_back(layers[static_cast<size_t>(i)].mean(0));
+      titles.push_back(fmt::format("layer {} (mean of {} heads)", i + 1, layers[static_cast<size_t>(i)].size(0)));
+    }
+    if (count > 1) {
+      maps.push_back(torch::stack(maps).mean(0));
+      titles.push_back(fmt::format("mean of all {} layers", count));
+    }
+    return {titles, torch::stack(maps)};
+  }
+  const int64_t layer = request.layer < 0 ? count - 1 : request.layer;
+  if (layer >= count) {
+    throw UsageError("--layer", fmt::format("the model has {} attention layers (0 to {}), got {}", count, count - 1,
+                                            request.layer));
+  }
+  const auto& heads = layers[static_cast<size_t>(layer)];  // [h, R, C]
+  for (int64_t h = 0; h < heads.size(0); ++h) {
+    maps.push_back(heads[h]);
+    titles.push_back(fmt::format("layer {}, head {}", layer + 1, h + 1));
+  }
+  maps.push_back(heads.mean(0));
+  titles.push_back(fmt::format("layer {}, mean of {} heads", layer + 1, heads.size(0)));
+  return {titles, torch::stack(maps)};
 }
 
 }  // namespace torchzoo::families

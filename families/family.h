@@ -63,10 +63,40 @@ struct PredictRequest {
 
 /// `torchzoo generate`.
 struct GenerateRequest {
-  std::string prompt;
+  /// The texts to continue, each generated for alone; an empty one starts from bos alone.
+  std::vector<std::string> prompts{""};
+  /// Prompts generated together in one batch (train::generate_batch).
+  int64_t batch_size = 32;
   train::GenerateOptions options;
   bool ignore_eos = false;  ///< generate options.max_tokens() tokens even past the end-of-text token
 };
+
+/// `torchzoo attention`: one input and which maps to show.
+struct AttentionRequest {
+  std::string input;  ///< a sentence (translation, text classification) or an image (PNG, IDX_FILE:INDEX)
+  bool heads = false;  ///< each head of `layer` (and their mean) instead of each layer's mean over heads
+  int64_t layer = -1;  ///< the layer (0-based) whose heads `heads` shows; -1: the last
+  train::TranslatorOptions decoding;  ///< how a translation model decodes the target that attends
+};
+
+/// What a model attended to for one input, ready to draw (viz/heatmap.h, viz/attention_overlay.h):
+/// maps that share their row and column labels (tokens), or maps over an image.
+struct AttentionView {
+  std::string title;                      ///< what the picture shows, e.g. the input and the prediction
+  std::vector<std::string> map_titles;    ///< one per map
+  torch::Tensor maps;                     ///< float, CPU [maps, rows, cols]
+  std::vector<std::string> row_labels;    ///< rows' tokens (empty for maps over an image)
+  std::vector<std::string> col_labels;    ///< columns' tokens (empty for maps over an image)
+  torch::Tensor image;                    ///< float, CPU [C, H, W] in [0, 1]: the maps lie over it; else undefined
+};
+
+/// Per-layer attention [h, R, C] (R query rows, C key columns, each layer's from
+/// models::AttentionRecorder) as a view's maps: each layer's mean over its heads, then the mean
+/// of all layers; or, with request.heads, each head of request.layer, then their mean. Titles
+/// name each ("layer 3 (mean of 8 heads)", "layer 6, head 2"). A layer out of range is a
+/// UsageError naming --layer.
+std::pair<std::vector<std::string>, torch::Tensor> layer_or_head_maps(const std::vector<torch::Tensor>& layers,
+                                                                      const AttentionRequest& request);
 
 /// The model of one config, built by its family with its concrete type. The methods that read
 /// other sections (`data`, `loss`, `sample`) take the whole config.
@@ -104,8 +134,12 @@ class FamilyModel {
                                       int64_t max_len) const;
   /// `torchzoo translate`: the translator of the (loaded) model and the config's tokenizers.
   virtual train::Translator translator(const Config& config) const;
-  /// `torchzoo generate`: the prompt and its continuation.
-  virtual std::string generate(const Config& config, const GenerateRequest& request) const;
+  /// `torchzoo generate`: each prompt with its continuation, in order.
+  virtual std::vector<std::string> generate(const Config& config, const GenerateRequest& request) const;
+  /// `torchzoo attention`: the (loaded) model's attention for one input: a translation's
+  /// cross-attention (target tokens by source tokens), a ViT's class-token attention and its
+  /// rollout over the image, a text classifier's class-token attention over the tokens.
+  virtual AttentionView attention(const Config& config, const AttentionRequest& request) const;
 
  protected:
   /// Throws std::invalid_argument: "a <family> model cannot <verb>; <who can>".
@@ -133,6 +167,7 @@ class FamilyModelOf : public FamilyModel {
 
 /// A registered family. `datasets` are the data.name values its task builder accepts.
 struct Family {
+  /// A name with a line of help, as `torchzoo` lists registered models and datasets.
   struct Named {
     std::string name;
     std::string help;

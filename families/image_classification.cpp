@@ -18,6 +18,7 @@
 #include "torchzoo/data/idx.h"
 #include "torchzoo/data/image_dataset.h"
 #include "torchzoo/data/png.h"
+#include "torchzoo/models/attention_recorder.h"
 #include "torchzoo/models/vision_transformer.h"
 #include "torchzoo/train/tasks/image_classification_task.h"
 
@@ -223,9 +224,39 @@ class ImageClassificationModel : public FamilyModelOf<models::VisionTransformer>
     const bool test = request.split == "test";
     const auto& dataset = test ? task->test_set() : task->valid_set();
     auto report = task->evaluate_on(dataset);
-    out << fmt::format("eval {} on {} ({} split, {} images) | accuracy {:.4f} | loss {:.4f}\n{}\n", request.checkpoint,
+    out << fmt::format("eval {} on {} ({} split, {} images) | accuracy {:.4f}{} | loss {:.4f}\n{}\n", request.checkpoint,
                        request.config_path, test ? "test" : task->options().valid_name(), dataset.size(),
-                       report.accuracy, report.loss, report.table(task->classes()));
+                       report.accuracy, top5_text(report), report.loss, report.table(task->classes()));
+  }
+
+  /// The class token's attention over the patches (each layer's mean over heads, or one layer's
+  /// heads) and the attention rollout through all layers, over the image.
+  AttentionView attention(const Config& config, const AttentionRequest& request) const override {
+    auto task = build_mnist_format_task(data_section(config), config, model_);
+    task->to(device());
+    const auto& sample = task->test_set().size() > 0 ? task->test_set() : task->valid_set();
+    std::map<std::string, torch::Tensor> idx_files;
+    const auto image = read_input_image(request.input, sample.images.size(1), sample.images.size(2), idx_files);
+    models::AttentionRecorder recorder(*model_.ptr());
+    const auto probabilities = task->predict(image.unsqueeze(0))[0];  // [classes]
+    const int64_t grid = model_->options.img_size() / model_->options.patch_size();
+    std::vector<torch::Tensor> full, class_rows;  // [1, h, N, N] and [h, grid, grid] per layer
+    for (const auto& [name, weights] : recorder.maps()) {
+      const auto w = weights.to(torch::kCPU, torch::kFloat);
+      const int64_t prefix = w.size(3) - grid * grid;  // the class token (timm: and any register tokens)
+      full.push_back(w);
+      class_rows.push_back(w[0].select(1, 0).slice(1, prefix).reshape({-1, grid, grid}));
+    }
+    AttentionView view;
+    std::tie(view.map_titles, view.maps) = layer_or_head_maps(class_rows, request);
+    const auto rollout = models::attention_rollout(full)[0][0];  // [N]: what reaches the class token
+    view.maps = torch::cat({view.maps, rollout.slice(0, rollout.size(0) - grid * grid).reshape({1, grid, grid})});
+    view.map_titles.push_back(fmt::format("attention rollout ({} layers)", full.size()));
+    view.image = image.to(torch::kFloat) / 255.0;
+    const auto best = probabilities.argmax().item<int64_t>();
+    view.title = fmt::format("class token's attention | {} → {} ({:.2f})", request.input,
+                             task->classes()[static_cast<size_t>(best)], probabilities[best].item<double>());
+    return view;
   }
 
   void predict(const Config& config, const PredictRequest& request, std::istream&, std::ostream& out) const override {

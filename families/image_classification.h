@@ -5,6 +5,8 @@
 
 namespace torchzoo::families {
 
+/// The image-classification family: model `vision_transformer` (models::VisionTransformer), data
+/// `fashion_mnist` and `mnist` (MNIST-format IDX folders).
 Family image_classification_family();
 
 }  // namespace torchzoo::families

@@ -108,24 +108,36 @@ class LanguageModel : public FamilyModelOf<models::DecoderOnlyLM> {
         .extra_files({{"tokenizer.model", data::read_text_file(tokenizer->path(), "tokenizer")}});
   }
 
-  std::string generate(const Config& config, const GenerateRequest& request) const override {
+  std::vector<std::string> generate(const Config& config, const GenerateRequest& request) const override {
     auto tokenizer = tokenizer_of(config);
-    std::vector<int64_t> ids = {tokenizer->bos_id()};
-    for (auto id : tokenizer->encode(request.prompt)) ids.push_back(id);
-    const auto room = model_->options.max_len() - static_cast<int64_t>(ids.size());
-    if (room < 1) {
-      throw UsageError("--prompt", fmt::format("holds {} pieces; the model's max_len {} leaves no room to "
-                                                         "generate",
-                                                         ids.size() - 1, model_->options.max_len()));
+    std::vector<std::vector<int64_t>> prompts;
+    for (size_t i = 0; i < request.prompts.size(); ++i) {
+      std::vector<int64_t> ids = {tokenizer->bos_id()};
+      for (auto id : tokenizer->encode(request.prompts[i])) ids.push_back(id);
+      if (static_cast<int64_t>(ids.size()) >= model_->options.max_len()) {
+        throw UsageError(request.prompts.size() == 1 ? "--prompt" : fmt::format("prompt {}", i + 1),
+                         fmt::format("holds {} pieces; the model's max_len {} leaves no room to generate",
+                                     ids.size() - 1, model_->options.max_len()));
+      }
+      prompts.push_back(std::move(ids));
     }
-    auto generate_options = request.options;
-    generate_options.end_symbol(request.ignore_eos ? -1 : tokenizer->eos_id()).max_tokens(std::min(request.options.max_tokens(), room));
-    const auto continuation = train::generate(*model_.ptr(), ids, generate_options);
-    std::vector<int64_t> pieces(ids.begin() + 1, ids.end());
-    for (auto id : continuation) {
-      if (id != tokenizer->eos_id()) pieces.push_back(id);
+    auto options = request.options;
+    options.end_symbol(request.ignore_eos ? -1 : tokenizer->eos_id());
+    std::vector<std::string> texts;
+    const auto batch = static_cast<size_t>(std::max<int64_t>(request.batch_size, 1));
+    for (size_t begin = 0; begin < prompts.size(); begin += batch) {
+      const std::vector<std::vector<int64_t>> rows(prompts.begin() + begin,
+                                                   prompts.begin() + std::min(prompts.size(), begin + batch));
+      const auto continuations = train::generate_batch(*model_.ptr(), rows, options);
+      for (size_t r = 0; r < rows.size(); ++r) {
+        std::vector<int64_t> pieces(rows[r].begin() + 1, rows[r].end());
+        for (auto id : continuations[r]) {
+          if (id != tokenizer->eos_id()) pieces.push_back(id);
+        }
+        texts.push_back(tokenizer->decode(pieces));
+      }
     }
-    return tokenizer->decode(pieces);
+    return texts;
   }
 
  private:

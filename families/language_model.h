@@ -5,6 +5,8 @@
 
 namespace torchzoo::families {
 
+/// The language-model family: model `decoder_only_lm` (models::DecoderOnlyLM), data `language_model`
+/// (monolingual text, one text per line).
 Family language_model_family();
 
 }  // namespace torchzoo::families

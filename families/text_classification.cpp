@@ -13,6 +13,7 @@
 #include "torchzoo/configs/model_keys.h"
 #include "torchzoo/data/labeled_text.h"
 #include "torchzoo/data/text_file.h"
+#include "torchzoo/models/attention_recorder.h"
 #include "torchzoo/models/transformer_encoder_classifier.h"
 #include "torchzoo/train/tasks/text_classification_task.h"
 #include "torchzoo/train/tasks/text_classifier.h"
@@ -187,10 +188,40 @@ class TextClassificationModel : public FamilyModelOf<models::TransformerEncoderC
       throw UsageError("--split", "the config's data section names no test split (data.test)");
     }
     auto report = test ? texts->evaluate_on(texts->test_examples()) : texts->evaluate_on(texts->valid_data().text);
-    out << fmt::format("eval {} on {} ({} split, {} texts) | accuracy {:.4f} | loss {:.4f}\n{}\n{}\n",
+    out << fmt::format("eval {} on {} ({} split, {} texts) | accuracy {:.4f}{} | loss {:.4f}\n{}\n{}\n",
                        request.checkpoint, request.config_path, request.split, report.overall.examples,
-                       report.overall.accuracy, report.overall.loss, report.overall.table(texts->classes()),
+                       report.overall.accuracy, top5_text(report.overall), report.overall.loss, report.overall.table(texts->classes()),
                        report.by_length_line());
+  }
+
+  /// What the pooled vector attends to over the text's tokens, one row per layer (or per head of
+  /// one layer) and one for the attention rollout: the class token's attention with cls pooling,
+  /// the mean over positions with mean pooling.
+  AttentionView attention(const Config& config, const AttentionRequest& request) const override {
+    auto classifier = load_text_classifier(data_section(config), model_);
+    const auto ids = classifier.encode(request.input);  // bos, then the pieces
+    models::AttentionRecorder recorder(*model_.ptr());
+    const auto probabilities = classifier.predict({request.input})[0];  // [classes]
+    const bool cls = model_->options.pooling() == models::Pooling::kCls;
+    std::vector<torch::Tensor> full, pooled;  // [1, h, T, T] and [h, 1, T] per layer
+    for (const auto& [name, weights] : recorder.maps()) {
+      const auto w = weights.to(torch::kCPU, torch::kFloat);
+      full.push_back(w);
+      pooled.push_back(cls ? w[0].slice(1, 0, 1) : w[0].mean(1, /*keepdim=*/true));
+    }
+    const auto [titles, maps] = layer_or_head_maps(pooled, request);  // [n, 1, T]
+    const auto rollout = models::attention_rollout(full)[0];         // [T, T]
+    const auto rollout_row = cls ? rollout[0] : rollout.mean(0);      // [T]
+    AttentionView view;
+    view.maps = torch::cat({maps.squeeze(1), rollout_row.unsqueeze(0)}).unsqueeze(0);  // [1, n + 1, T]
+    view.map_titles = {cls ? "the class token's attention" : "attention averaged over positions (mean pooling)"};
+    view.row_labels = titles;
+    view.row_labels.push_back("rollout");
+    for (const auto id : ids) view.col_labels.push_back(classifier.tokenizer().id_to_piece(id));
+    const auto best = probabilities.argmax().item<int64_t>();
+    view.title = fmt::format("{} → {} ({:.2f})", request.input,
+                             classifier.classes()[static_cast<size_t>(best)], probabilities[best].item<double>());
+    return view;
   }
 
   /// Each line of `in` -> its top classes and probabilities, tab-separated.

@@ -5,6 +5,8 @@
 
 namespace torchzoo::families {
 
+/// The text-classification family: model `transformer_encoder_classifier`
+/// (models::TransformerEncoderClassifier), data `text_classification` (labelled TSV texts).
 Family text_classification_family();
 
 }  // namespace torchzoo::families

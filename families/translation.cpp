@@ -11,8 +11,10 @@
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/configs/model_keys.h"
 #include "torchzoo/data/copy_task.h"
+#include "torchzoo/data/masks.h"
 #include "torchzoo/data/parallel_text.h"
 #include "torchzoo/data/text_file.h"
+#include "torchzoo/models/attention_recorder.h"
 #include "torchzoo/models/encoder_decoder.h"
 #include "torchzoo/train/tasks/seq2seq_task.h"
 #include "torchzoo/train/tasks/translation_task.h"
@@ -257,6 +259,44 @@ class TranslationModel : public FamilyModelOf<models::EncoderDecoder> {
   train::Translator translator(const Config& config) const override {
     auto tokenizers = tokenizers_of_config(config);
     return train::Translator(model_, tokenizers.src, tokenizers.tgt);
+  }
+
+  /// The cross-attention of the translation the model makes of the input: rows are the target
+  /// tokens it produced (each row the attention of the decoder position that produced it), columns
+  /// the source tokens.
+  AttentionView attention(const Config& config, const AttentionRequest& request) const override {
+    auto translator = this->translator(config);
+    const auto& src_tokens = translator.src_tokenizer();
+    const auto& tgt_tokens = translator.tgt_tokenizer();
+    const auto source = translator.encode_source(request.input, request.decoding.max_src_tokens());  // pieces, eos
+    const auto target = translator.translate_ids({source}, request.decoding).front();  // without bos, eos
+    std::vector<int64_t> decoder_input{tgt_tokens.bos_id()};
+    decoder_input.insert(decoder_input.end(), target.begin(), target.end());
+
+    // A teacher-forced pass over what was decoded, recording every attention module.
+    torch::NoGradGuard no_grad;
+    const auto model = model_.ptr();
+    model->eval();
+    const auto as_ids = torch::TensorOptions().dtype(torch::kLong);
+    const auto src = torch::tensor(source, as_ids).unsqueeze(0).to(device());          // [1, S]
+    const auto tgt = torch::tensor(decoder_input, as_ids).unsqueeze(0).to(device());   // [1, T]
+    const auto src_mask = torch::ones({1, 1, src.size(1)}, torch::TensorOptions().dtype(torch::kBool).device(device()));
+    models::AttentionRecorder recorder(*model_.ptr());
+    model->forward(src, tgt, src_mask, data::subsequent_mask(tgt.size(1), device()));
+    std::vector<torch::Tensor> layers;  // each [h, T, S]
+    for (const auto& [name, weights] : recorder.maps()) {
+      if (name.size() > 9 && name.compare(name.size() - 9, 9, ".src_attn") == 0) {
+        layers.push_back(weights[0].to(torch::kCPU, torch::kFloat));
+      }
+    }
+    AttentionView view;
+    std::tie(view.map_titles, view.maps) = layer_or_head_maps(layers, request);
+    for (const auto id : target) view.row_labels.push_back(tgt_tokens.id_to_piece(id));
+    view.row_labels.push_back(tgt_tokens.id_to_piece(tgt_tokens.eos_id()));
+    for (const auto id : source) view.col_labels.push_back(src_tokens.id_to_piece(id));
+    view.title = fmt::format("cross-attention | {} → {}", request.input,
+                             tgt_tokens.decode(target));
+    return view;
   }
 
  private:

@@ -5,6 +5,8 @@
 
 namespace torchzoo::families {
 
+/// The translation family: model `encoder_decoder` (models::EncoderDecoder), data `copy_task` and
+/// `translation` (a parallel corpus).
 Family translation_family();
 
 }  // namespace torchzoo::families

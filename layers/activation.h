@@ -6,6 +6,7 @@
 
 namespace torchzoo::layers {
 
+/// Feed-forward activation: ReLU (the paper) or GELU (exact erf form).
 enum class Activation { kRelu, kGelu };
 
 /// "relu" or "gelu".

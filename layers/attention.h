@@ -16,10 +16,12 @@
 
 namespace torchzoo::layers {
 
+/// Options of Attention: the token width and the number of heads, the rest with timm's defaults.
 struct AttentionOptions {
   AttentionOptions(int64_t dim, int64_t num_heads) : dim_(dim), num_heads_(num_heads) {}
   /// Token width; must be divisible by num_heads.
   TORCH_ARG(int64_t, dim);
+  /// Attention heads; head width dim / num_heads.
   TORCH_ARG(int64_t, num_heads);
   /// Bias on the qkv projection (timm's Attention default: no; its VisionTransformer: yes).
   TORCH_ARG(bool, qkv_bias) = false;
@@ -33,6 +35,9 @@ struct AttentionOptions {
   TORCH_ARG(bool, keep_attention_weights) = false;
 };
 
+/// Multi-head self-attention with one fused qkv projection (timm's Attention), used through the
+/// module holder Attention. Parameters `qkv` and `proj` carry timm's names.
+///
 /// Example:
 ///   Attention attn(AttentionOptions(192, 3).qkv_bias(true));
 ///   auto y = attn(tokens);  // [B, 50, 192]
@@ -42,6 +47,7 @@ class AttentionImpl : public torch::nn::Cloneable<AttentionImpl> {
   void reset() override;
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
+  /// Self-attention of the tokens x [B, N, dim] -> [B, N, dim].
   torch::Tensor forward(const torch::Tensor& x);
 
   /// Attention map [B, num_heads, N, N] of the last forward when keep_attention_weights is set.

@@ -18,6 +18,7 @@
 
 namespace torchzoo::layers {
 
+/// Options of Decoder: the options of every layer and the number of layers.
 struct DecoderOptions {
   DecoderOptions(TransformerLayerOptions layer, int64_t num_layers)
       : layer_(std::move(layer)), num_layers_(num_layers) {}
@@ -27,6 +28,9 @@ struct DecoderOptions {
   TORCH_ARG(int64_t, num_layers) = 6;
 };
 
+/// Stack of decoder layers (annotated Transformer `Decoder`), used through the module holder
+/// Decoder; with pre-norm layers a final LayerNorm `norm` follows the stack.
+///
 /// Example:
 ///   Decoder decoder(DecoderOptions(TransformerLayerOptions(512, 8, 2048), 6));
 ///   auto y = decoder(tgt_embedded, memory, src_mask, tgt_mask);
@@ -37,6 +41,8 @@ class DecoderImpl : public torch::nn::Cloneable<DecoderImpl> {
   explicit DecoderImpl(DecoderOptions options);
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
+  /// x [B, T_tgt, d_model] over the encoder output memory [B, T_src, d_model], with src_mask bool
+  /// [B, 1, T_src] and tgt_mask bool [B, T_tgt, T_tgt] (true = may attend) -> [B, T_tgt, d_model].
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& src_mask,
                         const torch::Tensor& tgt_mask);
 

@@ -22,8 +22,13 @@
 
 namespace torchzoo::layers {
 
+/// Options of DecoderLayer: those of every Transformer layer.
 using DecoderLayerOptions = TransformerLayerOptions;
 
+/// Decoder layer (annotated Transformer `DecoderLayer`), used through the module holder DecoderLayer:
+/// masked self-attention, attention over the encoder output (`src_attn`), then the feed-forward, each
+/// in a SublayerConnection (`sublayer.0` to `sublayer.2`).
+///
 /// Example:
 ///   DecoderLayer layer(DecoderLayerOptions(512, 8, 2048));
 ///   auto y = layer(x, memory, src_mask, tgt_mask);
@@ -34,6 +39,8 @@ class DecoderLayerImpl : public torch::nn::Cloneable<DecoderLayerImpl> {
   explicit DecoderLayerImpl(DecoderLayerOptions options);
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
+  /// x [B, T_tgt, d_model] over memory [B, T_src, d_model], with src_mask bool [B, 1, T_src] and
+  /// tgt_mask bool [B, T_tgt, T_tgt] (true = may attend) -> [B, T_tgt, d_model].
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& src_mask,
                         const torch::Tensor& tgt_mask);
 

@@ -27,6 +27,9 @@ struct DecoderLayerState {
   KeyValue src_attn;
 };
 
+/// What incremental decoding keeps between steps: every decoder layer's cached projections and the
+/// source mask (made by Decoder::init_state or EncoderDecoder::init_decoder_state).
+///
 /// Example (greedy decoding, one position per step):
 ///   auto state = model->init_decoder_state(memory, src_mask);
 ///   for (...) {
@@ -35,6 +38,7 @@ struct DecoderLayerState {
 ///     state.reorder(rows);                                  // beam search: follow each beam's origin
 ///   }
 struct DecoderState {
+  /// One entry per decoder layer.
   std::vector<DecoderLayerState> layers;
   /// The source mask every step attends with.
   torch::Tensor src_mask;

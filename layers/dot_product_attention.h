@@ -11,11 +11,13 @@
 
 namespace torchzoo::layers {
 
+/// The arguments of dot_product_attention besides q, k and v.
 struct DotProductAttentionArgs {
   /// Bool mask (true = may attend); undefined attends everywhere.
   torch::Tensor mask;
   /// Dropout probability on the attention weights (applied only when `training`).
   double dropout = 0.0;
+  /// Whether the module is training: dropout applies only then.
   bool training = false;
   /// at::scaled_dot_product_attention; otherwise the math path written out. On the CPU, training
   /// with dropout takes the math path (with layers::fused_dropout) either way, and a single query
@@ -26,6 +28,9 @@ struct DotProductAttentionArgs {
   torch::Tensor* weights = nullptr;
 };
 
+/// softmax(q k^T / sqrt(d_k)) v for q [B, h, T_q, d_k], k and v [B, h, T_k, d_k] -> [B, h, T_q, d_k]
+/// (Vaswani et al. 2017, equation 1), through the fused or the math path (see args).
+///
 /// The math path sets masked scores to -1e9 as the annotated Transformer does,
 /// so a query whose keys are all masked attends uniformly; the fused path
 /// returns NaN for such a row. Masks from data/masks.h never produce one.

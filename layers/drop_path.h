@@ -9,12 +9,20 @@
 
 namespace torchzoo::layers {
 
+/// Options of DropPath: the drop probability.
 struct DropPathOptions {
   /* implicit */ DropPathOptions(double p = 0.0) : p_(p) {}
   /// Probability of dropping the branch of a sample.
   TORCH_ARG(double, p);
 };
 
+/// Stochastic depth (Huang et al. 2016), used through the module holder DropPath: in training each
+/// sample's branch is dropped with probability p and kept ones are scaled by 1 / (1 - p); identity
+/// in eval.
+///
+/// Example:
+///   DropPath drop_path(DropPathOptions(0.1));
+///   x = x + drop_path(branch(x));
 class DropPathImpl : public torch::nn::Cloneable<DropPathImpl> {
  public:
   explicit DropPathImpl(DropPathOptions options = {});

@@ -36,12 +36,20 @@ torch::Tensor fused_dropout_add(const torch::Tensor& x, const torch::Tensor& res
 /// dropout(relu(x)) in one pass (training on the CPU); its backward reads only the output.
 torch::Tensor fused_relu_dropout(const torch::Tensor& x, double p, bool training);
 
+/// Dropout with torch::dropout's semantics and a one-pass CPU kernel (see the top of
+/// layers/dropout.h), used through the module holder Dropout; options are torch's DropoutOptions.
+///
+/// Example:
+///   Dropout drop(0.1);
+///   auto y = drop(x);                        // dropout(x)
+///   auto z = drop->forward_add(y, x);        // x + dropout(y)
 class DropoutImpl : public torch::nn::Cloneable<DropoutImpl> {
  public:
   explicit DropoutImpl(torch::nn::DropoutOptions options = {});
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
 
+  /// dropout(x), x [...] -> [...].
   torch::Tensor forward(const torch::Tensor& x);
   /// dropout(relu(x)).
   torch::Tensor forward_relu(const torch::Tensor& x);

@@ -9,6 +9,7 @@
 
 namespace torchzoo::layers {
 
+/// Options of Embeddings: the width and the vocabulary size.
 struct EmbeddingsOptions {
   EmbeddingsOptions(int64_t d_model, int64_t vocab) : d_model_(d_model), vocab_(vocab) {}
   /// Embedding width.
@@ -17,6 +18,9 @@ struct EmbeddingsOptions {
   TORCH_ARG(int64_t, vocab);
 };
 
+/// Token embeddings scaled by sqrt(d_model) (annotated Transformer `Embeddings`), used through the
+/// module holder Embeddings; the lookup table is `lut`.
+///
 /// Example:
 ///   Embeddings embed(EmbeddingsOptions(512, 32000));
 ///   auto x = embed(tokens);  // [B, T] -> [B, T, 512]
@@ -26,6 +30,7 @@ class EmbeddingsImpl : public torch::nn::Cloneable<EmbeddingsImpl> {
   void reset() override;
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
+  /// tokens [B, T] int64 -> [B, T, d_model].
   torch::Tensor forward(const torch::Tensor& tokens);
 
   EmbeddingsOptions options;

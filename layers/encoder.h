@@ -17,6 +17,7 @@
 
 namespace torchzoo::layers {
 
+/// Options of Encoder: the options of every layer and the number of layers.
 struct EncoderOptions {
   EncoderOptions(TransformerLayerOptions layer, int64_t num_layers)
       : layer_(std::move(layer)), num_layers_(num_layers) {}
@@ -26,6 +27,9 @@ struct EncoderOptions {
   TORCH_ARG(int64_t, num_layers) = 6;
 };
 
+/// Stack of encoder layers (annotated Transformer `Encoder`), used through the module holder
+/// Encoder; with pre-norm layers a final LayerNorm `norm` follows the stack.
+///
 /// Example:
 ///   Encoder encoder(EncoderOptions(TransformerLayerOptions(512, 8, 2048), /*num_layers=*/6));
 ///   auto memory = encoder(src_embedded, src_mask);
@@ -34,6 +38,7 @@ class EncoderImpl : public torch::nn::Cloneable<EncoderImpl> {
   explicit EncoderImpl(EncoderOptions options);
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
+  /// x [B, T, d_model], mask bool [B, 1, T] or [B, T, T] (true = may attend) -> [B, T, d_model].
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
   /// One position x [B, 1, d_model] after those cached in `caches` (one KeyValue per layer, empty
   /// before the first step; each extended by one) -> [B, 1, d_model].

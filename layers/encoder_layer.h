@@ -20,8 +20,12 @@
 
 namespace torchzoo::layers {
 
+/// Options of EncoderLayer: those of every Transformer layer.
 using EncoderLayerOptions = TransformerLayerOptions;
 
+/// Encoder layer (annotated Transformer `EncoderLayer`), used through the module holder EncoderLayer:
+/// self-attention, then the feed-forward, each in a SublayerConnection (`sublayer.0`, `sublayer.1`).
+///
 /// Example:
 ///   EncoderLayer layer(EncoderLayerOptions(/*d_model=*/512, /*num_heads=*/8, /*d_ff=*/2048));
 ///   auto y = layer(x, src_mask);
@@ -30,6 +34,7 @@ class EncoderLayerImpl : public torch::nn::Cloneable<EncoderLayerImpl> {
   explicit EncoderLayerImpl(EncoderLayerOptions options);
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
+  /// x [B, T, d_model], mask bool [B, 1, T] or [B, T, T] (true = may attend) -> [B, T, d_model].
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
   /// One position x [B, 1, d_model] after the positions in `cache` (which it extends by one) -> [B, 1, d_model].
   torch::Tensor step(const torch::Tensor& x, KeyValue& cache);

@@ -11,6 +11,7 @@
 
 namespace torchzoo::layers {
 
+/// Options of Generator: the input width and the vocabulary size.
 struct GeneratorOptions {
   GeneratorOptions(int64_t d_model, int64_t vocab) : d_model_(d_model), vocab_(vocab) {}
   /// Input width.
@@ -19,6 +20,9 @@ struct GeneratorOptions {
   TORCH_ARG(int64_t, vocab);
 };
 
+/// Output projection to vocabulary log-probabilities, log_softmax(proj(x)) (annotated Transformer
+/// `Generator`), used through the module holder Generator.
+///
 /// Example:
 ///   Generator generator(GeneratorOptions(512, 32000));
 ///   auto log_probs = generator(decoder_out);  // [B, T, 32000]
@@ -28,6 +32,7 @@ class GeneratorImpl : public torch::nn::Cloneable<GeneratorImpl> {
   void reset() override;
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
+  /// Log-probabilities: x [B, T, d_model] -> [B, T, vocab].
   torch::Tensor forward(const torch::Tensor& x);
   /// proj(x) alone [..., vocab]: what greedy decoding takes the argmax of (log_softmax keeps the order).
   torch::Tensor logits(const torch::Tensor& x);

@@ -11,6 +11,7 @@
 
 namespace torchzoo::layers {
 
+/// Options of LayerNorm: the normalised width, eps and which formula.
 struct LayerNormOptions {
   /* implicit */ LayerNormOptions(int64_t features) : features_(features) {}
   /// Size of the last dimension being normalised.
@@ -21,6 +22,9 @@ struct LayerNormOptions {
   TORCH_ARG(bool, use_torch_layer_norm) = false;
 };
 
+/// Layer normalisation as the annotated Transformer writes it, a_2 * (x - mean) / (std + eps) + b_2
+/// with the unbiased std, or torch::layer_norm's formula; used through the module holder LayerNorm.
+///
 /// Example:
 ///   LayerNorm norm(LayerNormOptions(512).eps(1e-6));
 ///   auto y = norm(x);  // x: [B, T, 512]
@@ -30,6 +34,7 @@ class LayerNormImpl : public torch::nn::Cloneable<LayerNormImpl> {
   void reset() override;
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
+  /// x [..., features] -> [..., features].
   torch::Tensor forward(const torch::Tensor& x);
 
   LayerNormOptions options;

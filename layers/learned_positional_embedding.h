@@ -11,6 +11,7 @@
 
 namespace torchzoo::layers {
 
+/// Options of LearnedPositionalEmbedding: the width, the positions covered and the dropout.
 struct LearnedPositionalEmbeddingOptions {
   LearnedPositionalEmbeddingOptions(int64_t d_model, int64_t max_len) : d_model_(d_model), max_len_(max_len) {}
   /// Embedding width.
@@ -21,6 +22,9 @@ struct LearnedPositionalEmbeddingOptions {
   TORCH_ARG(double, dropout) = 0.1;
 };
 
+/// Learned absolute position embeddings (BERT, GPT-2), added to the input before dropout; used
+/// through the module holder LearnedPositionalEmbedding.
+///
 /// Example:
 ///   LearnedPositionalEmbedding pos(LearnedPositionalEmbeddingOptions(256, 512));
 ///   auto y = pos(embed(tokens));
@@ -30,6 +34,7 @@ class LearnedPositionalEmbeddingImpl : public torch::nn::Cloneable<LearnedPositi
   void reset() override;
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
+  /// x [B, T, d_model] -> [B, T, d_model], positions 0 .. T - 1 (T <= max_len).
   torch::Tensor forward(const torch::Tensor& x);
   /// Embeds positions offset .. offset + T - 1 (incremental decoding feeds one position at a time).
   torch::Tensor forward_at(const torch::Tensor& x, int64_t offset);

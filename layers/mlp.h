@@ -13,10 +13,13 @@
 
 namespace torchzoo::layers {
 
+/// Options of Mlp: input and hidden widths, the output width and the dropout.
 struct MlpOptions {
   MlpOptions(int64_t in_features, int64_t hidden_features)
       : in_features_(in_features), hidden_features_(hidden_features), out_features_(in_features) {}
+  /// Input width.
   TORCH_ARG(int64_t, in_features);
+  /// Hidden width (after fc1).
   TORCH_ARG(int64_t, hidden_features);
   /// Defaults to in_features.
   TORCH_ARG(int64_t, out_features);
@@ -24,6 +27,9 @@ struct MlpOptions {
   TORCH_ARG(double, drop) = 0.0;
 };
 
+/// The Vision Transformer's MLP (timm's Mlp): fc1, GELU, dropout, fc2, dropout; used through the
+/// module holder Mlp.
+///
 /// Example:
 ///   Mlp mlp(MlpOptions(192, 768).drop(0.1));
 class MlpImpl : public torch::nn::Cloneable<MlpImpl> {
@@ -32,6 +38,7 @@ class MlpImpl : public torch::nn::Cloneable<MlpImpl> {
   void reset() override;
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
+  /// x [..., in_features] -> [..., out_features].
   torch::Tensor forward(const torch::Tensor& x);
 
   MlpOptions options;

@@ -65,6 +65,8 @@ class KeyValue {
   std::shared_ptr<int64_t> written_;
 };
 
+/// Options of MultiHeadedAttention: the width and the number of heads, the rest with the reference's
+/// defaults.
 struct MultiHeadedAttentionOptions {
   MultiHeadedAttentionOptions(int64_t d_model, int64_t num_heads) : d_model_(d_model), num_heads_(num_heads) {}
   /// Model width; must be divisible by num_heads (d_k = d_model / num_heads).
@@ -81,6 +83,9 @@ struct MultiHeadedAttentionOptions {
   TORCH_ARG(bool, keep_attention_weights) = false;
 };
 
+/// Multi-head attention with four projections (annotated Transformer `MultiHeadedAttention`, parameters
+/// `linears.0` to `linears.3`), used through the module holder MultiHeadedAttention.
+///
 /// Example:
 ///   MultiHeadedAttention attn(MultiHeadedAttentionOptions(512, 8).dropout(0.1));
 ///   auto y = attn(x, x, x, mask);  // self-attention, x: [B, T, 512], mask: [B, 1, T]
@@ -91,6 +96,8 @@ class MultiHeadedAttentionImpl : public torch::nn::Cloneable<MultiHeadedAttentio
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
 
+  /// query [B, T_q, d_model] over key and value [B, T_k, d_model], with mask bool
+  /// [B or 1, 1 or T_q, T_k] (true = may attend; undefined: everything) -> [B, T_q, d_model].
   torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value,
                         const torch::Tensor& mask = {});
 

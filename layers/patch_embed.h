@@ -12,6 +12,7 @@
 
 namespace torchzoo::layers {
 
+/// Options of PatchEmbed: image and patch sizes, channels and the embedding width.
 struct PatchEmbedOptions {
   PatchEmbedOptions(int64_t img_size, int64_t patch_size, int64_t in_chans, int64_t embed_dim)
       : img_size_(img_size), patch_size_(patch_size), in_chans_(in_chans), embed_dim_(embed_dim) {}
@@ -33,6 +34,10 @@ struct PatchEmbedOptions {
   int64_t num_patches() const { return grid_size() * grid_size(); }
 };
 
+/// Image to patch embeddings (Dosovitskiy et al. 2021, section 3.1; timm's PatchEmbed): a
+/// convolution `proj` with kernel and stride the patch size; used through the module holder
+/// PatchEmbed.
+///
 /// Example:
 ///   PatchEmbed embed(PatchEmbedOptions(28, 4, 1, 192));
 ///   auto tokens = embed(images);  // [B, 1, 28, 28] -> [B, 49, 192]
@@ -42,6 +47,7 @@ class PatchEmbedImpl : public torch::nn::Cloneable<PatchEmbedImpl> {
   void reset() override;
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
+  /// x [B, in_chans, img_size, img_size] -> [B, N, embed_dim], patches in row-major order.
   torch::Tensor forward(const torch::Tensor& x);
 
   PatchEmbedOptions options;

@@ -11,6 +11,7 @@
 
 namespace torchzoo::layers {
 
+/// Options of PositionalEncoding: the width, the dropout and the longest sequence.
 struct PositionalEncodingOptions {
   /* implicit */ PositionalEncodingOptions(int64_t d_model) : d_model_(d_model) {}
   /// Embedding width (even).
@@ -21,6 +22,9 @@ struct PositionalEncodingOptions {
   TORCH_ARG(int64_t, max_len) = 5000;
 };
 
+/// Sinusoidal positional encoding (Vaswani et al. 2017, section 3.5), added to the input before
+/// dropout; the table is the buffer `pe`. Used through the module holder PositionalEncoding.
+///
 /// Example:
 ///   PositionalEncoding pos(PositionalEncodingOptions(512).dropout(0.1));
 ///   auto y = pos(embed(tokens));
@@ -29,6 +33,7 @@ class PositionalEncodingImpl : public torch::nn::Cloneable<PositionalEncodingImp
   explicit PositionalEncodingImpl(PositionalEncodingOptions options);
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
+  /// x [B, T, d_model] -> [B, T, d_model], positions 0 .. T - 1 (T <= max_len).
   torch::Tensor forward(const torch::Tensor& x);
   /// Encodes positions offset .. offset + T - 1 (incremental decoding feeds one position at a time).
   torch::Tensor forward_at(const torch::Tensor& x, int64_t offset);

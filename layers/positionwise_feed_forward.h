@@ -13,6 +13,7 @@
 
 namespace torchzoo::layers {
 
+/// Options of PositionwiseFeedForward: the widths, the dropout and the activation.
 struct PositionwiseFeedForwardOptions {
   PositionwiseFeedForwardOptions(int64_t d_model, int64_t d_ff) : d_model_(d_model), d_ff_(d_ff) {}
   /// Input and output width.
@@ -25,6 +26,9 @@ struct PositionwiseFeedForwardOptions {
   TORCH_ARG(Activation, activation) = Activation::kRelu;
 };
 
+/// Position-wise feed-forward network, w_2(dropout(act(w_1(x)))) (Vaswani et al. 2017, section
+/// 3.3); used through the module holder PositionwiseFeedForward.
+///
 /// Example:
 ///   PositionwiseFeedForward ff(PositionwiseFeedForwardOptions(512, 2048).activation(Activation::kGelu));
 class PositionwiseFeedForwardImpl : public torch::nn::Cloneable<PositionwiseFeedForwardImpl> {
@@ -33,6 +37,7 @@ class PositionwiseFeedForwardImpl : public torch::nn::Cloneable<PositionwiseFeed
   void reset() override;
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
+  /// x [B, T, d_model] -> [B, T, d_model].
   torch::Tensor forward(const torch::Tensor& x);
   /// Inference through int8 linears (detail::PackedLinear::set_int8), or float32 again with false.
   void set_int8_inference(bool on);

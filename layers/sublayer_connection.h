@@ -15,6 +15,7 @@
 
 namespace torchzoo::layers {
 
+/// Options of SublayerConnection: the width, the dropout and where the LayerNorm goes.
 struct SublayerConnectionOptions {
   /* implicit */ SublayerConnectionOptions(int64_t size) : size_(size) {}
   /// Model width (d_model).
@@ -29,6 +30,10 @@ struct SublayerConnectionOptions {
   TORCH_ARG(bool, use_torch_layer_norm) = false;
 };
 
+/// Residual connection around a sublayer with layer normalisation and dropout (annotated Transformer
+/// `SublayerConnection`): x + dropout(sublayer(norm(x))) pre-norm, norm(x + dropout(sublayer(x)))
+/// post-norm. Used through the module holder SublayerConnection.
+///
 /// Example (an encoder layer's attention half):
 ///   x = sublayer(x, [&](const torch::Tensor& y) { return self_attn(y, y, y, mask); });
 class SublayerConnectionImpl : public torch::nn::Cloneable<SublayerConnectionImpl> {
@@ -39,6 +44,7 @@ class SublayerConnectionImpl : public torch::nn::Cloneable<SublayerConnectionImp
   void reset() override;
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
+  /// x [B, T, size] -> [B, T, size], the residual sum around `sublayer`.
   torch::Tensor forward(const torch::Tensor& x, const Sublayer& sublayer);
 
   SublayerConnectionOptions options;

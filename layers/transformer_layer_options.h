@@ -12,6 +12,8 @@
 
 namespace torchzoo::layers {
 
+/// Options of one Transformer layer (EncoderLayer, DecoderLayer), shared by every layer of a stack
+/// (Encoder, Decoder) and by the models' Options (TransformerStackOptions).
 struct TransformerLayerOptions {
   TransformerLayerOptions(int64_t d_model, int64_t num_heads, int64_t d_ff)
       : d_model_(d_model), num_heads_(num_heads), d_ff_(d_ff) {}

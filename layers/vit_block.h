@@ -19,12 +19,16 @@
 
 namespace torchzoo::layers {
 
+/// Options of VitBlock: the token width and the number of heads, the rest with timm's defaults.
 struct VitBlockOptions {
   VitBlockOptions(int64_t dim, int64_t num_heads) : dim_(dim), num_heads_(num_heads) {}
+  /// Token width.
   TORCH_ARG(int64_t, dim);
+  /// Attention heads.
   TORCH_ARG(int64_t, num_heads);
   /// MLP hidden width = int(dim * mlp_ratio).
   TORCH_ARG(double, mlp_ratio) = 4.0;
+  /// Bias on the attention's qkv projection.
   TORCH_ARG(bool, qkv_bias) = false;
   /// Dropout after the attention projection and in the MLP.
   TORCH_ARG(double, proj_drop) = 0.0;
@@ -40,9 +44,14 @@ struct VitBlockOptions {
   TORCH_ARG(bool, fused_attention) = true;
 
  public:
+  /// The MLP's hidden width, int(dim * mlp_ratio).
   int64_t mlp_hidden() const { return static_cast<int64_t>(static_cast<double>(dim_) * mlp_ratio_); }
 };
 
+/// The Vision Transformer's encoder block (timm's Block): pre-norm self-attention and MLP, each on
+/// a residual branch with optional LayerScale and stochastic depth. Used through the module holder
+/// VitBlock.
+///
 /// Example:
 ///   VitBlock block(VitBlockOptions(192, 3).qkv_bias(true).drop_path(0.1));
 class VitBlockImpl : public torch::nn::Cloneable<VitBlockImpl> {
@@ -50,6 +59,7 @@ class VitBlockImpl : public torch::nn::Cloneable<VitBlockImpl> {
   explicit VitBlockImpl(VitBlockOptions options);
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
+  /// x [B, N, dim] -> [B, N, dim].
   torch::Tensor forward(const torch::Tensor& x);
 
   VitBlockOptions options;

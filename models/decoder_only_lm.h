@@ -54,6 +54,7 @@ struct DecoderOnlyLMOptions : layers::TransformerStackOptions<DecoderOnlyLMOptio
 
 /// What generation keeps between steps: each block's keys and values of the positions so far.
 struct LMState {
+  /// One KeyValue per block, [B, h, T, d_k] each.
   std::vector<layers::KeyValue> layers;
   /// Positions decoded so far (the position the next step encodes).
   int64_t length() const { return layers.empty() ? 0 : layers.front().length(); }
@@ -61,6 +62,9 @@ struct LMState {
   void reorder(const torch::Tensor& rows);
 };
 
+/// Decoder-only Transformer language model, GPT-style: embeddings and positions, pre-norm blocks under
+/// a causal mask, the Generator. Used through the module holder DecoderOnlyLM.
+///
 /// Example:
 ///   DecoderOnlyLM lm(DecoderOnlyLMOptions(/*vocab=*/8000).num_layers(4));
 ///   auto log_probs = lm->generator(lm(tokens, data::causal_padding_mask(tokens, /*pad=*/0)));  // [B, T, 8000]

@@ -62,6 +62,9 @@ struct EncoderDecoderOptions : layers::TransformerStackOptions<EncoderDecoderOpt
   TORCH_ARG(bool, tie_generator) = false;
 };
 
+/// Encoder-decoder Transformer (Vaswani et al. 2017; annotated Transformer `EncoderDecoder` and
+/// `make_model`) with the reference's parameter names; used through the module holder EncoderDecoder.
+///
 /// Example:
 ///   EncoderDecoder model(EncoderDecoderOptions(/*src_vocab=*/11, /*tgt_vocab=*/11).num_layers(2));
 ///   auto log_probs = model->generator(model(src, tgt, src_mask, tgt_mask));  // [B, T_tgt, 11]
@@ -73,9 +76,14 @@ class EncoderDecoderImpl : public torch::nn::Cloneable<EncoderDecoderImpl> {
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
 
+  /// src [B, T_src] int64, src_mask bool [B, 1, T_src] -> memory [B, T_src, d_model].
   torch::Tensor encode(const torch::Tensor& src, const torch::Tensor& src_mask);
+  /// tgt [B, T_tgt] int64 over memory [B, T_src, d_model], with tgt_mask bool [B, T_tgt, T_tgt]
+  /// -> [B, T_tgt, d_model].
   torch::Tensor decode(const torch::Tensor& memory, const torch::Tensor& src_mask, const torch::Tensor& tgt,
                        const torch::Tensor& tgt_mask);
+  /// decode(encode(src, src_mask), src_mask, tgt, tgt_mask) -> [B, T_tgt, d_model]; apply `generator`
+  /// for log-probabilities, as the reference does.
   torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& tgt, const torch::Tensor& src_mask,
                         const torch::Tensor& tgt_mask);
 

@@ -41,6 +41,7 @@ enum class Pooling {
 
 /// "cls" or "mean"; anything else is an error listing both.
 Pooling pooling_from_string(const std::string& name);
+/// "cls" or "mean".
 std::string to_string(Pooling pooling);
 
 /// The stack's fields (num_layers, d_model, num_heads, d_ff, dropout, attention_dropout, activation,
@@ -65,6 +66,9 @@ struct TransformerEncoderClassifierOptions : layers::TransformerStackOptions<Tra
   TORCH_ARG(Pooling, pooling) = Pooling::kCls;
 };
 
+/// Encoder-only Transformer classifier, BERT-style: embeddings and positions, the annotated Encoder,
+/// cls or mean pooling and a linear head. Used through the module holder TransformerEncoderClassifier.
+///
 /// Example:
 ///   TransformerEncoderClassifier model(TransformerEncoderClassifierOptions(/*vocab=*/8000, /*num_classes=*/5));
 ///   auto logits = model(tokens, data::padding_mask(tokens, /*pad=*/0));  // [B, 5]

@@ -34,18 +34,28 @@ namespace torchzoo::models {
 enum class GlobalPool { kToken, kAvg };
 /// "token" or "avg"; throws on anything else.
 GlobalPool global_pool_from_string(const std::string& name);
+/// "token" or "avg".
 std::string to_string(GlobalPool pool);
 
 /// Defaults are ViT-Tiny's widths (embed 192, depth 12, 3 heads) on 28x28 grey images in patches of 4.
 struct VisionTransformerOptions {
+  /// Side of the square input image; a multiple of patch_size.
   TORCH_ARG(int64_t, img_size) = 28;
+  /// Side of a square patch.
   TORCH_ARG(int64_t, patch_size) = 4;
+  /// Input channels (1: grey, 3: RGB).
   TORCH_ARG(int64_t, in_chans) = 1;
+  /// Classes the head scores.
   TORCH_ARG(int64_t, num_classes) = 10;
+  /// Token width.
   TORCH_ARG(int64_t, embed_dim) = 192;
+  /// Number of blocks.
   TORCH_ARG(int64_t, depth) = 12;
+  /// Attention heads of every block.
   TORCH_ARG(int64_t, num_heads) = 3;
+  /// MLP hidden width over embed_dim.
   TORCH_ARG(double, mlp_ratio) = 4.0;
+  /// Bias on the attention's qkv projection.
   TORCH_ARG(bool, qkv_bias) = true;
   /// Class token ("token") or mean of the patch tokens ("avg", with fc_norm instead of norm).
   TORCH_ARG(GlobalPool, global_pool) = GlobalPool::kToken;
@@ -57,6 +67,7 @@ struct VisionTransformerOptions {
   TORCH_ARG(double, attn_drop_rate) = 0.0;
   /// Stochastic depth, rising linearly from 0 in the first block to this in the last.
   TORCH_ARG(double, drop_path_rate) = 0.0;
+  /// Attention through at::scaled_dot_product_attention.
   TORCH_ARG(bool, fused_attention) = true;
 
  public:
@@ -64,11 +75,17 @@ struct VisionTransformerOptions {
   ///   vit_tiny  (embed 192, depth 12, 3 heads), vit_small (384, 12, 6),
   ///   vit_mini  (128, 6, 4): a model sized to train on two CPU cores.
   static VisionTransformerOptions preset(const std::string& name);
+  /// The names preset() takes.
   static std::vector<std::string> preset_names();
+  /// Patches per side.
   int64_t grid_size() const { return img_size_ / patch_size_; }
+  /// Patches per image, N.
   int64_t num_patches() const { return grid_size() * grid_size(); }
 };
 
+/// Vision Transformer for image classification (Dosovitskiy et al. 2021; timm's VisionTransformer) with
+/// timm's parameter names; used through the module holder VisionTransformer.
+///
 /// Example:
 ///   VisionTransformer vit(VisionTransformerOptions::preset("vit_tiny").num_classes(10));
 ///   auto logits = vit(images);  // [B, 1, 28, 28] -> [B, 10]
@@ -86,6 +103,7 @@ class VisionTransformerImpl : public torch::nn::Cloneable<VisionTransformerImpl>
   torch::Tensor forward_features(const torch::Tensor& images);
   /// tokens [B, 1 + N, embed_dim] -> logits [B, num_classes]
   torch::Tensor forward_head(const torch::Tensor& tokens);
+  /// images [B, in_chans, img_size, img_size] -> logits [B, num_classes].
   torch::Tensor forward(const torch::Tensor& images);
 
   VisionTransformerOptions options;

@@ -4,10 +4,14 @@
 #     zlib, libpng, libzip (checkpoint archives), SentencePiece, nlohmann-json (safetensors
 #     headers); clang and libclang-rt (make sanitize, make fuzz: ASan, UBSan, libFuzzer);
 #     data: dataset-fashion-mnist (/usr/share/datasets/fashion-mnist); libgloo-dev (the headers c10d's
-#     ProcessGroupGloo.hpp includes: distributed training); iproute2 (ip netns: the two-host test)
+#     ProcessGroupGloo.hpp includes: distributed training); iproute2 (ip netns: the two-host test);
+#     cairo and the DejaVu fonts (pictures: torchzoo plot, attention)
+#   - doxygen and chromium from Debian: `make docs` builds the HTML API reference, and its test
+#     (tests/docs/) renders the index page in headless Chromium
 #   - sacrebleu from PyPI: the BLEU tests compare `torchzoo bleu` with it
 #   - safetensors from PyPI: the interop tests load our .safetensors files into the PyTorch references
 #   - ctranslate2 and sentencepiece from PyPI, for bench/run_ctranslate2.py only (the peer engine)
+#   - tensorboard from PyPI: a test reads torchzoo's event files back with it
 #   - LibTorch through the PyTorch wheel (pip install torch==2.13.0, CPU build);
 #     Python is only used by set-up, tests and benchmarks.
 # Set TORCHZOO_SKIP_PIP=1 to use a LibTorch given through CMAKE_PREFIX_PATH instead.
@@ -16,7 +20,9 @@ set -euo pipefail
 # zipcmp, zipmerge, ziptool: Debian's libzip CMake package names these tools and fails without them.
 apt_packages=(libfmt-dev libyaml-cpp-dev catch2 libcli11-dev ninja-build zlib1g-dev libpng-dev libsentencepiece-dev
   nlohmann-json3-dev libzip-dev zipcmp zipmerge ziptool dataset-fashion-mnist clang libclang-rt-dev
-  libgloo-dev iproute2)
+  libgloo-dev iproute2 libcairo2-dev fonts-dejavu-core)
+# make docs and its test (tests/docs/).
+apt_packages+=(doxygen chromium)
 torch_version="2.13.0"
 
 sudo_cmd=()
@@ -56,5 +62,9 @@ fi
 if ! python3 -c "import ctranslate2, sentencepiece" 2>/dev/null; then
   echo "setup: installing ctranslate2 and sentencepiece (bench/run_ctranslate2.py times torchzoo against CTranslate2)"
   python3 -m pip install -q "ctranslate2==4.6.0" "sentencepiece==0.2.3"
+fi
+if ! python3 -c "import tensorboard" 2>/dev/null; then
+  echo "setup: installing tensorboard (a test reads torchzoo's event files back with it)"
+  python3 -m pip install -q "tensorboard==2.21.0"
 fi
 echo "setup: all dependencies present"

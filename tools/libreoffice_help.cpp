@@ -14,6 +14,7 @@
 #include "torchzoo/common/atomic_write.h"
 #include "torchzoo/common/check.h"
 #include "torchzoo/common/data_dir.h"
+#include "torchzoo/common/progress_bar.h"
 #include "torchzoo/common/utf8.h"
 #include "torchzoo/data/text_file.h"
 
@@ -509,7 +510,10 @@ CorpusSplits build_help_corpus(const std::string& src_root, const std::string& t
   CorpusCounts c;
   std::vector<ParallelPair> kept;
   std::unordered_map<std::string, std::string> target_of_source;  // for deduplication
-  for (const std::string& page : help_files::list_pages(src_root)) {
+  const auto pages = help_files::list_pages(src_root);
+  common::ProgressBar bar("aligning help pages", static_cast<int64_t>(pages.size()), "page");
+  for (size_t done = 0; done < pages.size(); bar.update(static_cast<int64_t>(++done))) {
+    const std::string& page = pages[done];
     const fs::path tgt_page = fs::path(tgt_root) / page;
     if (!fs::is_regular_file(tgt_page)) {
       ++c.missing_pages;

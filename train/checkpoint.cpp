@@ -205,6 +205,9 @@ CheckpointState read_state(torch::serialize::InputArchive& archive) {
   state.step = read_count(archive, "step");
   state.epoch = read_count(archive, "epoch");
   state.config = read_value(archive, "config", "a string", &c10::IValue::isString).toStringRef();
+  // Written since `torchzoo info --resolved`.
+  const auto resolved = read_value(archive, "config_resolved", "a string", &c10::IValue::isString, /*optional=*/true);
+  if (!resolved.isNone()) state.resolved_config = resolved.toStringRef();
   const auto best = read_value(archive, "best", "a number", &c10::IValue::isDouble, /*optional=*/true);
   if (!best.isNone()) {
     state.best = best.toDouble();
@@ -245,6 +248,7 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
   archive.write("step", c10::IValue(state.step));
   archive.write("epoch", c10::IValue(state.epoch));
   archive.write("config", c10::IValue(state.config));
+  if (!state.resolved_config.empty()) archive.write("config_resolved", c10::IValue(state.resolved_config));
   if (state.best) {
     archive.write("best", c10::IValue(*state.best));
     archive.write("best_epoch", c10::IValue(state.best_epoch));

@@ -15,6 +15,8 @@
 
 namespace torchzoo::train {
 
+/// The training state a checkpoint holds besides the weights and the optimizer: counters, the config
+/// and the bookkeeping of best checkpoints, early stopping and the running losses.
 struct CheckpointState {
   int64_t step = 0;              ///< optimizer steps taken
   int64_t epoch = 0;             ///< epochs completed
@@ -28,6 +30,7 @@ struct CheckpointState {
   int64_t epoch_items = 0;       ///< items that loss is over
   double window_loss = 0.0;      ///< the same since the last progress line
   int64_t window_items = 0;
+  std::string resolved_config;   ///< config with every default written in ("" in older checkpoints)
   bool resumable = false;        ///< holds optimizer state (a training checkpoint, not weights only); read only
 };
 

@@ -33,6 +33,7 @@ class Logger;
 
 namespace torchzoo::train {
 
+/// Options of DataParallel: the gradient buckets, as DistributedDataParallel's.
 struct DataParallelOptions {
   /// Size of a gradient bucket (MiB), as DDP's bucket_cap_mb.
   TORCH_ARG(double, bucket_cap_mb) = 25.0;
@@ -53,6 +54,16 @@ struct DataParallelStats {
   int64_t gradient_bytes = 0;        ///< what one step all-reduces
 };
 
+/// Data parallelism on c10d's Reducer, as PyTorch's DistributedDataParallel: rank 0's weights are
+/// broadcast, and each backward averages the gradients over the ranks in buckets that overlap the
+/// computation.
+///
+/// Example (each rank; one micro-batch per step):
+///   DataParallel ddp(*model, group);
+///   ddp.before_forward(/*sync=*/true);
+///   auto loss = compute_loss(*model, batch);
+///   ddp.before_backward(loss);
+///   loss.backward();  // the gradients are now the average over the ranks
 class DataParallel {
  public:
   /// Broadcasts rank 0's parameters and buffers of `module` and hooks its parameters' gradients.

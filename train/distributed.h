@@ -52,6 +52,7 @@ struct DistributedEnv {
 std::optional<DistributedEnv> read_distributed_env(
     const std::function<const char*(const char*)>& getenv = [](const char* name) { return std::getenv(name); });
 
+/// Options of ProcessGroup::connect: the backend and the timeouts.
 struct DistributedOptions {
   /// "auto" (NCCL for CUDA devices when built with it, else Gloo), "gloo" or "nccl".
   TORCH_ARG(std::string, backend) = "auto";

@@ -16,6 +16,7 @@
 
 namespace torchzoo::train {
 
+/// Options of ModelEma: the decay and timm's warm-up of it.
 struct ModelEmaOptions {
   explicit ModelEmaOptions(double decay) : decay_(decay) {}
   /// The decay the warm-up rises to (timm's default 0.9998; 0.999 suits short runs).
@@ -28,6 +29,13 @@ struct ModelEmaOptions {
   TORCH_ARG(double, warmup_gamma) = 1.0;
 };
 
+/// An exponential moving average of a model's weights (timm's ModelEmaV3): after each optimizer step
+/// ema = decay * ema + (1 - decay) * w, with the decay warming up.
+///
+/// Example:
+///   ModelEma ema(*model, ModelEmaOptions(0.999));
+///   ema.update(*model);                              // after each optimizer step
+///   ema.swap(*model); evaluate(); ema.swap(*model);  // evaluate the averaged weights
 class ModelEma {
  public:
   /// Starts as a copy of `model`'s current weights.

@@ -19,6 +19,12 @@
 
 namespace torchzoo::train {
 
+/// Counts the matrix FLOPs (2 per multiply-add) of every ATen matrix product and convolution that
+/// runs, on any thread, while it lives, as PyTorch's profiler counts them with `with_flops=True`.
+///
+/// Example:
+///   uint64_t flops;
+///   { FlopCounter counter; loss.backward(); flops = counter.flops(); }
 class FlopCounter {
  public:
   FlopCounter();

@@ -17,12 +17,21 @@
 
 namespace torchzoo::train {
 
+/// Adam with ATen's fused step (`at::_fused_adam_`, what PyTorch's `Adam(fused=True)` calls); options,
+/// state and checkpoints are torch::optim::Adam's.
+///
+/// Example:
+///   FusedAdam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
+///   loss.backward();
+///   optimizer.step();
 class FusedAdam : public torch::optim::Adam {
  public:
   using torch::optim::Adam::Adam;
   torch::Tensor step(LossClosure closure = nullptr) override;
 };
 
+/// AdamW with ATen's fused step (`at::_fused_adamw_`); options, state and checkpoints are
+/// torch::optim::AdamW's.
 class FusedAdamW : public torch::optim::AdamW {
  public:
   using torch::optim::AdamW::AdamW;

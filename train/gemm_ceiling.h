@@ -11,6 +11,7 @@
 
 namespace torchzoo::train {
 
+/// The FLOP/s one large GEMM (2048 x 2048 x 2048) reaches on this machine: the denominator of MFU.
 struct GemmCeiling {
   double flops_per_s = 0.0;  ///< the best of the timed products
   std::string key;           ///< what it was measured on: CPU model, device, dtype, threads, torch version

@@ -22,6 +22,7 @@
 
 namespace torchzoo::train {
 
+/// Options of GradScaler; the defaults are torch.amp.GradScaler's.
 struct GradScalerOptions {
   /// Off: scale() and unscale_() do nothing, step() always steps.
   TORCH_ARG(bool, enabled) = true;
@@ -31,9 +32,21 @@ struct GradScalerOptions {
   TORCH_ARG(double, growth_factor) = 2.0;
   /// Multiplies the scale after a step with inf/NaN gradients.
   TORCH_ARG(double, backoff_factor) = 0.5;
+  /// Steps in a row without inf/NaN after which the scale grows.
   TORCH_ARG(int64_t, growth_interval) = 2000;
 };
 
+/// Dynamic loss scaling for fp16 training with the semantics of torch.amp.GradScaler: steps whose
+/// gradients hold an inf or NaN are skipped and the scale backs off, and it grows after
+/// growth_interval good steps.
+///
+/// Example (one optimizer step; clipping sees the true gradients):
+///   GradScaler scaler(GradScalerOptions(), device);
+///   scaler.scale(loss).backward();
+///   scaler.unscale_(optimizer);
+///   clip_gradients(...);
+///   const bool stepped = scaler.step(optimizer);  // false: skipped, gradients were not finite
+///   scaler.update();
 class GradScaler {
  public:
   explicit GradScaler(GradScalerOptions options = {}, torch::Device device = torch::kCPU);

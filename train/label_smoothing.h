@@ -11,6 +11,7 @@
 
 namespace torchzoo::train {
 
+/// Options of LabelSmoothing: the classes, the padding class and the smoothing.
 struct LabelSmoothingOptions {
   LabelSmoothingOptions(int64_t size, int64_t padding_idx) : size_(size), padding_idx_(padding_idx) {}
   /// Number of classes (the target vocabulary).
@@ -21,6 +22,9 @@ struct LabelSmoothingOptions {
   TORCH_ARG(double, smoothing) = 0.0;
 };
 
+/// Label-smoothed loss in the annotated Transformer's KL-divergence form (Szegedy et al. 2016), summed
+/// over the rows; used through the module holder LabelSmoothing.
+///
 /// Example:
 ///   LabelSmoothing criterion(LabelSmoothingOptions(/*size=*/11, /*padding_idx=*/0).smoothing(0.1));
 ///   auto loss = criterion(log_probs.view({-1, 11}), tgt_y.view(-1)) / ntokens;

@@ -14,6 +14,7 @@
 
 namespace torchzoo::train {
 
+/// A learning-rate schedule: the multiplier of the optimizer's base rate at each optimizer step.
 class LRSchedule {
  public:
   virtual ~LRSchedule() = default;
@@ -30,6 +31,7 @@ class ConstantSchedule : public LRSchedule {
   std::string describe() const override { return "constant"; }
 };
 
+/// Options of NoamSchedule: the model width, the factor and the warm-up.
 struct NoamScheduleOptions {
   /* implicit */ NoamScheduleOptions(int64_t model_size) : model_size_(model_size) {}
   /// d_model of the model being trained.
@@ -52,6 +54,7 @@ class NoamSchedule : public LRSchedule {
   NoamScheduleOptions options_;
 };
 
+/// Options of WarmupCosineSchedule: the warm-up, the length of the decay and its floor.
 struct WarmupCosineScheduleOptions {
   WarmupCosineScheduleOptions(int64_t warmup, int64_t total_steps) : warmup_(warmup), total_steps_(total_steps) {}
   /// No warm-up.
@@ -75,6 +78,7 @@ class WarmupCosineSchedule : public LRSchedule {
   WarmupCosineScheduleOptions options_;
 };
 
+/// Options of InverseSqrtSchedule: the warm-up.
 struct InverseSqrtScheduleOptions {
   /// Steps of linear warm-up (fairseq's warmup_updates).
   TORCH_ARG(int64_t, warmup) = 4000;

@@ -13,6 +13,12 @@
 
 namespace torchzoo::train {
 
+/// A JSON-lines log of training metrics (metrics.jsonl): one object per line, each appended in one
+/// write().
+///
+/// Example:
+///   MetricsLog log("runs/x/metrics.jsonl");
+///   log.write("step", {{"epoch", int64_t{0}}, {"step", int64_t{20}}, {"loss", 2.31}});
 class MetricsLog {
  public:
   using Value = std::variant<int64_t, double, std::string>;

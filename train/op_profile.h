@@ -32,6 +32,8 @@ struct OpStat {
   double total_us = 0.0;  ///< its spans, the ops it called included (nested calls of itself counted once)
 };
 
+/// What OpProfiler::stop() returns: one row per op name with its calls, self and total time, and
+/// the trace.
 class OpProfile {
  public:
   OpProfile(std::vector<OpStat> ops, double wall_us, std::shared_ptr<torch::autograd::profiler::ProfilerResult> trace);

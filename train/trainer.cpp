@@ -43,9 +43,14 @@ std::vector<std::string> existing_run_files(const std::string& out_dir) {
   std::vector<std::string> names;
   if (out_dir.empty()) return names;
   for (const char* name : {"metrics.jsonl", "checkpoint.pt", "best.pt", "ema.pt", "averaged.pt", "snapshots",
-                           "confusion_matrix.csv"}) {
+                           "confusion_matrix.csv", "curves.png"}) {
     std::error_code error;
     if (std::filesystem::exists(std::filesystem::path(out_dir) / name, error)) names.emplace_back(name);
+  }
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(out_dir, error)) {  // TensorBoard's event files
+    const auto name = entry.path().filename().string();
+    if (name.rfind("events.out.tfevents.", 0) == 0) names.push_back(name);
   }
   return names;
 }
@@ -72,7 +77,7 @@ Trainer::Trainer(TrainerOptions options, Task& task, torch::optim::Optimizer& op
                    "Trainer: cannot use '{}' as the output folder: {}", options_.out_dir(),
                    error ? error.message() : "it is not a folder");
     if (const int removed = common::remove_stale_temporaries(options_.out_dir()); removed > 0) {
-      print(fmt::format("removed {} temporary file{} that an interrupted run left in {}", removed,
+      say(fmt::format("removed {} temporary file{} that an interrupted run left in {}", removed,
                         removed == 1 ? "" : "s", options_.out_dir()));
     }
     metrics_ = MetricsLog(metrics_path());
@@ -187,7 +192,7 @@ void Trainer::resume(const std::string& checkpoint_path) {
     MetricsLog::keep_until_step(metrics_path(), step_);
     metrics_ = MetricsLog(metrics_path());
   }
-  print(fmt::format("resumed from {} at epoch {}, batch {}, step {}", checkpoint_path, epoch_ + 1, next_batch_, step_));
+  say(fmt::format("resumed from {} at epoch {}, batch {}, step {}", checkpoint_path, epoch_ + 1, next_batch_, step_));
 }
 
 std::string Trainer::averaged_checkpoint_path() const {
@@ -256,9 +261,9 @@ bool Trainer::optimizer_step(int64_t batch) {
   optimizer_.zero_grad();
   if (!stepped) {
     ++skipped_;
-    metrics_.write("skip", {{"epoch", epoch_ + 1}, {"step", step_}, {"batch", batch}, {"reason", skip_reason}});
+    record("skip", {{"epoch", epoch_ + 1}, {"step", step_}, {"batch", batch}, {"reason", skip_reason}});
     if (!scaler_.enabled()) {
-      print(fmt::format("skipped a step after step {} (epoch {}, batch {}): {}", step_, epoch_ + 1, batch,
+      say(fmt::format("skipped a step after step {} (epoch {}, batch {}): {}", step_, epoch_ + 1, batch,
                         skip_reason));
     }
     return false;
@@ -370,6 +375,11 @@ TrainResult Trainer::fit() {
     OpProfiler profiler;
     auto window_start = Clock::now();
     int64_t next_batch = std::exchange(next_batch_, 0);
+    if (options_.progress_bar() && is_rank0()) {
+      bar_ = std::make_unique<common::ProgressBar>(fmt::format("epoch {}/{}", epoch_ + 1, options_.epochs()),
+                                                   steps_per_epoch, "step");
+      bar_->update(next_batch / accum, bar_tail());
+    }
     for (int64_t i = next_batch; i < batches && !reached_max_steps() && !stop; ++i) {
       next_batch = i + 1;
       const int64_t group_start = (i / accum) * accum;
@@ -415,6 +425,7 @@ TrainResult Trainer::fit() {
       window_units += group_units;
       step_loss_ = zero();
       group_count = group_units = 0;
+      if (bar_) bar_->update(i / accum + 1, bar_tail());
       if (!stepped) {
         if ((result.interrupted_by = interrupted()) != 0) break;
         continue;
@@ -438,10 +449,11 @@ TrainResult Trainer::fit() {
       }
       if (next_batch < batches && save_due() && !options_.out_dir().empty()) {
         save_position(epoch_, next_batch, /*improved=*/false);
-        metrics_.write("save", {{"epoch", epoch_ + 1}, {"step", step_}, {"batch", next_batch}});
+        record("save", {{"epoch", epoch_ + 1}, {"step", step_}, {"batch", next_batch}});
       }
       if ((result.interrupted_by = interrupted()) != 0) break;  // the step is logged; saved below
     }
+    bar_.reset();  // ends the bar's line: the evaluation's lines follow
     if (const auto epoch = totals(epoch_loss_, epoch_count_); epoch.count > 0) {
       result.train_loss = epoch.per_item();
     }
@@ -451,7 +463,7 @@ TrainResult Trainer::fit() {
       check_finite_steps();
       if (!options_.out_dir().empty()) {
         save_position(epoch_, next_batch, /*improved=*/false);
-        metrics_.write("interrupted", {{"epoch", epoch_ + 1},
+        record("interrupted", {{"epoch", epoch_ + 1},
                                        {"step", step_},
                                        {"batch", next_batch},
                                        {"signal", static_cast<int64_t>(result.interrupted_by)}});
@@ -473,7 +485,7 @@ TrainResult Trainer::fit() {
   if (data_parallel_) {
     result.data_parallel = data_parallel_->stats();
     const auto& stats = *result.data_parallel;
-    metrics_.write("data_parallel", {{"step", step_},
+    record("data_parallel", {{"step", step_},
                                      {"world_size", group_->world_size()},
                                      {"backend", group_->backend()},
                                      {"buckets", stats.buckets},
@@ -532,16 +544,16 @@ bool Trainer::evaluate_and_save(int64_t epochs_done, int64_t next_batch, double 
 
   const auto where = next_batch == 0 ? fmt::format("epoch {}/{} done", epochs_done, options_.epochs())
                                      : fmt::format("epoch {}/{} step {}", epoch, options_.epochs(), step_);
-  print(fmt::format("{} | train loss {:.4f} | valid {}{}", where, train_loss, format_metrics(result.eval),
+  say(fmt::format("{} | train loss {:.4f} | valid {}{}", where, train_loss, format_metrics(result.eval),
                     improved ? " | new best" : ""));
-  if (ema_) print(fmt::format("{} | ema valid {}", where, format_metrics(result.ema_eval)));
+  if (ema_) say(fmt::format("{} | ema valid {}", where, format_metrics(result.ema_eval)));
   MetricsLog::Fields fields{{"epoch", epoch}, {"step", step_}, {"train_loss", train_loss}};
   for (const auto& [name, value] : result.eval) fields.emplace_back("valid_" + name, value);
   for (const auto& [name, value] : result.ema_eval) fields.emplace_back("ema_valid_" + name, value);
   if (skipped_ > 0) fields.emplace_back("skipped_steps", skipped_);
-  metrics_.write(next_batch == 0 ? "epoch" : "eval", fields);
+  record(next_batch == 0 ? "epoch" : "eval", fields);
   if (stop) {
-    print(fmt::format("early stopping: no better {} than {:.4f} (step {}) in {} evaluations", options_.keep_best(),
+    say(fmt::format("early stopping: no better {} than {:.4f} (step {}) in {} evaluations", options_.keep_best(),
                       *best_, best_step_, evals_since_best_));
   }
 
@@ -560,7 +572,13 @@ bool Trainer::save_due() const {
 void Trainer::save_position(int64_t epochs_done, int64_t next_batch, bool improved) {
   auto module = task_.module();
   check_finite_weights(checkpoint_path());
-  CheckpointState state{step_, epochs_done, options_.config_text(), best_, best_epoch_};
+  CheckpointState state;
+  state.step = step_;
+  state.epoch = epochs_done;
+  state.config = options_.config_text();
+  state.resolved_config = options_.resolved_config_text();
+  state.best = best_;
+  state.best_epoch = best_epoch_;
   state.batch = next_batch;
   state.best_step = best_step_;
   state.evals_since_best = evals_since_best_;
@@ -649,11 +667,11 @@ void Trainer::average_snapshots(TrainResult& result) {
   for (const auto& tensor : state_tensors(*module)) final_weights.push_back(tensor.detach().clone());
   average_checkpoints(paths, *module, averaged_checkpoint_path(), options_.device());
   result.averaged_eval = evaluate_now(/*here_only=*/true);
-  print(fmt::format("averaged the weights of the last {} evaluations into {} | valid {}", paths.size(),
+  say(fmt::format("averaged the weights of the last {} evaluations into {} | valid {}", paths.size(),
                     averaged_checkpoint_path(), format_metrics(result.averaged_eval)));
   MetricsLog::Fields fields{{"step", step_}, {"checkpoints", static_cast<int64_t>(paths.size())}};
   for (const auto& [name, value] : result.averaged_eval) fields.emplace_back("valid_" + name, value);
-  metrics_.write("averaged", fields);
+  record("averaged", fields);
   torch::NoGradGuard no_grad;
   auto tensors = state_tensors(*module);
   for (size_t i = 0; i < tensors.size(); ++i) tensors[i].copy_(final_weights[i]);
@@ -663,19 +681,38 @@ void Trainer::write_profile(const OpProfile& profile) {
   constexpr size_t kRows = 30;
   const auto table = fmt::format("profile of optimizer step {} (forward, backward, optimizer), by self time:\n{}",
                                  step_, profile.table(kRows));
-  print(table);
+  say(table);
   if (options_.out_dir().empty()) return;
   const auto dir = std::filesystem::path(options_.out_dir());
   common::write_file_atomically((dir / "profile.txt").string(), table, "profile table");
   profile.save_trace((dir / "profile_trace.json").string());
-  metrics_.write("profile", {{"step", step_}, {"wall_ms", profile.wall_us() / 1e3},
+  record("profile", {{"step", step_}, {"wall_ms", profile.wall_us() / 1e3},
                              {"self_ms", profile.self_us_total() / 1e3}, {"table", "profile.txt"},
                              {"trace", "profile_trace.json"}});
+}
+
+void Trainer::say(const std::string& line) {
+  if (bar_) {
+    bar_->print_line(line, print);
+  } else {
+    print(line);
+  }
+}
+
+std::string Trainer::bar_tail() const {
+  const std::string lr = fmt::format("lr {:.2e}", scheduler_.current_lr());
+  return last_logged_loss_ ? fmt::format("loss {:.4f} | {}", *last_logged_loss_, lr) : lr;
+}
+
+void Trainer::record(const std::string& event, const MetricsLog::Fields& fields) {
+  metrics_.write(event, fields);
+  if (on_record && is_rank0()) on_record(event, fields);
 }
 
 void Trainer::log_step(int64_t epoch, double loss, double units_per_s, double eta_s) {
   const double grad_norm = last_grad_norm_.defined() ? last_grad_norm_.item<double>() : 0.0;
   std::string scaling;
+  last_logged_loss_ = loss;
   MetricsLog::Fields fields{{"epoch", epoch + 1},
                             {"step", step_},
                             {"loss", loss},
@@ -696,10 +733,10 @@ void Trainer::log_step(int64_t epoch, double loss, double units_per_s, double et
     fields.emplace_back("loss_scale", scale);
     fields.emplace_back("skipped_steps", skipped_);
   }
-  print(fmt::format("epoch {}/{} step {} | loss {:.4f} | lr {:.3e} | grad norm {:.3g}{} | {:.0f} {}/s{} | eta {}",
+  say(fmt::format("epoch {}/{} step {} | loss {:.4f} | lr {:.3e} | grad norm {:.3g}{} | {:.0f} {}/s{} | eta {}",
                     epoch + 1, options_.epochs(), step_, loss, scheduler_.current_lr(), grad_norm, scaling,
                     units_per_s, task_.unit(), utilisation, format_duration(eta_s)));
-  metrics_.write("step", fields);
+  record("step", fields);
 }
 
 }  // namespace torchzoo::train

@@ -60,6 +60,7 @@
 #include <torch/arg.h>
 #include <torch/optim/optimizer.h>
 
+#include "torchzoo/common/progress_bar.h"
 #include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/data_parallel.h"
 #include "torchzoo/train/distributed.h"
@@ -73,6 +74,8 @@ namespace torchzoo::train {
 
 class OpProfile;
 
+/// Options of Trainer: the length of training, accumulation and clipping, logging, evaluation and
+/// checkpoints, precision, and distribution.
 struct TrainerOptions {
   /// Passes over the training batches.
   TORCH_ARG(int64_t, epochs) = 1;
@@ -82,6 +85,10 @@ struct TrainerOptions {
   TORCH_ARG(double, clip_grad_norm) = 0.0;
   /// Print a progress line every this many optimizer steps (0: only per epoch).
   TORCH_ARG(int64_t, log_every) = 10;
+  /// Also draw a live progress bar per epoch on stderr (steps, rate, time left, the last logged
+  /// loss, lr; common/progress_bar.h), with the progress lines above it. The CLI sets it where
+  /// stderr is a terminal.
+  TORCH_ARG(bool, progress_bar) = false;
   /// Progress lines and step records also give the model's matrix FLOP/s (counted in the first
   /// optimizer step, train/flop_counter.h) and its share of this machine's GEMM ceiling (MFU,
   /// train/gemm_ceiling.h: measured once, then cached).
@@ -96,6 +103,8 @@ struct TrainerOptions {
   TORCH_ARG(std::string, out_dir) = "";
   /// The config text stored in checkpoints.
   TORCH_ARG(std::string, config_text) = "";
+  /// The config with every default written in (configs::Config::resolved_yaml), stored beside it.
+  TORCH_ARG(std::string, resolved_config_text) = "";
   /// Device the task's model and batches live on.
   TORCH_ARG(torch::Device, device) = torch::kCPU;
   /// Mixed precision for forward passes and evaluation (bf16 or fp16); none: fp32.
@@ -130,6 +139,7 @@ struct TrainerOptions {
   TORCH_ARG(DataParallelOptions, data_parallel) = DataParallelOptions();
 };
 
+/// What Trainer::fit() returns: the steps and epochs done and the final figures.
 struct TrainResult {
   int64_t steps = 0;
   int64_t epochs = 0;
@@ -148,9 +158,13 @@ struct TrainResult {
 };
 
 /// The files and folders of a run that `out_dir` holds (metrics.jsonl, checkpoint.pt, best.pt,
-/// ema.pt, averaged.pt, snapshots, confusion_matrix.csv), by name; empty for a new folder.
+/// ema.pt, averaged.pt, snapshots, confusion_matrix.csv, curves.png, TensorBoard's events.out.tfevents.*),
+/// by name; empty for a new folder.
 std::vector<std::string> existing_run_files(const std::string& out_dir);
 
+/// The training loop: epochs of a Task's batches with gradient accumulation, clipping, the optimizer
+/// and the schedule, evaluation, checkpoints and the metrics log.
+///
 /// Example:
 ///   Trainer trainer(TrainerOptions().epochs(20).out_dir("runs/copy"), task, optimizer, scheduler);
 ///   auto result = trainer.fit();
@@ -181,6 +195,9 @@ class Trainer {
 
   /// Lines of progress go here (stderr by default).
   std::function<void(const std::string&)> print;
+  /// Called on rank 0 with each record after it is written to metrics.jsonl ("step", "eval",
+  /// "epoch", "save", ...; train/metrics_log.h), e.g. to refresh a plot or feed TensorBoard.
+  std::function<void(const std::string& event, const MetricsLog::Fields& fields)> on_record;
 
  private:
   /// Unscales, checks, clips and steps (or skips) at the end of an accumulation group
@@ -223,6 +240,12 @@ class Trainer {
   void average_snapshots(TrainResult& result);
   std::string snapshot_dir() const;
   void log_step(int64_t epoch, double loss, double units_per_s, double eta_s);
+  /// Prints a line through `print`, above the progress bar when one is shown.
+  void say(const std::string& line);
+  /// The progress bar's text after its figures: the last logged loss and the learning rate.
+  std::string bar_tail() const;
+  /// Writes a record to metrics.jsonl and hands it to on_record.
+  void record(const std::string& event, const MetricsLog::Fields& fields);
   /// Prints the profile's table and writes it and its trace to out_dir (TrainerOptions::profile_step).
   void write_profile(const OpProfile& profile);
   /// Refuses to save (throws) when the model's weights hold an inf or NaN.
@@ -233,6 +256,8 @@ class Trainer {
   torch::optim::Optimizer& optimizer_;
   LRScheduler& scheduler_;
   MetricsLog metrics_;
+  std::unique_ptr<common::ProgressBar> bar_;   ///< this epoch's, when progress_bar is set
+  std::optional<double> last_logged_loss_;      ///< of the last progress line
   int64_t step_ = 0;
   int64_t epoch_ = 0;
   int64_t next_batch_ = 0;  ///< batches of epoch_ already trained on (after a resume)

@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "../support/learning.h"
+#include "torchzoo/data/png.h"
 #include "torchzoo/train/autocast.h"
 
 namespace fs = std::filesystem;
@@ -50,6 +52,20 @@ Run run_torchzoo(const std::string& args, const std::string& env = "") {
   run.out = read_file(out);
   run.err = read_file(err);
   return run;
+}
+
+/// The share of a PNG's pixels that are not white: a picture with content, not a blank canvas.
+double inked_share(const fs::path& png) {
+  const auto image = torchzoo::data::read_png(png.string(), 3).to(torch::kInt);  // [3, H, W]
+  return (image.sum(0) < 3 * 250).to(torch::kFloat).mean().item<double>();
+}
+
+/// Lines of `text`.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
 }
 
 /// ` --set train.seed=N` when the run was given Catch's --rng-seed N (tests/support/learning.h), else "".
@@ -187,7 +203,7 @@ TEST_CASE("train, eval --split test and predict work on a small ViT", "[cli]") {
   auto eval = run_torchzoo("eval configs/vit_fashion_mnist_tiny.yaml --checkpoint '" + best + "' --split test");
   INFO(eval.err);
   REQUIRE(eval.code == 0);
-  CHECK_THAT(eval.out, Catch::Contains("(test split, 10000 images) | accuracy"));
+  CHECK_THAT(eval.out, Catch::Contains("(test split, 10000 images) | accuracy") && Catch::Contains("| top-5 accuracy "));
 
   const std::string test_images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
   auto predict =
@@ -212,6 +228,20 @@ TEST_CASE("train, eval --split test and predict work on a small ViT", "[cli]") {
   CHECK_THAT(not_png.err, Catch::Contains("PNG file 'configs/vit_fashion_mnist_tiny.yaml'"));
   auto wrong_task = run_torchzoo("eval configs/copy_task_tiny.yaml --checkpoint '" + best + "'");
   CHECK(wrong_task.code != 0);
+
+  // The class token's attention over the image: per layer, their mean and the rollout.
+  const auto picture = out_dir / "vit_attention.png";
+  auto attention = run_torchzoo("attention --checkpoint '" + best + "' " + test_images + ":0 -o '" + picture.string() + "'");
+  INFO(attention.err);
+  REQUIRE(attention.code == 0);
+  CHECK_THAT(attention.out, Catch::Contains("class token's attention | " + test_images + ":0 → "));
+  REQUIRE(fs::exists(picture));
+  CHECK(inked_share(picture) > 0.2);
+  auto heads = run_torchzoo("attention --checkpoint '" + best + "' " + test_images + ":1 --heads --layer 0 -o '" +
+                            (out_dir / "heads.svg").string() + "'");
+  INFO(heads.err);
+  CHECK(heads.code == 0);
+  CHECK(fs::file_size(out_dir / "heads.svg") > 1000);
   fs::remove_all(out_dir);
 }
 
@@ -267,7 +297,65 @@ TEST_CASE("train, translate, bleu, eval --beam and average work end to end on tr
   auto eval = run_torchzoo("eval configs/translation_tiny.yaml" + tokenizer + " --checkpoint '" + best + "' --beam 4");
   INFO(eval.err);
   REQUIRE(eval.code == 0);
-  CHECK_THAT(eval.out, Catch::Contains("(valid split, 50 pairs, beam 4)") && Catch::Contains("| bleu "));
+  CHECK_THAT(eval.out, Catch::Contains("(valid split, 50 pairs, beam 4)") && Catch::Contains("| bleu ") &&
+                           Catch::Contains("| chrf "));
+
+  // n-best lists: three lines per sentence in Moses' format, best first, the first the beam's translation.
+  const auto src = (dir / "src.en").string();
+  auto nbest = run_torchzoo("translate --quiet --beam 4 --n-best 3 --checkpoint '" + best + "' < '" + src + "'");
+  INFO(nbest.err);
+  REQUIRE(nbest.code == 0);
+  const auto nbest_lines = lines_of(nbest.out), beam_lines = lines_of(translate.out);
+  REQUIRE(nbest_lines.size() == 3 * static_cast<size_t>(pairs));
+  const std::regex moses(R"((\d+) \|\|\| (.*) \|\|\| LogProb=(-?[0-9.]+) \|\|\| (-?[0-9.]+))");
+  for (size_t i = 0; i < nbest_lines.size(); ++i) {
+    std::smatch m;
+    INFO(nbest_lines[i]);
+    REQUIRE(std::regex_match(nbest_lines[i], m, moses));
+    CHECK(std::stoul(m[1]) == i / 3);
+    if (i % 3 == 0) CHECK(m[2] == beam_lines[i / 3]);
+    if (i % 3 > 0) {
+      std::smatch previous;
+      std::regex_match(nbest_lines[i - 1], previous, moses);
+      CHECK(std::stod(m[4]) <= std::stod(previous[4]) + 1e-9);  // best score first
+    }
+  }
+  auto too_many = run_torchzoo("translate --beam 2 --n-best 3 --checkpoint '" + best + "' < /dev/null");
+  CHECK(too_many.code == 2);
+  CHECK_THAT(too_many.err, Catch::Contains("--n-best: at most the beam size (2), got 3"));
+
+  // Sampling: temperature 0 is greedy; a seed gives the same draws again; with a beam it is refused.
+  auto greedy = run_torchzoo("translate --quiet --checkpoint '" + best + "' < '" + src + "'");
+  auto cold = run_torchzoo("translate --quiet --temperature 0 --checkpoint '" + best + "' < '" + src + "'");
+  REQUIRE(greedy.code == 0);
+  CHECK(cold.out == greedy.out);
+  const std::string sample = "translate --quiet --top-k 5 --temperature 1.5 --seed 3 --checkpoint '" + best + "' < '" + src + "'";
+  auto drawn = run_torchzoo(sample), drawn_again = run_torchzoo(sample);
+  INFO(drawn.err);
+  REQUIRE(drawn.code == 0);
+  CHECK(lines_of(drawn.out).size() == static_cast<size_t>(pairs));
+  CHECK(drawn.out == drawn_again.out);
+  CHECK(drawn.out != greedy.out);  // 50 sentences drawn at temperature 1.5 do not all come out greedy
+  auto sampled_beam = run_torchzoo("translate --beam 4 --top-k 5 --checkpoint '" + best + "' < /dev/null");
+  CHECK(sampled_beam.code == 2);
+
+  // Cross-attention of one translation: source pieces along the top, target pieces down the side.
+  std::string first_source;
+  std::getline(std::ifstream(src), first_source);
+  const auto picture = dir / "attention.png";
+  auto attention = run_torchzoo("attention --checkpoint '" + best + "' '" + first_source + "' -o '" + picture.string() + "'");
+  INFO(attention.err);
+  REQUIRE(attention.code == 0);
+  CHECK_THAT(attention.out, Catch::StartsWith("cross-attention | " + first_source.substr(0, 20)) &&
+                                Catch::Contains("wrote " + picture.string()));
+  CHECK(inked_share(picture) > 0.05);
+  auto bad_layer = run_torchzoo("attention --checkpoint '" + best + "' 'Hello.' --heads --layer 99 -o '" +
+                                (dir / "x.png").string() + "'");
+  CHECK(bad_layer.code == 2);
+  CHECK_THAT(bad_layer.err, Catch::Contains("--layer: the model has") && Catch::Contains("got 99"));
+  CHECK_FALSE(fs::exists(dir / "x.png"));
+  auto layer_alone = run_torchzoo("attention --checkpoint '" + best + "' 'Hello.' --layer 0");
+  CHECK(layer_alone.code == 2);  // --layer needs --heads
 
   const auto averaged = (dir / "averaged.pt").string();
   auto average = run_torchzoo("average -o '" + averaged + "' '" + best + "' '" + last + "'");
@@ -434,6 +522,14 @@ TEST_CASE("train, eval and predict on stdin work end to end on langid_tiny", "[c
   auto with_inputs = run_torchzoo("predict --checkpoint '" + best + "' some.png < /dev/null");
   CHECK(with_inputs.code == 2);
   CHECK_THAT(with_inputs.err, Catch::Contains("a text classifier reads its texts from stdin"));
+
+  const auto picture = dir / "langid_attention.png";
+  auto attention = run_torchzoo("attention --checkpoint '" + best + "' 'Klicken Sie auf die Schaltfläche.' -o '" +
+                                picture.string() + "'");
+  INFO(attention.err);
+  REQUIRE(attention.code == 0);
+  CHECK_THAT(attention.out, Catch::StartsWith("Klicken Sie auf die Schaltfläche. → "));
+  CHECK(inked_share(picture) > 0.05);
   fs::remove_all(dir);
 }
 
@@ -472,6 +568,22 @@ TEST_CASE("train and generate work end to end on lm_tiny", "[cli][language_model
   auto greedy = run_torchzoo(base + "--temperature 0");
   REQUIRE(greedy.code == 0);
   CHECK_THAT(greedy.out, Catch::StartsWith("The man"));
+  // Prompts from a file, in batches: one line each, greedy continuations as one at a time.
+  std::ofstream(dir / "prompts.txt") << "The man\nIt was\n\nThe man\n";
+  auto batched = run_torchzoo("generate --checkpoint '" + checkpoint + "' --input '" + (dir / "prompts.txt").string() +
+                              "' --batch-size 3 --max-tokens 12 --temperature 0");
+  INFO(batched.err);
+  REQUIRE(batched.code == 0);
+  const auto outputs = lines_of(batched.out);
+  REQUIRE(outputs.size() == 4);
+  CHECK(outputs[0] + "\n" == greedy.out);
+  CHECK(outputs[3] == outputs[0]);
+  CHECK_THAT(outputs[1], Catch::StartsWith("It was"));
+  auto from_stdin = run_torchzoo("generate --checkpoint '" + checkpoint + "' --input - --max-tokens 12 --temperature 0 < '" +
+                                 (dir / "prompts.txt").string() + "'");
+  CHECK(from_stdin.out == batched.out);
+  auto both = run_torchzoo("generate --checkpoint '" + checkpoint + "' --input - --prompt x < /dev/null");
+  CHECK(both.code == 2);
   auto bad_p = run_torchzoo(base + "--top-p 1.5");
   CHECK(bad_p.code == 2);
   auto not_lm = run_torchzoo("generate --checkpoint '" + checkpoint + "x' --prompt a");

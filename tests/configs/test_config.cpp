@@ -442,3 +442,52 @@ TEST_CASE("adam and adamw step through ATen's fused kernel unless optimizer.fuse
     }
   }
 }
+
+TEST_CASE("resolved_yaml writes in every default the readers applied", "[config][resolved]") {
+  auto config = Config::parse("model:\n  d_model: 64\ntrain:\n  lr: 0.5\n", "r.yaml");
+  const auto model = config.section("model");
+  CHECK(model.get<int64_t>("d_model", 512) == 64);     // given: stays as written
+  CHECK(model.get<int64_t>("num_layers", 6) == 6);     // absent: the default
+  CHECK(model.get<double>("dropout", 0.1) == 0.1);
+  CHECK(model.get<bool>("bias", true));
+  CHECK(model.get("activation", "relu") == "relu");
+  CHECK(model.get<std::vector<double>>("betas", {0.9, 0.98}) == std::vector<double>{0.9, 0.98});
+  CHECK(model.get("number_as_text", "1e-4") == "1e-4");  // a string default that looks like a number
+  if (auto absent = config.root().optional_section("scheduler")) FAIL("no scheduler section");
+  const auto train = config.section("train");
+  CHECK(train.get<double>("lr", 1.0) == 0.5);
+  CHECK(config.to_yaml().find("num_layers") == std::string::npos);  // to_yaml() stays what the user wrote
+
+  const auto text = config.resolved_yaml();
+  INFO(text);
+  auto resolved = Config::parse(text, "resolved.yaml");
+  const auto again = resolved.section("model");
+  CHECK(again.require<int64_t>("d_model") == 64);
+  CHECK(again.require<int64_t>("num_layers") == 6);
+  CHECK(again.require<double>("dropout") == 0.1);
+  CHECK(again.require<bool>("bias"));
+  CHECK(again.require<std::string>("activation") == "relu");
+  CHECK(again.require<std::vector<double>>("betas") == std::vector<double>{0.9, 0.98});
+  CHECK(again.require<std::string>("number_as_text") == "1e-4");  // read back as the string it was
+  CHECK(resolved.section("train").require<double>("lr") == 0.5);
+  CHECK_FALSE(resolved.has("scheduler"));
+  // Resolving the resolved config changes nothing.
+  const auto model_again = resolved.section("model");
+  (void)model_again.get<int64_t>("num_layers", 6);
+  CHECK(resolved.resolved_yaml() == text);
+}
+
+TEST_CASE("resolved_yaml keeps given values beside the defaults of nested sections", "[config][resolved]") {
+  auto config = Config::parse("train:\n  save_every: 5\n  grad_scaler: {enabled: true}\n", "r.yaml");
+  const auto train = config.section("train");
+  CHECK(train.get<int64_t>("save_every", 0) == 5);
+  CHECK(train.section("grad_scaler").get<double>("init_scale", 65536.0) == 65536.0);
+  CHECK(train.get<int64_t>("epochs", 3) == 3);
+  const auto text = config.resolved_yaml();
+  INFO(text);
+  auto resolved = Config::parse(text, "resolved.yaml");
+  CHECK(resolved.section("train").require<int64_t>("epochs") == 3);
+  CHECK(resolved.section("train").require<int64_t>("save_every") == 5);
+  CHECK(resolved.section("train").section("grad_scaler").require<bool>("enabled"));
+  CHECK(resolved.section("train").section("grad_scaler").require<double>("init_scale") == 65536.0);
+}

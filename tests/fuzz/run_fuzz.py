@@ -13,9 +13,11 @@ its input goes to tests/fuzz/regressions/<target>/ and a case to tests/cli/bad_i
   python3 tests/fuzz/run_fuzz.py --bin-dir build-sanitize/fuzz --seconds 60 png idx
 """
 import argparse
+import base64
 import json
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -40,6 +42,8 @@ def run_target(name, args):
     work = pathlib.Path(args.work)
     corpus = work / "corpus" / name
     artifacts = work / "artifacts" / name
+    if args.runs:  # a repeatable run starts from the seeds alone, not from what earlier runs grew
+        shutil.rmtree(corpus, ignore_errors=True)
     corpus.mkdir(parents=True, exist_ok=True)
     artifacts.mkdir(parents=True, exist_ok=True)
     log_path = work / f"{name}.log"
@@ -55,7 +59,10 @@ def run_target(name, args):
                 result["findings"].append(f"a regression input fails again (see {log_path})")
         seeds = SOURCE / "tests" / "fuzz" / "corpus" / name
         dictionary = SOURCE / "tests" / "fuzz" / f"{name}.dict"
-        command = [str(binary), *common, f"-max_total_time={args.seconds}", "-print_final_stats=1"]
+        # A fixed seed and a bounded number of runs (ctest) make a run repeatable: the same inputs on
+        # any machine, so a finding in CI is found again here. Without --runs: random, for --seconds.
+        budget = [f"-seed={args.seed}", f"-runs={args.runs}"] if args.runs else [f"-max_total_time={args.seconds}"]
+        command = [str(binary), *common, *budget, "-print_final_stats=1"]
         if dictionary.exists():
             command.append(f"-dict={dictionary}")
         command += [str(corpus), str(seeds)]
@@ -75,9 +82,16 @@ def run_target(name, args):
     result["corpus"] = len(inputs_in(corpus))
     new_artifacts = [p for p in inputs_in(artifacts) if p not in before]
     if code != 0 or new_artifacts:
-        reason = last_match(r"(finding: .*|ERROR: .*|SUMMARY: .*)", text, f"exit {code}")
+        # Our own verdict first (fuzz_support's "finding: ..."), then a sanitizer's, then libFuzzer's.
+        reason = (last_match(r"(finding: .*)", text) or last_match(r"(ERROR: (?!libFuzzer).*)", text)
+                  or last_match(r"(SUMMARY: .*)", text, f"exit {code}"))
         saved = ", ".join(str(p) for p in new_artifacts) or "no input saved"
         result["findings"].append(f"{reason} ({saved}; log {log_path})")
+        # The input itself, so that a finding on another machine (CI) can be replayed here.
+        for artifact in new_artifacts[:1]:
+            data = artifact.read_bytes()
+            result["findings"].append(f"input ({len(data)} bytes, base64): "
+                                      + base64.b64encode(data[:8192]).decode())
     return result
 
 
@@ -87,6 +101,9 @@ def main():
     parser.add_argument("--bin-dir", required=True, help="the folder of the *_fuzzer executables")
     parser.add_argument("--work", default="build-sanitize/fuzz-work", help="grown corpora, crash inputs, logs")
     parser.add_argument("--seconds", type=int, default=60, help="fuzzing time per target")
+    parser.add_argument("--runs", type=int, default=0,
+                        help="inputs to run with --seed instead of fuzzing for --seconds (repeatable; 0: by time)")
+    parser.add_argument("--seed", type=int, default=1, help="libFuzzer's random seed with --runs")
     parser.add_argument("--timeout", type=int, default=10, help="seconds one input may take before it is a hang")
     parser.add_argument("--rss-limit-mb", type=int, default=4096, help="memory a target may use")
     parser.add_argument("--json", help="also write the results here")
@@ -102,7 +119,7 @@ def main():
         r = run_target(name, args)
         results.append(r)
         rate = r["executions"] / r["seconds"] if r["seconds"] else 0
-        findings = "; ".join(r["findings"]) or "none"
+        findings = "\n  ".join(r["findings"]) or "none"
         print(f"{name:<12} {r['seconds']:>8.1f} {r['executions']:>11,} {rate:>8,.0f} {r['corpus']:>7} "
               f"{r['coverage']:>9}  {findings}", flush=True)
     if args.json:

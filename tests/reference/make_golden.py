@@ -394,6 +394,12 @@ def make_record(name):
     for iname, t in spec["inputs"].items():
         record["input." + iname] = t
     record.update(evaluate(spec, spec["inputs"], weights_seed=spec["weights_seed"]))
+    # The annotated MultiHeadedAttention keeps its last weights in .attn: "attn.<module name>"
+    # [B, h, T_q, T_k], what models::AttentionRecorder must return under the same name.
+    if spec["module"] is not None:
+        for mname, mod in spec["module"].named_modules():
+            if isinstance(getattr(mod, "attn", None), torch.Tensor):
+                record["attn." + mname] = mod.attn.detach()
     # Own, contiguous storage per tensor (no views of shared storages).
     return {k: v.detach().contiguous().clone() for k, v in record.items()}
 

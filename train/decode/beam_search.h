@@ -46,6 +46,8 @@
 
 namespace torchzoo::train {
 
+/// Options of beam search: the start and end symbols, the beams, the length penalty and the
+/// output length bound.
 struct BeamSearchOptions {
   BeamSearchOptions(int64_t start_symbol, int64_t end_symbol) : start_symbol_(start_symbol), end_symbol_(end_symbol) {}
   /// First target token (fed to the decoder, not part of the output).
@@ -60,6 +62,7 @@ struct BeamSearchOptions {
   TORCH_ARG(double, length_penalty) = 0.6;
   /// Maximum output length (tokens, end symbol included) = max_len_a * source tokens + max_len_b ...
   TORCH_ARG(double, max_len_a) = 1.5;
+  /// The constant term of the maximum output length (see max_len_a).
   TORCH_ARG(int64_t, max_len_b) = 10;
   /// ... and at most this.
   TORCH_ARG(int64_t, max_len) = 256;

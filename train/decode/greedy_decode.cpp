@@ -1,5 +1,6 @@
 #include "torchzoo/train/decode/greedy_decode.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
@@ -66,8 +67,11 @@ int64_t decode_into(models::EncoderDecoderImpl& model, const torch::Tensor& src,
   int64_t ended = 0;  // scorer rows that have ended
   int64_t length = 1;
   auto last = torch::full({batch, 1}, options.start_symbol(), long_cpu.device(device));  // [rows, 1]
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed());
   for (int64_t i = 1; i < max_len; ++i) {
-    auto next = argmax_rows(scorer.next_logits(last));  // [rows]; the log-probabilities' argmax
+    auto logits = scorer.next_logits(last);  // [rows, vocab] log-probabilities
+    auto next = options.sampling() ? choose_next(logits.to(torch::kCPU, torch::kFloat), *options.sampling(), generator)
+                                   : argmax_rows(logits);  // [rows] on the CPU
     const auto* ids = next.data_ptr<int64_t>();
     length = i + 1;
     for (size_t j = 0; j < rows.size(); ++j) {

@@ -48,4 +48,64 @@ std::vector<int64_t> generate(models::DecoderOnlyLMImpl& model, const std::vecto
   return out;
 }
 
+std::vector<std::vector<int64_t>> generate_batch(models::DecoderOnlyLMImpl& model,
+                                                 const std::vector<std::vector<int64_t>>& prompts,
+                                                 const GenerateOptions& options) {
+  TORCHZOO_CHECK(options.max_tokens() >= 0, "generate_batch: max_tokens must be >= 0, got {}", options.max_tokens());
+  const auto rows = static_cast<int64_t>(prompts.size());
+  std::vector<std::vector<int64_t>> out(prompts.size());
+  if (rows == 0 || options.max_tokens() == 0) return out;
+  const int64_t max_len = model.options.max_len();
+  std::vector<int64_t> limit(prompts.size());  // tokens each row may generate
+  for (size_t r = 0; r < prompts.size(); ++r) {
+    const auto length = static_cast<int64_t>(prompts[r].size());
+    TORCHZOO_CHECK(length > 0 && length < max_len, "generate_batch: prompt {} holds {} tokens; expected 1 to {} (the "
+                   "model's max_len {} less one to generate)", r, length, max_len - 1, max_len);
+    limit[r] = std::min(options.max_tokens(), max_len - length);
+  }
+  model.eval();
+  c10::InferenceMode inference;
+  const auto device = model.parameters().front().device();
+  const auto long_cpu = torch::TensorOptions().dtype(torch::kLong);
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed());
+  std::vector<int64_t> current(prompts.size());  // each row's token at the position this step reads
+  for (size_t r = 0; r < prompts.size(); ++r) current[r] = prompts[r][0];
+  std::vector<bool> done(prompts.size(), false);
+  int64_t running = rows;
+  models::LMState state;
+  torch::Tensor history;  // [B, t + 1]: every position so far (without the cache)
+  for (int64_t t = 0; running > 0; ++t) {
+    const auto input = torch::tensor(current, long_cpu).view({rows, 1}).to(device);  // [B, 1]
+    torch::Tensor hidden;                                                            // [B, 1, d_model]
+    if (options.use_cache()) {
+      hidden = model.step(input, state);
+    } else {
+      history = history.defined() ? torch::cat({history, input}, 1) : input;
+      auto all = model.forward(history, data::causal_padding_mask(history, /*pad=*/-1));  // [B, t + 1, d_model]
+      hidden = all.narrow(1, t, 1);
+    }
+    torch::Tensor next;  // [B] draws, for the rows past their prompt
+    for (size_t r = 0; r < prompts.size() && !next.defined(); ++r) {
+      if (!done[r] && t + 1 >= static_cast<int64_t>(prompts[r].size())) {
+        auto log_probs = model.generator(hidden).select(1, 0).to(torch::kCPU, torch::kFloat);  // [B, vocab]
+        next = choose_next(log_probs, options.sampling(), generator).to(torch::kCPU).contiguous();
+      }
+    }
+    for (size_t r = 0; r < prompts.size(); ++r) {
+      if (done[r]) continue;  // a finished row reads its last token again; its outputs are ignored
+      if (t + 1 < static_cast<int64_t>(prompts[r].size())) {
+        current[r] = prompts[r][static_cast<size_t>(t + 1)];
+        continue;
+      }
+      current[r] = next.data_ptr<int64_t>()[r];
+      out[r].push_back(current[r]);
+      if (current[r] == options.end_symbol() || static_cast<int64_t>(out[r].size()) == limit[r]) {
+        done[r] = true;
+        --running;
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace torchzoo::train

@@ -12,6 +12,7 @@
 
 namespace torchzoo::train {
 
+/// Options of language-model generation: the length, the end symbol, how tokens are chosen, the seed.
 struct GenerateOptions {
   /// Tokens generated at most (the prompt not counted; the model's max_len bounds prompt + output).
   TORCH_ARG(int64_t, max_tokens) = 64;
@@ -33,5 +34,17 @@ struct GenerateOptions {
 ///                                                .sampling(SamplingOptions().top_k(40)).seed(7));
 std::vector<int64_t> generate(models::DecoderOnlyLMImpl& model, const std::vector<int64_t>& prompt,
                               const GenerateOptions& options);
+
+/// generate() for several prompts at once, in one batch: every row advances one position per
+/// step, reading its own prompt until it ends, then its own draws; a row stops at its end symbol,
+/// after max_tokens, or at the model's max_len. Greedy continuations equal generate()'s one by one (up to the rounding of batched
+/// matrix products, which may flip a near tie); sampled ones come from one
+/// generator shared by the rows, so they differ from one-at-a-time draws of the same seed.
+///
+/// Example:
+///   auto ids = generate_batch(*lm, {{bos, 417}, {bos, 9, 23, 5}}, GenerateOptions().max_tokens(20).end_symbol(eos));
+std::vector<std::vector<int64_t>> generate_batch(models::DecoderOnlyLMImpl& model,
+                                                 const std::vector<std::vector<int64_t>>& prompts,
+                                                 const GenerateOptions& options);
 
 }  // namespace torchzoo::train

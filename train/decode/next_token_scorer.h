@@ -17,6 +17,9 @@
 
 namespace torchzoo::train {
 
+/// The decoder side of greedy decoding and beam search: log-probabilities of every row's next target
+/// token, one target position per call, with the key/value cache or re-running the prefix.
+///
 /// Example:
 ///   NextTokenScorer scorer(*model, model->encode(src, src_mask), src_mask, /*use_cache=*/true);
 ///   auto log_probs = scorer.next(start_tokens);   // [B, vocab], first target position

@@ -11,6 +11,8 @@
 
 namespace torchzoo::train {
 
+/// How the next token is chosen: greedy (temperature 0), or sampled at a temperature after the top-k
+/// and top-p (nucleus) filters.
 struct SamplingOptions {
   /// Scores are divided by this; 0 picks the most probable token (greedy).
   TORCH_ARG(double, temperature) = 1.0;

@@ -47,16 +47,22 @@ std::vector<int64_t> Translator::encode_source(const std::string& sentence, int6
   return ids;
 }
 
-std::vector<std::string> Translator::translate(const std::vector<std::string>& sentences,
-                                               const TranslatorOptions& options,
-                                               const std::function<void(int64_t, int64_t)>& progress) {
+std::vector<std::vector<int64_t>> Translator::encode_sources(const std::vector<std::string>& sentences,
+                                                             int64_t max_tokens, std::vector<size_t>& rows) const {
   std::vector<std::vector<int64_t>> sources;
-  std::vector<size_t> rows;  // which sentences are not blank
   for (size_t i = 0; i < sentences.size(); ++i) {
     if (is_blank(sentences[i])) continue;
     rows.push_back(i);
-    sources.push_back(encode_source(sentences[i], options.max_src_tokens()));
+    sources.push_back(encode_source(sentences[i], max_tokens));
   }
+  return sources;
+}
+
+std::vector<std::string> Translator::translate(const std::vector<std::string>& sentences,
+                                               const TranslatorOptions& options,
+                                               const std::function<void(int64_t, int64_t)>& progress) {
+  std::vector<size_t> rows;  // which sentences are not blank
+  const auto sources = encode_sources(sentences, options.max_src_tokens(), rows);
   auto outputs = translate_ids(sources, options, progress);
   std::vector<std::string> translations(sentences.size());
   for (size_t k = 0; k < rows.size(); ++k) translations[rows[k]] = tgt_tokenizer_->decode(outputs[k]);
@@ -66,10 +72,41 @@ std::vector<std::string> Translator::translate(const std::vector<std::string>& s
 std::vector<std::vector<int64_t>> Translator::translate_ids(const std::vector<std::vector<int64_t>>& sources,
                                                             const TranslatorOptions& options,
                                                             const std::function<void(int64_t, int64_t)>& progress) {
+  auto hypotheses = search(sources, options, /*n_best=*/0, progress);
+  std::vector<std::vector<int64_t>> outputs;
+  for (auto& found : hypotheses) outputs.push_back(found.empty() ? std::vector<int64_t>() : std::move(found.front().tokens));
+  return outputs;
+}
+
+std::vector<std::vector<ScoredTranslation>> Translator::translate_n_best(
+    const std::vector<std::string>& sentences, const TranslatorOptions& options,
+    const std::function<void(int64_t, int64_t)>& progress) {
+  TORCHZOO_CHECK(!options.sampling(), "Translator: n-best lists come from beam search; sampling scores nothing");
+  TORCHZOO_CHECK(options.n_best() >= 1 && options.n_best() <= options.beam_size(),
+                 "Translator: n_best must be from 1 to the beam size {}, got {}", options.beam_size(), options.n_best());
+  std::vector<size_t> rows;  // which sentences are not blank
+  const auto sources = encode_sources(sentences, options.max_src_tokens(), rows);
+  const auto found = search(sources, options, options.n_best(), progress);
+  std::vector<std::vector<ScoredTranslation>> translations(sentences.size(), {ScoredTranslation{}});
+  for (size_t k = 0; k < rows.size(); ++k) {
+    auto& list = translations[rows[k]];
+    list.clear();
+    for (const auto& hypothesis : found[k]) {
+      list.push_back({tgt_tokenizer_->decode(hypothesis.tokens), hypothesis.score, hypothesis.log_prob});
+    }
+  }
+  return translations;
+}
+
+std::vector<std::vector<Hypothesis>> Translator::search(const std::vector<std::vector<int64_t>>& sources,
+                                                        const TranslatorOptions& options, int64_t n_best,
+                                                        const std::function<void(int64_t, int64_t)>& progress) {
   TORCHZOO_CHECK(options.beam_size() >= 1, "Translator: beam_size must be >= 1, got {}", options.beam_size());
   TORCHZOO_CHECK(options.batch_size() >= 1, "Translator: batch_size must be >= 1, got {}", options.batch_size());
+  TORCHZOO_CHECK(!options.sampling() || options.beam_size() == 1,
+                 "Translator: sampling draws one token at a time (beam_size 1), got beam_size {}", options.beam_size());
   const auto total = static_cast<int64_t>(sources.size());
-  std::vector<std::vector<int64_t>> outputs(sources.size());
+  std::vector<std::vector<Hypothesis>> outputs(sources.size());
   if (sources.empty()) return outputs;
   const int64_t pad = tgt_tokenizer_->pad_id(), bos = tgt_tokenizer_->bos_id(), eos = tgt_tokenizer_->eos_id();
   const auto device = model_->parameters().front().device();
@@ -103,24 +140,33 @@ std::vector<std::vector<int64_t>> Translator::translate_ids(const std::vector<st
       limits.push_back(max_output_length(source_tokens, options.max_len_a(), options.max_len_b(), options.max_len()));
     }
 
-    if (options.beam_size() == 1) {
+    if (options.beam_size() == 1 && n_best == 0) {
       // Greedy decoding runs to the longest limit of the batch; each row is then cut at its own,
       // which is what decoding it alone would give.
       const int64_t longest_limit = *std::max_element(limits.begin(), limits.end());
       auto tokens =
           greedy_decode(
               *model_, src, src_mask,
-              GreedyDecodeOptions(longest_limit + 1, bos).end_symbol(eos).pad(pad).use_cache(options.use_cache()))
+              GreedyDecodeOptions(longest_limit + 1, bos)
+                  .end_symbol(eos)
+                  .pad(pad)
+                  .use_cache(options.use_cache())
+                  .sampling(options.sampling())
+                  .seed(options.seed() + static_cast<uint64_t>(begin)))  // batches draw apart
               .to(torch::kCPU)
               .contiguous();  // [B, <= longest_limit + 1], column 0 is bos
       for (int64_t r = 0; r < tokens.size(0); ++r) {
         const int64_t length = std::min(tokens.size(1) - 1, limits[static_cast<size_t>(r)]);
-        outputs[order[static_cast<size_t>(begin + r)]] = until_end(tokens[r].data_ptr<int64_t>() + 1, length, eos);
+        Hypothesis found;
+        found.tokens = until_end(tokens[r].data_ptr<int64_t>() + 1, length, eos);
+        found.score = found.log_prob = std::nan("");  // greedy decoding keeps no scores
+        outputs[order[static_cast<size_t>(begin + r)]] = {std::move(found)};
       }
     } else {
       auto hypotheses = beam_search(*model_, src, src_mask,
                                     BeamSearchOptions(bos, eos)
                                         .beam_size(options.beam_size())
+                                        .n_best(std::max<int64_t>(n_best, 1))
                                         .pad(pad)
                                         .length_penalty(options.length_penalty())
                                         .max_len_a(options.max_len_a())
@@ -128,7 +174,7 @@ std::vector<std::vector<int64_t>> Translator::translate_ids(const std::vector<st
                                         .max_len(options.max_len())
                                         .use_cache(options.use_cache()));
       for (int64_t r = 0; r < end - begin; ++r) {
-        outputs[order[static_cast<size_t>(begin + r)]] = hypotheses[static_cast<size_t>(r)].front().tokens;
+        outputs[order[static_cast<size_t>(begin + r)]] = std::move(hypotheses[static_cast<size_t>(r)]);
       }
     }
     if (progress) progress(end, total);

@@ -35,6 +35,7 @@ namespace torchzoo::train {
 /// Files stored beside the code in a TorchScript archive: name -> bytes.
 using ExtraFiles = std::map<std::string, std::string>;
 
+/// Options of the TorchScript export: the decoding methods' default symbols and the extra files.
 struct TorchScriptExportOptions {
   /// Default start symbol of greedy_decode (encoder-decoder models).
   TORCH_ARG(int64_t, start_symbol) = 1;

@@ -15,6 +15,7 @@
 
 namespace torchzoo::train::script {
 
+/// How one module is written in TorchScript: its class name and the source of its methods.
 struct ScriptForm {
   /// Class name under __torch__.torchzoo, e.g. "layers.MultiHeadedAttention".
   std::string class_name;

@@ -568,16 +568,20 @@ std::string BleuScore::text(int width) const {
 }
 
 std::string BleuScore::json(int width) const {
-  // Score.format(is_json=True): json.dumps(indent=1) of name, score,
-  // signature, verbose_score and then each key:value of the signature.
   TORCHZOO_CHECK(width >= 0, "BleuScore::json: width must be >= 0, got {}", width);
-  // Keys and their JSON values.
+  return sacrebleu_json("BLEU", score, width, signature, verbose_score());
+}
+
+std::string sacrebleu_json(std::string_view name, double score, int width, std::string_view signature,
+                           std::string_view verbose_score) {
+  // Score.format(is_json=True): json.dumps(indent=1) of name, score, signature, verbose_score
+  // (BLEU's) and then each key:value of the signature.
   std::vector<std::pair<std::string_view, std::string>> fields = {
-      {"name", bleu_detail::json_string("BLEU")},
+      {"name", bleu_detail::json_string(name)},
       {"score", bleu_detail::json_number(score, width)},
       {"signature", bleu_detail::json_string(signature)},
-      {"verbose_score", bleu_detail::json_string(verbose_score())},
   };
+  if (!verbose_score.empty()) fields.emplace_back("verbose_score", bleu_detail::json_string(verbose_score));
   for (std::string_view rest = signature; !rest.empty();) {
     const std::string_view pair = rest.substr(0, rest.find('|'));
     rest.remove_prefix(std::min(rest.size(), pair.size() + 1));
@@ -591,6 +595,8 @@ std::string BleuScore::json(int width) const {
   }
   return out + "}";
 }
+
+bool python_isspace(char32_t cp) { return bleu_detail::is_python_space(cp); }
 
 // ---------------------------------------------------------------------------
 // Unicode tables of Python's str.lower()

@@ -36,6 +36,7 @@
 #include <istream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace torchzoo::train {
@@ -57,6 +58,15 @@ inline constexpr const char* kBleuSignatureVersion = "2.6.0+torchzoo";
 /// Example: tokenize_13a("It costs $1,000.50-ish, \"ok\"?") ==
 ///          "It costs $ 1,000.50 - ish , \" ok \" ?"
 std::string tokenize_13a(const std::string& line);
+
+/// Python's str.isspace() of one code point: the whitespace str.split() splits on (listed above).
+bool python_isspace(char32_t cp);
+
+/// sacreBLEU's JSON of a score, as its CLI prints it (Score.format(is_json=True)): name, the
+/// score rounded to `width` decimals, the signature, `verbose_score` when not empty, then each
+/// key:value of the signature.
+std::string sacrebleu_json(std::string_view name, double score, int width, std::string_view signature,
+                           std::string_view verbose_score = "");
 
 /// Python's str.lower() on a UTF-8 string (Unicode 14.0 as in Python 3.11),
 /// including 'İ' -> "i̇" and the final-sigma rule ("ΟΔΟΣ" -> "οδος").

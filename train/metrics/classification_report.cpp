@@ -7,6 +7,18 @@
 
 namespace torchzoo::train {
 
+std::string top5_text(const ClassificationReport& report) {
+  return report.top5_accuracy ? fmt::format(" | top-5 accuracy {:.4f}", *report.top5_accuracy) : "";
+}
+
+int64_t count_top_k(const torch::Tensor& logits, const torch::Tensor& labels, int64_t k) {
+  TORCHZOO_CHECK(logits.dim() == 2 && labels.dim() == 1 && labels.size(0) == logits.size(0) && k >= 1,
+                 "count_top_k: expected logits [N, classes], labels [N] and k >= 1, got {}, {} and {}",
+                 detail::shape_str(logits.sizes()), detail::shape_str(labels.sizes()), k);
+  const auto top = std::get<1>(logits.topk(std::min(k, logits.size(1)), -1));  // [N, k]
+  return top.eq(labels.to(top.device()).unsqueeze(1)).any(1).sum().item<int64_t>();
+}
+
 ClassificationReport ClassificationReport::from_confusion(torch::Tensor confusion, double total_loss) {
   TORCHZOO_CHECK(
       confusion.dim() == 2 && confusion.size(0) == confusion.size(1) && confusion.scalar_type() == torch::kInt64,

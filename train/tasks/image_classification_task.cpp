@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "torchzoo/common/check.h"
+#include "torchzoo/common/progress_bar.h"
 
 namespace torchzoo::train {
 namespace {
@@ -87,7 +88,9 @@ ClassificationReport ImageClassificationTask::evaluate_on(const data::ImageDatas
   model_.module->eval();
   torch::NoGradGuard no_grad;
   double total_loss = 0.0;
+  int64_t top5 = 0;
   auto confusion = torch::zeros({num_classes * num_classes}, torch::kInt64);
+  common::ProgressBar bar("evaluating", dataset.size(), "img");
   for (int64_t begin = 0; begin < dataset.size(); begin += options_.eval_batch_size()) {
     const auto end = std::min(dataset.size(), begin + options_.eval_batch_size());
     auto images = data::transform_images(dataset.images.slice(0, begin, end), options_.transform()).to(device_);
@@ -95,13 +98,20 @@ ClassificationReport ImageClassificationTask::evaluate_on(const data::ImageDatas
     auto logits = model_.forward(images);  // [B, classes]
     total_loss += criterion_(logits, labels.to(device_)).item<double>();
     count_predictions(confusion, labels, logits.argmax(-1).to(torch::kCPU), num_classes);
+    top5 += count_top_k(logits, labels, 5);
+    bar.update(end);
   }
-  return ClassificationReport::from_confusion(confusion.view({num_classes, num_classes}), total_loss);
+  bar.finish();
+  auto report = ClassificationReport::from_confusion(confusion.view({num_classes, num_classes}), total_loss);
+  if (num_classes > 5) report.top5_accuracy = static_cast<double>(top5) / static_cast<double>(std::max<int64_t>(report.examples, 1));
+  return report;
 }
 
 Metrics ImageClassificationTask::evaluate() {
   last_report_ = evaluate_on(valid_);
-  return {{"loss", last_report_.loss}, {"accuracy", last_report_.accuracy}};
+  Metrics metrics = {{"loss", last_report_.loss}, {"accuracy", last_report_.accuracy}};
+  if (last_report_.top5_accuracy) metrics["top5_accuracy"] = *last_report_.top5_accuracy;
+  return metrics;
 }
 
 std::string ImageClassificationTask::sample() {

@@ -24,8 +24,11 @@ struct ImageClassifier {
   std::function<torch::Tensor(const torch::Tensor& images)> forward;  ///< [B, C, H, W] -> logits [B, classes]
 };
 
+/// Options of ImageClassificationTask: batch sizes, transforms, workers and the seed.
 struct ImageClassificationOptions {
+  /// Images per training batch.
   TORCH_ARG(int64_t, batch_size) = 128;
+  /// Images per evaluation batch.
   TORCH_ARG(int64_t, eval_batch_size) = 500;
   /// Normalisation for all splits; crop and flip for training only.
   TORCH_ARG(data::ImageTransformOptions, transform);
@@ -39,6 +42,8 @@ struct ImageClassificationOptions {
   TORCH_ARG(std::string, valid_name) = "valid";
 };
 
+/// Image classification: a classifier of normalised images, labelled images in memory, a loss over
+/// the logits, and evaluation by accuracy, per-class accuracy and a confusion matrix.
 class ImageClassificationTask : public Task {
  public:
   /// `test` may be empty (size 0) when there is no held-out test split.

@@ -20,6 +20,7 @@
 
 namespace torchzoo::train {
 
+/// Options of LanguageModelTask: batching, the sequence length, workers and samples.
 struct LanguageModelTaskOptions {
   /// Token budget, row cap and shuffling of the training batches (validation: the same budget, unshuffled).
   TORCH_ARG(data::TokenBatchOptions, batching) = data::TokenBatchOptions();
@@ -33,6 +34,8 @@ struct LanguageModelTaskOptions {
   TORCH_ARG(int64_t, samples) = 2;
 };
 
+/// Language modelling on one text per line: a DecoderOnlyLM trained to predict every next piece;
+/// validation reports loss, token accuracy and perplexity.
 class LanguageModelTask : public Task {
  public:
   LanguageModelTask(models::DecoderOnlyLM model, std::shared_ptr<const data::SentencePieceTokenizer> tokenizer,

@@ -12,14 +12,18 @@
 
 namespace torchzoo::train {
 
+/// The demonstration a Seq2SeqTask decodes after training.
 struct Seq2SeqSample {
   std::vector<int64_t> src;  ///< source tokens of the demonstration
   int64_t max_len = 0;       ///< decoding length, start symbol included
+  /// First token of the decoding.
   int64_t start_symbol = 1;
   int64_t end_symbol = -1;   ///< -1: none
   bool expect_copy = false;  ///< the copy task: say whether the decoding equals the source
 };
 
+/// Sequence-to-sequence training (the annotated Transformer's run_epoch with SimpleLossCompute): an
+/// EncoderDecoder, a Seq2SeqSource of batches and a token loss normalised per target token.
 class Seq2SeqTask : public Task {
  public:
   Seq2SeqTask(models::EncoderDecoder model, std::shared_ptr<data::Seq2SeqSource> source, TokenLoss criterion,

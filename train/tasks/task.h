@@ -20,12 +20,15 @@ struct BatchLoss {
   int64_t units = 0;   ///< what throughput counts (tokens, images)
 };
 
+/// Named figures of an evaluation, e.g. {"loss", 2.1}, {"accuracy", 0.9}.
 using Metrics = std::map<std::string, double>;
 
 /// Summed loss of scores [N, classes] (log-probabilities or logits, as the loss expects)
 /// against targets [N]; for tokens, padding contributes nothing.
 using TokenLoss = std::function<torch::Tensor(const torch::Tensor& scores, const torch::Tensor& target)>;
 
+/// What the Trainer trains: a model family's module, its training batches and their loss, and its
+/// evaluation. The Trainer owns the loop; a Task owns what is specific to its family.
 class Task {
  public:
   virtual ~Task() = default;

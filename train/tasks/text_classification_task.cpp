@@ -138,6 +138,7 @@ TextClassificationReport TextClassificationTask::evaluate_encoded(const EncodedT
   const auto& bounds = options_.length_buckets();
   std::vector<int64_t> bucket_total(bounds.size() + 1, 0), bucket_correct(bounds.size() + 1, 0);
   double total_loss = 0.0;
+  int64_t top5 = 0;
   for (const auto& rows : data::make_token_batches(lengths(texts), 0, options)) {
     auto batch = collate(texts, rows);
     auto input = batch.input.to(device_);
@@ -146,6 +147,7 @@ TextClassificationReport TextClassificationTask::evaluate_encoded(const EncodedT
     auto predicted = logits.argmax(-1).to(torch::kCPU);
     const auto& labels = batch.labels;
     count_predictions(confusion, labels, predicted, num_classes);
+    top5 += count_top_k(logits, labels, 5);
     const auto* p = predicted.data_ptr<int64_t>();
     for (size_t b = 0; b < rows.size(); ++b) {
       const auto row = static_cast<size_t>(rows[b]);
@@ -156,6 +158,10 @@ TextClassificationReport TextClassificationTask::evaluate_encoded(const EncodedT
   }
   TextClassificationReport report;
   report.overall = ClassificationReport::from_confusion(confusion.view({num_classes, num_classes}), total_loss);
+  if (num_classes > 5) {
+    report.overall.top5_accuracy =
+        static_cast<double>(top5) / static_cast<double>(std::max<int64_t>(report.overall.examples, 1));
+  }
   for (size_t i = 0; i <= bounds.size(); ++i) {
     LengthBucketAccuracy bucket;
     if (bounds.empty()) {
@@ -183,6 +189,7 @@ TextClassificationReport TextClassificationTask::evaluate_on(const std::vector<d
 Metrics TextClassificationTask::evaluate() {
   last_report_ = evaluate_encoded(valid_);
   Metrics metrics = {{"loss", last_report_.overall.loss}, {"accuracy", last_report_.overall.accuracy}};
+  if (last_report_.overall.top5_accuracy) metrics["top5_accuracy"] = *last_report_.overall.top5_accuracy;
   for (size_t i = 0; i < last_report_.by_length.size(); ++i) {
     if (last_report_.by_length[i].examples > 0) metrics[bucket_metric(i)] = last_report_.by_length[i].accuracy;
   }

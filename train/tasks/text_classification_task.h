@@ -25,6 +25,7 @@
 
 namespace torchzoo::train {
 
+/// Options of TextClassificationTask: batching, the sequence length, workers and the length buckets.
 struct TextClassificationTaskOptions {
   /// Token budget, row cap and shuffling of the training batches (evaluation: the same budget, unshuffled).
   TORCH_ARG(data::TokenBatchOptions, batching) = data::TokenBatchOptions();
@@ -66,6 +67,8 @@ struct TextClassificationReport {
   std::string by_length_line() const;
 };
 
+/// Text classification: labelled texts as pieces behind a class token, batched by length, and
+/// evaluation by loss, accuracy, accuracy by text length and a confusion matrix.
 class TextClassificationTask : public Task {
  public:
   /// `classes` name the model's outputs in order; every label of `train` and `valid` must be one of them.

@@ -33,6 +33,9 @@ struct TokenBatch {
   TokenBatch to(torch::Device device) const;
 };
 
+/// Text in, class probabilities out: texts SentencePiece-encoded behind the class token (bos), batched
+/// by length, through a sequence classifier.
+///
 /// Example:
 ///   TextClassifier classifier(model, tokenizer, {"de", "es", "fr", "it", "pt"}, /*max_tokens=*/128);
 ///   auto probabilities = classifier.predict({"Klicken Sie auf OK."});  // [1, 5]

@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "torchzoo/common/check.h"
+#include "torchzoo/common/progress_bar.h"
 #include "torchzoo/train/metrics/bleu.h"
+#include "torchzoo/train/metrics/chrf.h"
 
 namespace torchzoo::train {
 
@@ -137,13 +139,15 @@ Metrics TranslationTask::teacher_forced(const EncodedPairs& pairs) {
 Metrics TranslationTask::bleu_of(const EncodedPairs& pairs, const TranslatorOptions& decoding, int64_t sentences) {
   const auto n = sentences < 0 ? pairs.size() : std::min(sentences, pairs.size());
   std::vector<std::vector<int64_t>> sources(pairs.src.begin(), pairs.src.begin() + n);
-  const auto outputs = translator_.translate_ids(sources, decoding);
+  common::ProgressBar bar("decoding for BLEU", static_cast<int64_t>(sources.size()), "sent");
+  const auto outputs = translator_.translate_ids(sources, decoding, [&](int64_t done, int64_t) { bar.update(done); });
+  bar.finish();
   std::vector<std::string> hypotheses, references;
   for (int64_t i = 0; i < n; ++i) {
     hypotheses.push_back(tgt_tokenizer_->decode(outputs[static_cast<size_t>(i)]));
     references.push_back(pairs.text[static_cast<size_t>(i)].tgt);
   }
-  return {{"bleu", corpus_bleu(hypotheses, {references}).score}};
+  return {{"bleu", corpus_bleu(hypotheses, {references}).score}, {"chrf", corpus_chrf(hypotheses, {references}).score}};
 }
 
 Metrics TranslationTask::evaluate() {

@@ -25,6 +25,7 @@
 
 namespace torchzoo::train {
 
+/// Options of TranslationTask: batching, the length limit, workers and the validation decoding.
 struct TranslationTaskOptions {
   /// Token budget, row cap and shuffling of the training batches (validation: the same budget, unshuffled).
   TORCH_ARG(data::TokenBatchOptions, batching) = data::TokenBatchOptions();
@@ -51,6 +52,8 @@ struct EncodedPairs {
   int64_t size() const { return static_cast<int64_t>(src.size()); }
 };
 
+/// Translation training on a parallel corpus: SentencePiece pieces packed by length under a token
+/// budget, and a validation that reports loss, token accuracy and corpus BLEU.
 class TranslationTask : public Task {
  public:
   TranslationTask(models::EncoderDecoder model, std::shared_ptr<const data::SentencePieceTokenizer> src_tokenizer,
@@ -62,7 +65,7 @@ class TranslationTask : public Task {
   void to(torch::Device device) override;
   int64_t batches_per_epoch() const override { return batches_per_epoch_; }
   BatchLoss train_loss(int64_t epoch, int64_t index) override;
-  /// Validation loss per target token, token accuracy and (bleu_sentences != 0) BLEU.
+  /// Validation loss per target token, token accuracy and (bleu_sentences != 0) BLEU and chrF.
   Metrics evaluate() override;
   std::string unit() const override { return "tok"; }
   /// A few validation sentences with their reference and greedy translation.

@@ -64,10 +64,10 @@ std::string ProgressBar::render(const std::string& label, int64_t done, int64_t 
   }
   const std::string after = " " + figures + (tail.empty() ? "" : " " + tail);
   std::string line = label;
-  // The bar takes what the label and the figures leave, between 10 and 40 columns.
+  // The bar takes 30 columns, or what the label and the figures leave if less (at least 10).
   const int room = width - columns(label) - columns(after) - 3;
   if (total > 0 && room >= 10) {
-    const int cells = std::min(room, 40);
+    const int cells = std::min(room, 30);
     const double filled = std::clamp(static_cast<double>(done) / static_cast<double>(total), 0.0, 1.0) * cells;
     const int whole = static_cast<int>(filled);
     static const char* const eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};

@@ -425,7 +425,6 @@ TrainResult Trainer::fit() {
       window_units += group_units;
       step_loss_ = zero();
       group_count = group_units = 0;
-      if (bar_) bar_->update(i / accum + 1, bar_tail());
       if (!stepped) {
         if ((result.interrupted_by = interrupted()) != 0) break;
         continue;
@@ -443,6 +442,7 @@ TrainResult Trainer::fit() {
         window_count_ = window_units = 0;
         window_start = Clock::now();
       }
+      if (bar_) bar_->update(i / accum + 1, bar_tail());  // after the progress line: its loss shows
       if (options_.eval_every() > 0 && step_ % options_.eval_every() == 0 && next_batch < batches) {
         stop = evaluate_and_save(epoch_, next_batch, totals(epoch_loss_, epoch_count_).per_item(), result);
         module->train();

@@ -28,7 +28,7 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CONFIG = "configs/copy_task_tiny.yaml"
-SHORT = ["--set", "train.epochs=2", "--set", "train.log_every=5", "--set", "scheduler.total_steps=40",
+SHORT = ["--set", "train.epochs=2", "--set", "train.log_every=5", "--set", "scheduler.total_steps=40", "--set", "scheduler.warmup=5",
          "--set", "train.threads=1"]
 failures = []
 
@@ -67,8 +67,8 @@ def tensorboard_checks(bin_path, tmp):
     accumulator = EventAccumulator(str(run_dir))
     accumulator.Reload()
     tags = accumulator.Tags()["scalars"]
-    check({"train/loss", "train/lr", "valid/loss", "valid/accuracy"} <= set(tags),
-          f"tensorboard reads train/loss, train/lr, valid/loss and valid/accuracy (tags: {sorted(tags)})")
+    check({"train/loss", "train/lr", "valid/loss", "valid/token_accuracy"} <= set(tags),
+          f"tensorboard reads train/loss, train/lr, valid/loss and valid/token_accuracy (tags: {sorted(tags)})")
     records = metrics(run_dir)
     steps = [r for r in records if r["event"] == "step"]
     evals = [r for r in records if r["event"] in ("eval", "epoch")]
@@ -76,11 +76,11 @@ def tensorboard_checks(bin_path, tmp):
     check([r["step"] for r in steps] == sorted(loss), f"train/loss at the steps of metrics.jsonl ({sorted(loss)})")
     check(all(math.isclose(loss[r["step"]], r["loss"], rel_tol=1e-6) for r in steps),
           "train/loss values equal metrics.jsonl's (float32)")
-    valid = {e.step: e.value for e in accumulator.Scalars("valid/accuracy")}
-    check(all(math.isclose(valid[r["step"]], r["valid_accuracy"], rel_tol=1e-6, abs_tol=1e-7) for r in evals),
-          "valid/accuracy values equal metrics.jsonl's at each evaluation")
+    valid = {e.step: e.value for e in accumulator.Scalars("valid/token_accuracy")}
+    check(all(math.isclose(valid[r["step"]], r["valid_token_accuracy"], rel_tol=1e-6, abs_tol=1e-7) for r in evals),
+          "valid/token_accuracy values equal metrics.jsonl's at each evaluation")
 
-    # The trainer's curves.png: a real PNG, as large as `torchzoo plot` draws three panels (loss, lr, accuracy).
+    # The trainer's curves.png: a real PNG, as large as `torchzoo plot` draws four panels (loss, lr, two accuracies).
     size = png_size(run_dir / "curves.png")
     check(size == (1040, 680), f"curves.png is a 1040x680 PNG (got {size})")
     return run_dir
@@ -90,7 +90,7 @@ def plot_checks(bin_path, tmp, first):
     second = tmp / "second"
     run([bin_path, "train", CONFIG, *SHORT, "--set", "optimizer.lr=0.003", "--out", str(second)])
     out = run([bin_path, "plot", str(first), str(second), "-o", str(tmp / "both.png")]).stdout
-    check("3 panels, 2 runs" in out, f"plot reports its panels and runs ({out.strip()})")
+    check("4 panels, 2 runs" in out, f"plot reports its panels and runs ({out.strip()})")
     check(png_size(tmp / "both.png") == (1040, 680), "plot of two runs: a 1040x680 PNG")
     run([bin_path, "plot", str(first), "-o", str(tmp / "one.svg"), "--columns", "3"])
     svg = (tmp / "one.svg").read_text()
@@ -108,10 +108,10 @@ def progress_checks(bin_path, tmp):
     # `script` gives the command a pseudo-terminal and copies what it writes there to stdout.
     env = dict(os.environ, COLUMNS="120")
     env.pop("TORCHZOO_PROGRESS", None)
-    done = subprocess.run(["script", "-qfec", command, "/dev/null"], cwd=ROOT, capture_output=True, text=True,
-                          env=env, timeout=600)
+    done = subprocess.run(["script", "-qfec", command, "/dev/null"], cwd=ROOT, capture_output=True, env=env,
+                          timeout=600)
     check(done.returncode == 0, f"training under a pseudo-terminal exits 0 ({done.returncode})")
-    screen = done.stdout
+    screen = done.stdout.decode("utf-8")  # bytes as written: text mode would turn each \r into \n
     bars = re.findall(r"\repoch (\d)/2 \|[^\r\n]*\| +(\d+)% (\d+)/20 step \[[0-9:]+<[0-9:?]+, [0-9.]+ (?:step/s|s/step)\]"
                       r"(?: loss [0-9.]+ \|)? lr [0-9.e+-]+\x1b\[K", screen)
     check(len(bars) >= 4, f"the bar is redrawn in place ({len(bars)} redraws matched)")
@@ -140,9 +140,9 @@ def resolved_checks(bin_path, tmp):
     import torch
     warnings.simplefilter("ignore")  # TorchScript's deprecation notice
     checkpoint = torch.jit.load(str(run_dir / "checkpoint.pt"), map_location="cpu")  # an archive of named values
-    short_resolved = run([bin_path, "info", CONFIG, *SHORT, "--set", f"train.out_dir={run_dir}", "--resolved"]).stdout
+    short_resolved = run([bin_path, "train", CONFIG, *SHORT, "--out", str(run_dir), "--dump-config"]).stdout
     check(getattr(checkpoint, "config_resolved") == short_resolved,
-          "the checkpoint's config_resolved is what info --resolved prints for the same settings")
+          "the checkpoint's config_resolved is what --dump-config prints for the same command")
     again = tmp / "resolved.yaml"
     again.write_text(resolved)
     resolved_again = run([bin_path, "info", str(again), "--resolved"]).stdout

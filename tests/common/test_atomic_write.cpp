@@ -77,7 +77,7 @@ TEST_CASE("Special files, folders and links are never replaced", "[atomic_write]
   CHECK_THROWS_WITH(common::write_file_atomically("", "x", "test file"), Catch::Contains("empty"));
 }
 
-TEST_CASE("Temporary files of processes that are gone are removed; others are kept", "[atomic_write][faults]") {
+TEST_CASE("Temporary files of processes that are gone are removed, others are kept", "[atomic_write][faults]") {
   const auto dir = testing::fresh_dir("atomic_write_stale");
   fs::create_directories(dir / "snapshots");
   for (const auto* name : {"checkpoint.pt.tmp-999999999", "snapshots/step_1.pt.tmp-999999998", "notes.tmp-x",

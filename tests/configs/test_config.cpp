@@ -344,7 +344,7 @@ TEST_CASE("to_yaml round-trips the effective config", "[configs]") {
   CHECK(reloaded.to_yaml() == yaml);
 }
 
-TEST_CASE("String values expand ${data_dir}; other variables are errors at their location", "[configs][data_dir]") {
+TEST_CASE("String values expand ${data_dir}, other variables are errors at their location", "[configs][data_dir]") {
   torchzoo::common::set_data_dir("/srv/corpora");
   Config config = Config::parse(
       "data:\n"

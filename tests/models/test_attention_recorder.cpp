@@ -44,7 +44,7 @@ TEST_CASE("AttentionRecorder returns the reference's attention maps by module na
   CHECK_THROWS_WITH(AttentionRecorder(*torch::nn::Linear(2, 2)), Catch::Contains("has no attention modules"));
 }
 
-TEST_CASE("AttentionRecorder reaches the ViT's blocks; the rollout is row-stochastic", "[models][attention]") {
+TEST_CASE("AttentionRecorder reaches the ViT's blocks, and the rollout is row-stochastic", "[models][attention]") {
   torch::manual_seed(3);
   VisionTransformer vit(VisionTransformerOptions().img_size(8).patch_size(4).embed_dim(16).depth(3).num_heads(2));
   vit->eval();

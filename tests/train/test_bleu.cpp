@@ -332,7 +332,7 @@ TEST_CASE("bleu signature and text follow the sacreBLEU format", "[bleu]") {
   CHECK(perfect.text(2).find(" = 100.00 ") != std::string::npos);
 }
 
-TEST_CASE("corpus_bleu scores 3000 lines without a quadratic slip (a hang guard; bench/ judges speed)", "[bleu]") {
+TEST_CASE("corpus_bleu scores 3000 lines without a quadratic slip (a hang guard, bench/ judges speed)", "[bleu]") {
   const auto hyps = golden_lines("random_3000.hyp");
   const auto refs = golden_lines("random_3000.ref0");
   REQUIRE(hyps.size() == 3000);

@@ -124,7 +124,7 @@ TEST_CASE("plot: a known metrics log puts its curve pixels where the values say"
   }
 }
 
-TEST_CASE("plot: runs are overlaid in their own colours; SVG too", "[viz]") {
+TEST_CASE("plot: runs are overlaid in their own colours, and SVG too", "[viz]") {
   const auto dir = testing::fresh_dir("plot_overlay");
   for (const char* run : {"a", "b"}) fs::create_directories(dir / run);
   write_text(dir / "a" / "metrics.jsonl", known_metrics());
@@ -151,7 +151,7 @@ TEST_CASE("plot: runs are overlaid in their own colours; SVG too", "[viz]") {
   CHECK(text.find("<path") != std::string::npos);
 }
 
-TEST_CASE("plot: bad input names the file and line; a torn last line is skipped", "[viz]") {
+TEST_CASE("plot: bad input names the file and line, and a torn last line is skipped", "[viz]") {
   const auto dir = testing::fresh_dir("plot_bad");
   fs::create_directories(dir / "run");
   write_text(dir / "run" / "metrics.jsonl", known_metrics() + "{\"event\": \"step\", \"step\": 105, \"lo");

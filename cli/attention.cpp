@@ -28,7 +28,8 @@ struct AttentionArgs {
 /// Map i of `maps` [n, rows, cols] as a viz heat-map.
 viz::Heatmap heatmap_of(const torch::Tensor& maps, int64_t i, const std::string& title) {
   const auto map = maps[i].contiguous();
-  return {title, map.size(0), map.size(1), std::vector<float>(map.data_ptr<float>(), map.data_ptr<float>() + map.numel())};
+  return {title, map.size(0), map.size(1),
+          std::vector<float>(map.data_ptr<float>(), map.data_ptr<float>() + map.numel())};
 }
 
 int run_attention(const AttentionArgs& args) {
@@ -39,7 +40,8 @@ int run_attention(const AttentionArgs& args) {
   const auto view = model->attention(config, args.request);
   const auto maps = view.maps.to(torch::kCPU, torch::kFloat).contiguous();
   std::vector<viz::Heatmap> heatmaps;
-  for (int64_t i = 0; i < maps.size(0); ++i) heatmaps.push_back(heatmap_of(maps, i, view.map_titles.at(static_cast<size_t>(i))));
+  for (int64_t i = 0; i < maps.size(0); ++i)
+    heatmaps.push_back(heatmap_of(maps, i, view.map_titles.at(static_cast<size_t>(i))));
   if (view.image.defined()) {
     const auto image = view.image.permute({1, 2, 0}).contiguous();  // [H, W, C]
     viz::Image picture{image.size(0), image.size(1), image.size(2),
@@ -61,14 +63,18 @@ Command add_attention(CLI::App& app) {
   auto args = std::make_shared<AttentionArgs>();
   auto* attention = app.add_subcommand("attention", "draw what a trained model attended to for one input");
   attention->add_option("--checkpoint", args->checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
-  attention->add_option("INPUT", args->request.input,
-                        "a sentence (translation, text classification), or an image: a PNG file or IDX_FILE:INDEX")
+  attention
+      ->add_option("INPUT", args->request.input,
+                   "a sentence (translation, text classification), or an image: a PNG file or IDX_FILE:INDEX")
       ->required();
-  attention->add_option("-o,--out", args->out, "the picture: .png or .svg")->capture_default_str()->check([](const std::string& path) {
-    return viz::is_picture_path(path) ? std::string() : "expected a path ending in .png or .svg, got '" + path + "'";
-  });
-  auto* heads =
-      attention->add_flag("--heads", args->request.heads, "each head of one layer (--layer) instead of each layer's mean");
+  attention->add_option("-o,--out", args->out, "the picture: .png or .svg")
+      ->capture_default_str()
+      ->check([](const std::string& path) {
+        return viz::is_picture_path(path) ? std::string()
+                                          : "expected a path ending in .png or .svg, got '" + path + "'";
+      });
+  auto* heads = attention->add_flag("--heads", args->request.heads,
+                                    "each head of one layer (--layer) instead of each layer's mean");
   attention->add_option("--layer", args->request.layer, "with --heads: the layer, from 0 (default: the last)")
       ->check(CLI::Range(int64_t{0}, int64_t{1000}))
       ->needs(heads);

@@ -18,7 +18,8 @@ struct PlotArgs {
 };
 
 int run_plot(const PlotArgs& args) {
-  const auto layout = viz::plot_runs(args.run_dirs, args.out, viz::ChartOptions().columns(args.columns).title(args.title));
+  const auto layout =
+      viz::plot_runs(args.run_dirs, args.out, viz::ChartOptions().columns(args.columns).title(args.title));
   std::cout << fmt::format("wrote {} ({}x{}, {} panels, {} run{})\n", args.out, layout.width, layout.height,
                            layout.panels.size(), args.run_dirs.size(), args.run_dirs.size() == 1 ? "" : "s");
   return 0;
@@ -32,9 +33,12 @@ Command add_plot(CLI::App& app) {
   plot->add_option("RUN_DIR", args->run_dirs, "run folders, each holding metrics.jsonl")
       ->required()
       ->check(CLI::ExistingDirectory);
-  plot->add_option("-o,--out", args->out, "the picture: .png or .svg")->capture_default_str()->check([](const std::string& path) {
-    return viz::is_picture_path(path) ? std::string() : "expected a path ending in .png or .svg, got '" + path + "'";
-  });
+  plot->add_option("-o,--out", args->out, "the picture: .png or .svg")
+      ->capture_default_str()
+      ->check([](const std::string& path) {
+        return viz::is_picture_path(path) ? std::string()
+                                          : "expected a path ending in .png or .svg, got '" + path + "'";
+      });
   plot->add_option("--title", args->title, "a title over the curves");
   plot->add_option("--columns", args->columns, "panels per row")->capture_default_str()->check(CLI::Range(1, 16));
   return {plot, [args] { return run_plot(*args); }};

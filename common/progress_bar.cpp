@@ -52,13 +52,14 @@ std::string format_clock(double seconds) {
 std::string ProgressBar::render(const std::string& label, int64_t done, int64_t total, const std::string& unit,
                                 double seconds, const std::string& tail, int width) {
   const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
-  const std::string rate_text = rate >= 1 || rate == 0 ? fmt::format("{:.1f} {}/s", rate, unit)
-                                                       : fmt::format("{:.1f} s/{}", 1.0 / rate, unit);
+  const std::string rate_text =
+      rate >= 1 || rate == 0 ? fmt::format("{:.1f} {}/s", rate, unit) : fmt::format("{:.1f} s/{}", 1.0 / rate, unit);
   std::string figures;
   if (total > 0) {
     const double remaining = rate > 0 ? static_cast<double>(total - done) / rate : NAN;
-    figures = fmt::format("{:3.0f}% {}/{} {} [{}<{}, {}]", 100.0 * static_cast<double>(done) / static_cast<double>(total),
-                          done, total, unit, format_clock(seconds), format_clock(remaining), rate_text);
+    figures =
+        fmt::format("{:3.0f}% {}/{} {} [{}<{}, {}]", 100.0 * static_cast<double>(done) / static_cast<double>(total),
+                    done, total, unit, format_clock(seconds), format_clock(remaining), rate_text);
   } else {
     figures = fmt::format("{} {} [{}, {}]", done, unit, format_clock(seconds), rate_text);
   }

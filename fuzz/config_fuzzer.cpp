@@ -1,8 +1,9 @@
 // libFuzzer target: the config loader (configs/config.h) with --set overrides, and
 // the readers of the sections every family shares (train, optimizer, scheduler, loss).
 // The input is YAML text, then NUL-separated --set assignments.
-// Promised: a config whose to_yaml() reads back to the same keys and values, or an
-// error naming the file (fuzz.yaml) or the --set; never a hang on aliases.
+// Promised: a config whose to_yaml() reads back to the same keys and values, and whose
+// resolved_yaml() reads back keeping them, or an error naming the file (fuzz.yaml) or the
+// --set; never a hang on aliases.
 #include <torch/torch.h>
 
 #include "fuzz_support.h"
@@ -36,6 +37,28 @@ void check_reads_back(const Config& config) {
   fuzz::finding("to_yaml() reads back to other keys or values (" + (diff.empty() ? "more keys" : diff) + ")\n" + yaml);
 }
 
+/// resolved_yaml() (the config with the defaults the readers applied) parses, and keeps every
+/// leaf of the config as it was.
+void check_resolved_reads_back(const Config& config) {
+  std::map<std::string, std::string> resolved;
+  try {
+    resolved = Config::parse(config.resolved_yaml(), "resolved.yaml").flatten();
+  } catch (const std::exception& e) {
+    fuzz::finding(std::string("resolved_yaml() does not parse: ") + e.what());
+  }
+  for (const auto& [key, value] : config.flatten()) {
+    const auto it = resolved.find(key);
+    // An empty map (or a null) that defaults were written into is now a map with leaves.
+    const auto below = resolved.lower_bound(key + ".");
+    const bool filled = below != resolved.end() && below->first.rfind(key + ".", 0) == 0;
+    if (it == resolved.end() && filled && (value == "{}" || value == "null")) continue;
+    if (it == resolved.end() || it->second != value) {
+      fuzz::finding("resolved_yaml() changed " + key + ": " + value + " before, " +
+                    (it == resolved.end() ? "absent" : it->second) + " after");
+    }
+  }
+}
+
 /// What build_experiment reads besides the model and data sections.
 void read_shared_sections(const Config& config) {
   configs::read_run_options(config);
@@ -62,6 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 1; i < parts.size(); ++i) config.apply_override(parts[i]);
     check_reads_back(config);
     read_shared_sections(config);
+    check_resolved_reads_back(config);
   });
   return 0;
 }

@@ -36,9 +36,10 @@ AttentionRecorder::AttentionRecorder(torch::nn::Module& model) {
     entries_.push_back(std::move(entry));
   }
   if (entries_.empty()) {
-    throw std::invalid_argument(fmt::format("AttentionRecorder: {} has no attention modules (MultiHeadedAttention "
-                                            "or Attention) to record",
-                                            model.name()));
+    throw std::invalid_argument(
+        fmt::format("AttentionRecorder: {} has no attention modules (MultiHeadedAttention "
+                    "or Attention) to record",
+                    model.name()));
   }
 }
 
@@ -65,9 +66,10 @@ torch::Tensor AttentionRecorder::map(const std::string& name) const {
   for (const auto& [found, weights] : maps()) {
     if (found == name) return weights;
   }
-  throw std::invalid_argument(fmt::format("AttentionRecorder: no attention map '{}' was recorded; recorded: {} (of "
-                                          "the modules {})",
-                                          name, maps().size(), fmt::join(names(), ", ")));
+  throw std::invalid_argument(
+      fmt::format("AttentionRecorder: no attention map '{}' was recorded; recorded: {} (of "
+                  "the modules {})",
+                  name, maps().size(), fmt::join(names(), ", ")));
 }
 
 torch::Tensor attention_rollout(const std::vector<torch::Tensor>& layer_maps) {
@@ -76,15 +78,16 @@ torch::Tensor attention_rollout(const std::vector<torch::Tensor>& layer_maps) {
   for (size_t i = 0; i < layer_maps.size(); ++i) {
     const auto& map = layer_maps[i];
     if (map.dim() != 4 || map.size(2) != map.size(3) || (rollout.defined() && map.size(2) != rollout.size(1))) {
-      throw std::invalid_argument(fmt::format("attention_rollout: layer {}: expected self-attention weights "
-                                              "[B, h, N, N] of one N, got {}",
-                                              i, map.sizes()));
+      throw std::invalid_argument(
+          fmt::format("attention_rollout: layer {}: expected self-attention weights "
+                      "[B, h, N, N] of one N, got {}",
+                      i, map.sizes()));
     }
     const auto n = map.size(2);
-    auto a = map.to(torch::kFloat32).mean(1);                           // [B, N, N]
-    a = 0.5 * a + 0.5 * torch::eye(n, a.options()).unsqueeze(0);       // the residual connection
-    a = a / a.sum(-1, /*keepdim=*/true);                                // rows sum to 1 again
-    rollout = rollout.defined() ? torch::matmul(a, rollout) : a;        // [B, N, N]
+    auto a = map.to(torch::kFloat32).mean(1);                     // [B, N, N]
+    a = 0.5 * a + 0.5 * torch::eye(n, a.options()).unsqueeze(0);  // the residual connection
+    a = a / a.sum(-1, /*keepdim=*/true);                          // rows sum to 1 again
+    rollout = rollout.defined() ? torch::matmul(a, rollout) : a;  // [B, N, N]
   }
   return rollout;
 }

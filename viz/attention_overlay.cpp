@@ -30,9 +30,13 @@ Surface make_surface(int64_t width, int64_t height, Colour colour) {
   for (int64_t y = 0; y < height; ++y) {
     auto* row = reinterpret_cast<uint32_t*>(data + y * stride);
     for (int64_t x = 0; x < width; ++x) {
-      const auto [r, g, b, a] = colour(x, y);
-      const auto byte = [&](double v) { return static_cast<uint32_t>(std::lround(std::clamp(v, 0.0, 1.0) * a * 255)); };
-      row[x] = (static_cast<uint32_t>(std::lround(a * 255)) << 24) | (byte(r) << 16) | (byte(g) << 8) | byte(b);
+      const std::array<double, 4> rgba = colour(x, y);
+      const double alpha = rgba[3];
+      const auto byte = [alpha](double v) {  // premultiplied by alpha, as cairo stores pixels
+        return static_cast<uint32_t>(std::lround(std::clamp(v, 0.0, 1.0) * alpha * 255));
+      };
+      row[x] = (static_cast<uint32_t>(std::lround(alpha * 255)) << 24) | (byte(rgba[0]) << 16) | (byte(rgba[1]) << 8) |
+               byte(rgba[2]);
     }
   }
   cairo_surface_mark_dirty(surface.get());
@@ -65,8 +69,8 @@ OverlayLayout draw_attention_over_image(const Image& image, const std::vector<He
   }
   for (const auto& map : maps) {
     if (map.rows <= 0 || map.cols <= 0 || map.values.size() != static_cast<size_t>(map.rows * map.cols)) {
-      throw std::invalid_argument(fmt::format("map '{}': expected {} x {} values, got {}", map.title, map.rows,
-                                              map.cols, map.values.size()));
+      throw std::invalid_argument(
+          fmt::format("map '{}': expected {} x {} values, got {}", map.title, map.rows, map.cols, map.values.size()));
     }
   }
   OverlayLayout layout;
@@ -77,7 +81,8 @@ OverlayLayout draw_attention_over_image(const Image& image, const std::vector<He
   const int columns = std::clamp(options.columns(), 1, panels);
   const int rows = (panels + columns - 1) / columns;
   const double title_h = options.title().empty() ? 0 : 28;
-  const double cell_w = layout.panel_width + kOverlayGap, cell_h = layout.panel_height + kOverlayTitleFont + 10 + kOverlayGap;
+  const double cell_w = layout.panel_width + kOverlayGap,
+               cell_h = layout.panel_height + kOverlayTitleFont + 10 + kOverlayGap;
   layout.width = static_cast<int>(std::ceil(kOverlayGap + columns * cell_w));
   layout.height = static_cast<int>(std::ceil(title_h + kOverlayGap + rows * cell_h));
 
@@ -100,8 +105,9 @@ OverlayLayout draw_attention_over_image(const Image& image, const std::vector<He
   const detail::Rgb ink{0.15, 0.15, 0.15};
   if (!options.title().empty()) {
     canvas.set_colour(ink);
-    canvas.text(layout.width / 2.0, 6, canvas.fit_text(options.title(), kOverlayTitleFont + 2, layout.width - 16.0, true), kOverlayTitleFont + 2,
-                Align{0.5, 0}, true);
+    canvas.text(layout.width / 2.0, 6,
+                canvas.fit_text(options.title(), kOverlayTitleFont + 2, layout.width - 16.0, true),
+                kOverlayTitleFont + 2, Align{0.5, 0}, true);
   }
   for (int i = 0; i < panels; ++i) {
     const double x = kOverlayGap + (i % columns) * cell_w, y = title_h + kOverlayGap + (i / columns) * cell_h;
@@ -109,17 +115,18 @@ OverlayLayout draw_attention_over_image(const Image& image, const std::vector<He
     layout.origins.emplace_back(x, top);
     canvas.set_colour(ink);
     const std::string title = i == 0 ? "image" : maps[i - 1].title;
-    canvas.text(x + layout.panel_width / 2, y, canvas.fit_text(title, kOverlayTitleFont, cell_w), kOverlayTitleFont, Align{0.5, 0});
+    canvas.text(x + layout.panel_width / 2, y, canvas.fit_text(title, kOverlayTitleFont, cell_w), kOverlayTitleFont,
+                Align{0.5, 0});
     if (i == 0) {
       paint_scaled(cr, colour.get(), image.width, image.height, x, top, layout.panel_width, layout.panel_height,
                    CAIRO_FILTER_NEAREST, 1.0);
       continue;
     }
     const auto& map = maps[i - 1];
-    const auto [low, high] = std::minmax_element(map.values.begin(), map.values.end());
-    const double span = std::max(1e-12, static_cast<double>(*high - *low));
+    const auto extremes = std::minmax_element(map.values.begin(), map.values.end());
+    const double low = *extremes.first, span = std::max(1e-12, static_cast<double>(*extremes.second) - low);
     const auto heat = make_surface(map.cols, map.rows, [&](int64_t c, int64_t r) {
-      const auto rgb = detail::viridis((map.values[r * map.cols + c] - *low) / span);
+      const auto rgb = detail::viridis((map.values[r * map.cols + c] - low) / span);
       return std::array<double, 4>{rgb.r, rgb.g, rgb.b, 1.0};
     });
     paint_scaled(cr, grey.get(), image.width, image.height, x, top, layout.panel_width, layout.panel_height,

@@ -37,8 +37,9 @@ HeatmapLayout draw_heatmaps(const std::vector<Heatmap>& maps, const std::vector<
   const size_t rows = row_labels.size(), cols = col_labels.size();
   check_maps(maps, rows, cols);
   HeatmapLayout layout;
-  layout.cell = options.cell() > 0 ? options.cell()
-                                   : std::clamp(std::floor(480.0 / static_cast<double>(std::max(rows, cols))), 8.0, 32.0);
+  layout.cell = options.cell() > 0
+                    ? options.cell()
+                    : std::clamp(std::floor(480.0 / static_cast<double>(std::max(rows, cols))), 8.0, 32.0);
   const double cell = layout.cell, font = std::min(kHeatFont, cell * 0.8);
   double low = options.scale_min(), high = low + 1e-6;
   for (const auto& map : maps) {
@@ -48,16 +49,19 @@ HeatmapLayout draw_heatmaps(const std::vector<Heatmap>& maps, const std::vector<
   }
   layout.scale_max = high;
 
-  // Room for the labels: rows on the left, columns above (rotated), each at most 140 pixels.
-  constexpr double kHeatLabelMax = 140;
+  // Room for the labels: rows on the left, columns above (rotated), each at most 200 pixels.
+  constexpr double kHeatLabelMax = 200;
   const int columns = std::clamp<int>(options.columns(), 1, static_cast<int>(maps.size()));
   const int grid_rows = (static_cast<int>(maps.size()) + columns - 1) / columns;
   Canvas measure(detail::Format::png, 1, 1);
   double row_room = 0, col_room = 0;
-  for (const auto& l : row_labels) row_room = std::max(row_room, measure.text_width(measure.fit_text(l, font, kHeatLabelMax), font));
-  for (const auto& l : col_labels) col_room = std::max(col_room, measure.text_width(measure.fit_text(l, font, kHeatLabelMax), font));
+  for (const auto& l : row_labels)
+    row_room = std::max(row_room, measure.text_width(measure.fit_text(l, font, kHeatLabelMax), font));
+  for (const auto& l : col_labels)
+    col_room = std::max(col_room, measure.text_width(measure.fit_text(l, font, kHeatLabelMax), font));
   const double map_w = cell * static_cast<double>(cols), map_h = cell * static_cast<double>(rows);
-  const double block_w = row_room + 8 + map_w + kHeatGap, block_h = kHeatTitleFont + 10 + col_room + 8 + map_h + kHeatGap;
+  const double block_w = row_room + 8 + map_w + kHeatGap,
+               block_h = kHeatTitleFont + 10 + col_room + 8 + map_h + kHeatGap;
   const double title_h = options.title().empty() ? 0 : 30;
   layout.width = static_cast<int>(std::ceil(kHeatGap + columns * block_w + kHeatBar + 60));
   layout.height = static_cast<int>(std::ceil(title_h + kHeatGap + grid_rows * block_h));
@@ -66,8 +70,8 @@ HeatmapLayout draw_heatmaps(const std::vector<Heatmap>& maps, const std::vector<
   auto* cr = canvas.cr();
   if (!options.title().empty()) {
     canvas.set_colour(kHeatInk);
-    canvas.text(layout.width / 2.0, 8, canvas.fit_text(options.title(), kHeatTitleFont + 2, layout.width - 16.0, true), kHeatTitleFont + 2,
-                Align{0.5, 0}, true);
+    canvas.text(layout.width / 2.0, 8, canvas.fit_text(options.title(), kHeatTitleFont + 2, layout.width - 16.0, true),
+                kHeatTitleFont + 2, Align{0.5, 0}, true);
   }
   for (size_t i = 0; i < maps.size(); ++i) {
     const double block_x = kHeatGap + static_cast<double>(i % columns) * block_w;
@@ -87,11 +91,12 @@ HeatmapLayout draw_heatmaps(const std::vector<Heatmap>& maps, const std::vector<
     }
     canvas.set_colour(kHeatInk);
     for (size_t r = 0; r < rows; ++r) {
-      canvas.text(left - 4, top + (r + 0.5) * cell, canvas.fit_text(row_labels[r], font, kHeatLabelMax), font, Align{1, 0.5});
+      canvas.text(left - 4, top + (r + 0.5) * cell, canvas.fit_text(row_labels[r], font, kHeatLabelMax), font,
+                  Align{1, 0.5});
     }
     for (size_t c = 0; c < cols; ++c) {  // read upwards, from just above the map
-      canvas.text(left + (c + 0.5) * cell, top - 4, canvas.fit_text(col_labels[c], font, kHeatLabelMax), font, Align{0, 0.5},
-                  false, -M_PI / 2);
+      canvas.text(left + (c + 0.5) * cell, top - 4, canvas.fit_text(col_labels[c], font, kHeatLabelMax), font,
+                  Align{0, 0.5}, false, -M_PI / 2);
     }
   }
   // The colour bar: low at the bottom, high at the top.

@@ -36,7 +36,7 @@ struct HeatmapLayout {
   int width = 0, height = 0;
   double cell = 0;
   std::vector<std::pair<double, double>> origins;  ///< (left, top) of each map
-  double scale_max = 0;                           ///< the colour scale's high end
+  double scale_max = 0;                            ///< the colour scale's high end
 };
 
 /// Draws `maps` (all rows x cols, as many row and column labels) into `path` (.png or .svg).

@@ -46,13 +46,14 @@ void draw_legend(Canvas& canvas, const Panel& panel, const PanelLayout& area) {
   if (shown.empty()) return;
   constexpr double line = 16, swatch = 22;
   double width = 0;
-  for (const auto* s : shown) width = std::max(width, canvas.text_width(canvas.fit_text(s->label, kChartFont - 1, 220), kChartFont - 1));
+  for (const auto* s : shown)
+    width = std::max(width, canvas.text_width(canvas.fit_text(s->label, kChartFont - 1, 220), kChartFont - 1));
   const double box_w = width + swatch + 16, box_h = line * static_cast<double>(shown.size()) + 8;
   // The corner whose box covers the fewest points of the lines (each segment sampled), top right first.
   double x = area.left + area.width - box_w - 6, y = area.top + 6, fewest = -1;
-  for (const auto& [cx, cy] : {std::pair{x, y}, std::pair{area.left + 6, y},
-                               std::pair{x, area.top + area.height - box_h - 6},
-                               std::pair{area.left + 6, area.top + area.height - box_h - 6}}) {
+  for (const auto& [cx, cy] :
+       {std::pair{x, y}, std::pair{area.left + 6, y}, std::pair{x, area.top + area.height - box_h - 6},
+        std::pair{area.left + 6, area.top + area.height - box_h - 6}}) {
     double covered = 0;
     for (const auto& s : panel.series) {
       for (size_t i = 0; i + 1 < s.x.size(); ++i) {
@@ -89,7 +90,8 @@ void draw_legend(Canvas& canvas, const Panel& panel, const PanelLayout& area) {
     cairo_stroke(cr);
     cairo_set_dash(cr, nullptr, 0, 0);
     canvas.set_colour(kChartInk);
-    canvas.text(x + swatch + 8, row, canvas.fit_text(shown[i]->label, kChartFont - 1, 220), kChartFont - 1, Align{0, 0.5});
+    canvas.text(x + swatch + 8, row, canvas.fit_text(shown[i]->label, kChartFont - 1, 220), kChartFont - 1,
+                Align{0, 0.5});
   }
 }
 
@@ -144,9 +146,10 @@ void draw_panel(Canvas& canvas, const Panel& panel, double cell_x, double cell_y
   }
   auto* cr = canvas.cr();
   canvas.set_colour(kChartInk);
-  canvas.text(area.left + area.width / 2, cell_y + 6, canvas.fit_text(panel.title, kChartTitleFont, area.width), kChartTitleFont,
-              Align{0.5, 0}, true);
-  canvas.text(area.left + area.width / 2, area.top + area.height + kChartBottom - 4, panel.x_label, kChartFont, Align{0.5, 1});
+  canvas.text(area.left + area.width / 2, cell_y + 6, canvas.fit_text(panel.title, kChartTitleFont, area.width),
+              kChartTitleFont, Align{0.5, 0}, true);
+  canvas.text(area.left + area.width / 2, area.top + area.height + kChartBottom - 4, panel.x_label, kChartFont,
+              Align{0.5, 1});
   if (xs.empty()) {
     canvas.text(area.left + area.width / 2, area.top + area.height / 2, "no data", kChartFont, Align{0.5, 0.5});
     return;
@@ -217,7 +220,8 @@ Ticks nice_ticks(double low, double high, int target) {
   Ticks ticks;
   ticks.low = std::floor(low / step + 1e-9) * step;
   ticks.high = std::ceil(high / step - 1e-9) * step;
-  for (double v = ticks.low; v <= ticks.high + step * 1e-6; v += step) ticks.values.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
+  for (double v = ticks.low; v <= ticks.high + step * 1e-6; v += step)
+    ticks.values.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
   return ticks;
 }
 
@@ -240,8 +244,8 @@ ChartLayout draw_chart(const std::vector<Panel>& panels, const ChartOptions& opt
   Canvas canvas(detail::format_of(path), layout.width, layout.height);
   if (!options.title().empty()) {
     canvas.set_colour(kChartInk);
-    canvas.text(layout.width / 2.0, 8, canvas.fit_text(options.title(), kChartTitleFont + 2, layout.width - 16.0, true), kChartTitleFont + 2,
-                Align{0.5, 0}, true);
+    canvas.text(layout.width / 2.0, 8, canvas.fit_text(options.title(), kChartTitleFont + 2, layout.width - 16.0, true),
+                kChartTitleFont + 2, Align{0.5, 0}, true);
   }
   layout.panels.resize(panels.size());
   for (size_t i = 0; i < panels.size(); ++i) {

@@ -30,8 +30,8 @@ Curves read_curves(const std::string& path) {
     nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (record.is_discarded() || !record.is_object()) {
       if (in.eof()) continue;  // a torn last line (no newline after it): the run was killed while writing it
-      throw std::runtime_error(fmt::format("{}:{}: expected one JSON object per line, got '{}'", path, number,
-                                           common::excerpt(line, 80)));
+      throw std::runtime_error(
+          fmt::format("{}:{}: expected one JSON object per line, got '{}'", path, number, common::excerpt(line, 80)));
     }
     const auto event = record.value("event", std::string());
     const auto step = record.find("step");
@@ -67,7 +67,8 @@ Series series_of(const Curves& curves, const std::string& name, const std::strin
 
 }  // namespace
 
-std::vector<Panel> run_curve_panels(const std::vector<std::string>& metrics_paths, const std::vector<std::string>& labels) {
+std::vector<Panel> run_curve_panels(const std::vector<std::string>& metrics_paths,
+                                    const std::vector<std::string>& labels) {
   if (metrics_paths.size() != labels.size()) {
     throw std::invalid_argument(fmt::format("{} metrics logs but {} labels", metrics_paths.size(), labels.size()));
   }
@@ -85,7 +86,8 @@ std::vector<Panel> run_curve_panels(const std::vector<std::string>& metrics_path
     // Progress records give the training loss; without them (log_every 0), the evaluations' train_loss.
     const bool has_steps = curves.count("loss") > 0;
     loss.series.push_back(series_of(curves, has_steps ? "loss" : "eval_train_loss", name_for(r, "train"), r, false));
-    if (curves.count("valid_loss")) loss.series.push_back(series_of(curves, "valid_loss", name_for(r, "valid"), r, true));
+    if (curves.count("valid_loss"))
+      loss.series.push_back(series_of(curves, "valid_loss", name_for(r, "valid"), r, true));
     lr.series.push_back(series_of(curves, "lr", several ? labels[r] : "", r, false));
     for (const auto& [name, values] : curves) {
       if (name.rfind("valid_", 0) == 0 && name != "valid_loss" &&
@@ -99,7 +101,8 @@ std::vector<Panel> run_curve_panels(const std::vector<std::string>& metrics_path
     Panel panel{"valid " + metric.substr(6), "step", {}};
     for (size_t r = 0; r < runs.size(); ++r) {
       if (runs[r].count(metric)) panel.series.push_back(series_of(runs[r], metric, several ? labels[r] : "", r, false));
-      if (runs[r].count("ema_" + metric)) panel.series.push_back(series_of(runs[r], "ema_" + metric, name_for(r, "EMA"), r, true));
+      if (runs[r].count("ema_" + metric))
+        panel.series.push_back(series_of(runs[r], "ema_" + metric, name_for(r, "EMA"), r, true));
     }
     panels.push_back(panel);
   }
@@ -114,9 +117,11 @@ ChartLayout plot_runs(const std::vector<std::string>& run_dirs, const std::strin
     const fs::path folder(dir);
     paths.push_back((folder / "metrics.jsonl").string());
     auto label = (folder.has_filename() ? folder.filename() : folder.parent_path().filename()).string();
-    if (label.empty() || label == ".") label = fs::absolute(folder).lexically_normal().parent_path().filename().string();
+    if (label.empty() || label == ".")
+      label = fs::absolute(folder).lexically_normal().parent_path().filename().string();
     const std::string base = label;
-    for (int n = 2; std::find(labels.begin(), labels.end(), label) != labels.end(); ++n) label = fmt::format("{} ({})", base, n);
+    for (int n = 2; std::find(labels.begin(), labels.end(), label) != labels.end(); ++n)
+      label = fmt::format("{} ({})", base, n);
     labels.push_back(label);
   }
   return draw_chart(run_curve_panels(paths, labels), options, path);

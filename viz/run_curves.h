@@ -16,7 +16,8 @@ namespace torchzoo::viz {
 /// The panels for the runs whose metrics logs are `metrics_paths`, labelled `labels` (one each).
 /// A line that is not a JSON object throws naming the file and line; a torn last line (a run
 /// killed while writing) is skipped.
-std::vector<Panel> run_curve_panels(const std::vector<std::string>& metrics_paths, const std::vector<std::string>& labels);
+std::vector<Panel> run_curve_panels(const std::vector<std::string>& metrics_paths,
+                                    const std::vector<std::string>& labels);
 
 /// Draws the curves of the runs in `run_dirs` (each holding metrics.jsonl) into `path` (.png or
 /// .svg). Labels are the folders' names (their last path part), made distinct if need be.

@@ -105,15 +105,17 @@ uint32_t crc32c(std::string_view data) {
 TensorBoardWriter::TensorBoardWriter(const std::string& dir) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
-  if (error) throw std::runtime_error(fmt::format("{}: cannot create the TensorBoard folder: {}", dir, error.message()));
+  if (error)
+    throw std::runtime_error(fmt::format("{}: cannot create the TensorBoard folder: {}", dir, error.message()));
   char host[256] = "localhost";
   ::gethostname(host, sizeof(host) - 1);
   // Seconds and the process id keep two writers of one second apart.
-  path_ = (std::filesystem::path(dir) / fmt::format("events.out.tfevents.{}.{}.{}", static_cast<int64_t>(now_seconds()),
-                                                    host, ::getpid()))
+  path_ = (std::filesystem::path(dir) /
+           fmt::format("events.out.tfevents.{}.{}.{}", static_cast<int64_t>(now_seconds()), host, ::getpid()))
               .string();
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw std::runtime_error(fmt::format("{}: cannot create the event file: {}", path_, std::strerror(errno)));
+  if (fd_ < 0)
+    throw std::runtime_error(fmt::format("{}: cannot create the event file: {}", path_, std::strerror(errno)));
   std::string event;
   wire::fixed64(event, 1, now_seconds());
   wire::bytes_field(event, 3, "brain.Event:2");  // file_version
@@ -141,8 +143,8 @@ void TensorBoardWriter::add_scalars(int64_t step, const std::vector<std::pair<st
 
 void TensorBoardWriter::write_record(const std::string& data) {
   const std::string length = little_endian<uint64_t>(data.size());
-  const std::string record = length + little_endian<uint32_t>(masked_crc(length)) + data +
-                             little_endian<uint32_t>(masked_crc(data));
+  const std::string record =
+      length + little_endian<uint32_t>(masked_crc(length)) + data + little_endian<uint32_t>(masked_crc(data));
   // One write() per record: a reader never sees half of one unless the process dies mid-write.
   for (size_t done = 0; done < record.size();) {
     const auto n = ::write(fd_, record.data() + done, record.size() - done);

@@ -20,7 +20,8 @@ TEST_CASE("ProgressBar::render: label, bar, percent, count, times, rate, tail", 
   CHECK(bar.find(' ') != std::string::npos);
   CHECK(ProgressBar::render("x", 0, 10, "it", 0.0, "", 80).find("0% 0/10 it [00:00<?, 0.0 it/s]") != std::string::npos);
   CHECK(ProgressBar::render("x", 3, 0, "sent", 2.0, "", 80) == "x 3 sent [00:02, 1.5 sent/s]");  // total unknown
-  CHECK_THAT(ProgressBar::render("x", 1, 10, "img", 4.0, "", 80), Catch::Contains("4.0 s/img"));  // slow: seconds per unit
+  CHECK_THAT(ProgressBar::render("x", 1, 10, "img", 4.0, "", 80),
+             Catch::Contains("4.0 s/img"));  // slow: seconds per unit
   CHECK(ProgressBar::render("x", 10, 10, "it", 3725.0, "", 80).find("[1:02:05<00:00") != std::string::npos);
   // Narrow: the bar goes first, then the text is cut to the width.
   const auto narrow = ProgressBar::render("epoch 1/1", 5, 10, "step", 1.0, "loss 1.0", 40);
@@ -59,7 +60,8 @@ TEST_CASE("ProgressBar redraws in place, at most as often as asked, with lines a
   CHECK(throttled.find("100% 1000/1000") != std::string::npos);  // finish draws the last state
 
   std::string silent;
-  ProgressBar off("work", 3, "it", ProgressBarOptions().enabled(false).write([&](const std::string& t) { silent += t; }));
+  ProgressBar off("work", 3, "it",
+                  ProgressBarOptions().enabled(false).write([&](const std::string& t) { silent += t; }));
   off.update(2);
   std::vector<std::string> lines;
   off.print_line("plain", [&](const std::string& line) { lines.push_back(line); });

@@ -29,7 +29,7 @@ std::string ptext_read(const std::filesystem::path& path) {
 
 }  // namespace
 
-TEST_CASE("read_parallel_tsv reads src<TAB>tgt lines with \\n or \\r\\n ends", "[data][parallel_text]") {
+TEST_CASE("read_parallel_tsv reads src<TAB>tgt lines with LF or CRLF ends", "[data][parallel_text]") {
   const auto dir = torchzoo::testing::fresh_dir("tsv_read");
   const auto path = dir / "corpus.tsv";
   ptext_write(path, "\xEF\xBB\xBFHello\tHallo\r\nA cat.\tEine Katze.\n\tonly target\nlast\tletzte");

@@ -14,7 +14,8 @@ using namespace torchzoo::testing;
 
 TEST_CASE("AttentionRecorder returns the reference's attention maps by module name", "[models][attention][golden]") {
   const auto golden = load_golden("encoder_decoder");
-  EncoderDecoder model(EncoderDecoderOptions(kVocab, kVocab).num_layers(2).d_model(32).d_ff(64).num_heads(4).dropout(0.0));
+  EncoderDecoder model(
+      EncoderDecoderOptions(kVocab, kVocab).num_layers(2).d_model(32).d_ff(64).num_heads(4).dropout(0.0));
   model->eval();
   load_parameters(*model, golden);
   const auto in = inputs(golden);
@@ -38,7 +39,8 @@ TEST_CASE("AttentionRecorder returns the reference's attention maps by module na
                           Catch::Contains("decoder.layers.0.src_attn"));
   }
   // Settings restored: the layers take the fused path again and keep nothing.
-  auto* src_attn = model->named_modules()["decoder.layers.0.src_attn"]->as<torchzoo::layers::MultiHeadedAttentionImpl>();
+  auto* src_attn =
+      model->named_modules()["decoder.layers.0.src_attn"]->as<torchzoo::layers::MultiHeadedAttentionImpl>();
   REQUIRE(src_attn != nullptr);
   CHECK_FALSE(src_attn->options.keep_attention_weights());
   CHECK_THROWS_WITH(AttentionRecorder(*torch::nn::Linear(2, 2)), Catch::Contains("has no attention modules"));

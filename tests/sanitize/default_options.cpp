@@ -6,7 +6,9 @@
 // a crash -- never as the "exit 1" of a clear error. allocator_may_return_null: an
 // impossible allocation fails as it does under the system allocator (LibTorch then
 // throws), instead of ASan stopping the process. The leak suppressions cover
-// LibTorch's objects that live until exit on purpose (registries, thread pools).
+// LibTorch's objects that live until exit on purpose (registries, thread pools), and
+// fontconfig's and cairo's font caches (the pictures of viz/ draw text), kept for the
+// process's life.
 
 extern "C" const char* __asan_default_options() {
   return "abort_on_error=1:allocator_may_return_null=1:detect_stack_use_after_return=1";
@@ -17,5 +19,8 @@ extern "C" const char* __ubsan_default_options() { return "abort_on_error=1:prin
 extern "C" const char* __lsan_default_suppressions() {
   return "leak:libtorch_cpu.so\n"
          "leak:libc10.so\n"
-         "leak:libgomp.so\n";
+         "leak:libgomp.so\n"
+         "leak:libfontconfig.so\n"
+         "leak:libcairo.so\n"
+         "leak:libfreetype.so\n";
 }

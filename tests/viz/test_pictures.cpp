@@ -24,7 +24,9 @@ struct Rgb {
 };
 
 /// The picture as uint8 [H, W, 3].
-torch::Tensor read_rgb(const fs::path& path) { return data::read_png(path.string(), 3).permute({1, 2, 0}).contiguous(); }
+torch::Tensor read_rgb(const fs::path& path) {
+  return data::read_png(path.string(), 3).permute({1, 2, 0}).contiguous();
+}
 
 Rgb pixel(const torch::Tensor& image, double x, double y) {
   const auto p = image[static_cast<int64_t>(std::lround(y))][static_cast<int64_t>(std::lround(x))];
@@ -62,12 +64,15 @@ void write_text(const fs::path& path, const std::string& text) {
 std::string known_metrics(double offset = 0.0) {
   std::string log;
   for (int step = 5; step <= 100; step += 5) {
-    log += fmt::format(R"({{"event": "step", "epoch": 1, "step": {}, "loss": {}, "lr": {}, "grad_norm": 1.0}})" "\n",
+    log += fmt::format(R"({{"event": "step", "epoch": 1, "step": {}, "loss": {}, "lr": {}, "grad_norm": 1.0}})"
+                       "\n",
                        step, 4.0 - 0.03 * step + offset, 1e-3 * step / 100.0);
   }
   for (int step = 25; step <= 100; step += 25) {
-    log += fmt::format(R"({{"event": "eval", "epoch": 1, "step": {}, "train_loss": 1.0, "valid_loss": {}, "valid_accuracy": {}}})" "\n",
-                       step, 3.5 - 0.02 * step, 0.5 + 0.004 * step);
+    log += fmt::format(
+        R"({{"event": "eval", "epoch": 1, "step": {}, "train_loss": 1.0, "valid_loss": {}, "valid_accuracy": {}}})"
+        "\n",
+        step, 3.5 - 0.02 * step, 0.5 + 0.004 * step);
   }
   return log;
 }
@@ -136,8 +141,8 @@ TEST_CASE("plot: runs are overlaid in their own colours, and SVG too", "[viz]") 
   CHECK(colour_near(image, loss.pixel_x(20), loss.pixel_y(4.0 - 0.6), kBlue));    // a's training loss
   CHECK(colour_near(image, loss.pixel_x(20), loss.pixel_y(3.0 - 0.6), kOrange));  // b's, one lower
 
-  const auto panels = viz::run_curve_panels({(dir / "a" / "metrics.jsonl").string(), (dir / "b" / "metrics.jsonl").string()},
-                                            {"a", "b"});
+  const auto panels = viz::run_curve_panels(
+      {(dir / "a" / "metrics.jsonl").string(), (dir / "b" / "metrics.jsonl").string()}, {"a", "b"});
   REQUIRE(panels[0].series.size() == 4);  // train and valid loss of each run, labelled
   CHECK(panels[0].series[0].label == "a train");
   CHECK(panels[0].series[3].label == "b valid");
@@ -178,7 +183,8 @@ TEST_CASE("heat-map: each cell coloured by its value, labels beside", "[viz]") {
   REQUIRE(image.size(1) == layout.width);
   REQUIRE(layout.origins.size() == 2);
   const auto centre = [&](size_t i, int r, int c) {
-    return pixel(image, layout.origins[i].first + (c + 0.5) * layout.cell, layout.origins[i].second + (r + 0.5) * layout.cell);
+    return pixel(image, layout.origins[i].first + (c + 0.5) * layout.cell,
+                 layout.origins[i].second + (r + 0.5) * layout.cell);
   };
   const Rgb viridis_low{68, 1, 84}, viridis_high{253, 231, 37};
   CHECK(distance(centre(0, 0, 0), viridis_low) < 12);

@@ -49,7 +49,10 @@ std::vector<Counts> char_ngrams(const std::u32string& line, int max_order, bool 
 /// CHRF._remove_punctuation: whitespace-split words, one punctuation character split off the end
 /// (else the start) of words longer than one character.
 std::vector<std::u32string> words_of(const std::u32string& line) {
-  const auto is_punct = [](char32_t c) { return c < 0x80 && std::string_view("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~").find(static_cast<char>(c)) != std::string_view::npos; };
+  const auto is_punct = [](char32_t c) {
+    return c < 0x80 &&
+           std::string_view("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~").find(static_cast<char>(c)) != std::string_view::npos;
+  };
   std::vector<std::u32string> words;
   std::u32string word;
   const auto flush = [&] {
@@ -100,7 +103,8 @@ std::vector<Counts> all_ngrams(const std::string& line, const ChrfOptions& optio
   return counts;
 }
 
-/// _get_match_statistics for each order: [hypothesis n-grams (0 when the reference has none), reference n-grams, matches].
+/// _get_match_statistics for each order: [hypothesis n-grams (0 when the reference has none), reference n-grams,
+/// matches].
 std::vector<int64_t> match_statistics(const std::vector<Counts>& hyp, const std::vector<Counts>& ref) {
   std::vector<int64_t> stats;
   for (size_t order = 0; order < hyp.size(); ++order) {
@@ -142,14 +146,15 @@ ChrfScore corpus_chrf(const std::vector<std::string>& hypotheses,
   if (references.empty()) throw std::invalid_argument("corpus_chrf: expected at least one set of references");
   for (const auto& set : references) {
     if (set.size() != hypotheses.size()) {
-      throw std::invalid_argument(fmt::format("corpus_chrf: {} hypotheses but a reference set of {} lines",
-                                              hypotheses.size(), set.size()));
+      throw std::invalid_argument(
+          fmt::format("corpus_chrf: {} hypotheses but a reference set of {} lines", hypotheses.size(), set.size()));
     }
   }
   if (options.char_order < 1 || options.word_order < 0 || options.beta < 1) {
-    throw std::invalid_argument(fmt::format("corpus_chrf: expected char_order >= 1, word_order >= 0, beta >= 1; got "
-                                            "{}, {}, {}",
-                                            options.char_order, options.word_order, options.beta));
+    throw std::invalid_argument(
+        fmt::format("corpus_chrf: expected char_order >= 1, word_order >= 0, beta >= 1; got "
+                    "{}, {}, {}",
+                    options.char_order, options.word_order, options.beta));
   }
   ChrfScore result;
   result.statistics.assign(static_cast<size_t>(3 * (options.char_order + options.word_order)), 0);

@@ -24,10 +24,10 @@ namespace torchzoo::train {
 
 /// Options of chrF; the defaults are sacreBLEU's.
 struct ChrfOptions {
-  int char_order = 6;     ///< character n-gram orders 1..char_order
-  int word_order = 0;     ///< word n-gram orders 1..word_order (2: chrF++)
-  int beta = 2;           ///< recall weight of the F-score
-  bool lowercase = false;  ///< Python's str.lower() first ("case:lc")
+  int char_order = 6;       ///< character n-gram orders 1..char_order
+  int word_order = 0;       ///< word n-gram orders 1..word_order (2: chrF++)
+  int beta = 2;             ///< recall weight of the F-score
+  bool lowercase = false;   ///< Python's str.lower() first ("case:lc")
   bool whitespace = false;  ///< keep whitespace in character n-grams ("space:yes")
 };
 

@@ -6,6 +6,7 @@
 
 #include "torchzoo/data/masks.h"
 #include "torchzoo/common/check.h"
+#include "torchzoo/common/progress_bar.h"
 #include "torchzoo/train/decode/lm_generation.h"
 
 namespace torchzoo::train {
@@ -124,8 +125,10 @@ Metrics LanguageModelTask::evaluate_encoded(const std::vector<std::vector<int64_
   options.shuffle(false);
   const auto pad = tokenizer_->pad_id();
   double total_loss = 0.0, total_nll = 0.0;
-  int64_t tokens = 0, correct = 0;
+  int64_t tokens = 0, correct = 0, done = 0;
+  common::ProgressBar bar("evaluating", static_cast<int64_t>(sequences.size()), "text");
   for (const auto& rows : data::make_token_batches(lengths(sequences), 0, options)) {
+    bar.update(done += static_cast<int64_t>(rows.size()));
     auto batch = collate(sequences, rows).to(device_);
     auto log_probs = model_->generator(model_->forward(batch.input, batch.mask));  // [B, T, vocab]
     auto flat = log_probs.reshape({-1, log_probs.size(-1)}).to(torch::kFloat);
@@ -135,6 +138,7 @@ Metrics LanguageModelTask::evaluate_encoded(const std::vector<std::vector<int64_
     correct += (flat.argmax(-1).eq(target) & target.ne(pad)).sum().item<int64_t>();
     tokens += batch.ntokens;
   }
+  bar.finish();
   TORCHZOO_CHECK(tokens > 0, "LanguageModelTask: the evaluation texts hold no tokens");
   const double n = static_cast<double>(tokens);
   return {{"loss", total_loss / n},

@@ -7,6 +7,7 @@
 
 #include "torchzoo/data/text_file.h"
 #include "torchzoo/common/check.h"
+#include "torchzoo/common/progress_bar.h"
 #include "torchzoo/common/utf8.h"
 
 namespace torchzoo::train {
@@ -138,8 +139,10 @@ TextClassificationReport TextClassificationTask::evaluate_encoded(const EncodedT
   const auto& bounds = options_.length_buckets();
   std::vector<int64_t> bucket_total(bounds.size() + 1, 0), bucket_correct(bounds.size() + 1, 0);
   double total_loss = 0.0;
-  int64_t top5 = 0;
+  int64_t top5 = 0, done = 0;
+  common::ProgressBar bar("evaluating", static_cast<int64_t>(texts.labels.size()), "text");
   for (const auto& rows : data::make_token_batches(lengths(texts), 0, options)) {
+    bar.update(done += static_cast<int64_t>(rows.size()));
     auto batch = collate(texts, rows);
     auto input = batch.input.to(device_);
     auto logits = classifier_.model().forward(input.tokens, input.mask);  // [B, classes]
@@ -156,6 +159,7 @@ TextClassificationReport TextClassificationTask::evaluate_encoded(const EncodedT
       bucket_correct[bucket] += p[b] == texts.labels[row];
     }
   }
+  bar.finish();
   TextClassificationReport report;
   report.overall = ClassificationReport::from_confusion(confusion.view({num_classes, num_classes}), total_loss);
   if (num_classes > 5) {

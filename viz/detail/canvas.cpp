@@ -40,7 +40,8 @@ std::string valid_utf8(std::string_view text) {
 Format format_of(const std::string& path) {
   const auto dot = path.rfind('.');
   std::string extension = dot == std::string::npos ? "" : path.substr(dot + 1);
-  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   if (extension == "png") return Format::png;
   if (extension == "svg") return Format::svg;
   throw std::invalid_argument(fmt::format("{}: expected a picture path ending in .png or .svg", path));
@@ -97,10 +98,13 @@ void Canvas::check(std::string_view doing) const {
   }
 }
 
-void Canvas::set_colour(const Rgb& colour, double alpha) { cairo_set_source_rgba(cr_, colour.r, colour.g, colour.b, alpha); }
+void Canvas::set_colour(const Rgb& colour, double alpha) {
+  cairo_set_source_rgba(cr_, colour.r, colour.g, colour.b, alpha);
+}
 
 double Canvas::text_width(std::string_view text, double size, bool bold) {
-  cairo_select_font_face(cr_, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_select_font_face(cr_, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+                         bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size(cr_, size);
   cairo_text_extents_t extents;
   cairo_text_extents(cr_, valid_utf8(text).c_str(), &extents);
@@ -122,7 +126,8 @@ std::string Canvas::fit_text(std::string_view text, double size, double width, b
 
 void Canvas::text(double x, double y, std::string_view text, double size, Align align, bool bold, double angle) {
   const std::string shown = valid_utf8(text);
-  cairo_select_font_face(cr_, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_select_font_face(cr_, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+                         bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size(cr_, size);
   cairo_font_extents_t font;
   cairo_font_extents(cr_, &font);
@@ -145,7 +150,8 @@ void Canvas::save(const std::string& path, std::string_view what) {
     cairo_surface_flush(surface_);
     const auto status = cairo_surface_write_to_png_stream(surface_, append_to_string, &png);
     if (status != CAIRO_STATUS_SUCCESS) {
-      throw std::runtime_error(fmt::format("{}: cairo failed encoding the PNG: {}", path, cairo_status_to_string(status)));
+      throw std::runtime_error(
+          fmt::format("{}: cairo failed encoding the PNG: {}", path, cairo_status_to_string(status)));
     }
     common::write_file_atomically(path, png, what);
   } else {

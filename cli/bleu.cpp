@@ -71,7 +71,8 @@ Command add_bleu(CLI::App& app) {
   bleu->add_option("-w,--width", args->width, "decimals of the scores (default 1)")->check(CLI::Range(0, 17));
   bleu->add_option("--chrf-word-order", args->chrf_word_order, "word n-gram orders of chrF (default 0; 2: chrF++)")
       ->check(CLI::Range(0, 10));
-  bleu->add_flag("--chrf-lowercase", args->chrf_lowercase, "case-insensitive chrF (as sacreBLEU, apart from --lowercase)");
+  bleu->add_flag("--chrf-lowercase", args->chrf_lowercase,
+                 "case-insensitive chrF (as sacreBLEU, apart from --lowercase)");
   return {bleu, [args] { return run_bleu(*args); }};
 }
 

@@ -138,8 +138,8 @@ std::vector<std::pair<std::string, double>> tensorboard_scalars(const train::Met
   std::vector<std::pair<std::string, double>> scalars;
   for (const auto& [name, value] : fields) {
     if (name == "step" || name == "epoch" || std::holds_alternative<std::string>(value)) continue;
-    const double number = std::holds_alternative<double>(value) ? std::get<double>(value)
-                                                                : static_cast<double>(std::get<int64_t>(value));
+    const double number =
+        std::holds_alternative<double>(value) ? std::get<double>(value) : static_cast<double>(std::get<int64_t>(value));
     std::string tag = "train/" + name;
     if (name.rfind("valid_", 0) == 0) tag = "valid/" + name.substr(6);
     if (name.rfind("ema_valid_", 0) == 0) tag = "ema_valid/" + name.substr(10);
@@ -297,8 +297,9 @@ Command add_train(CLI::App& app) {
                   "with --resume: train on although training keys (epochs, lr, ...) differ from the checkpoint's")
       ->needs(resume);
   train->add_flag("--overwrite", args->overwrite, "replace the run already in the output folder")->excludes(resume);
-  train->add_flag("--dump-config", args->dump_config,
-                  "print the config with every default applied (as the checkpoint stores it) and exit without training");
+  train->add_flag(
+      "--dump-config", args->dump_config,
+      "print the config with every default applied (as the checkpoint stores it) and exit without training");
   return {train, [args] { return run_train(*args); }};
 }
 

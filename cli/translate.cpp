@@ -31,8 +31,8 @@ struct TranslateArgs {
   std::string checkpoint, device, autocast, profile, quantize = "none";
   train::TranslatorOptions decoding;
   train::SamplingOptions sampling;
-  bool sample = false;   ///< a sampling flag was given
-  int64_t n_best = 0;    ///< 0: plain translations
+  bool sample = false;  ///< a sampling flag was given
+  int64_t n_best = 0;   ///< 0: plain translations
   bool quiet = false;
 };
 
@@ -64,7 +64,8 @@ int run_translate(const TranslateArgs& args) {
   auto decoding = args.decoding;
   if (args.sample) decoding.sampling(args.sampling);
   if (args.n_best > 0) {
-    if (args.sample) throw families::UsageError("--n-best", "n-best lists come from beam search; sampling scores nothing");
+    if (args.sample)
+      throw families::UsageError("--n-best", "n-best lists come from beam search; sampling scores nothing");
     if (args.n_best > decoding.beam_size()) {
       throw families::UsageError("--n-best", fmt::format("at most the beam size ({}), got {}; raise --beam",
                                                          decoding.beam_size(), args.n_best));
@@ -72,7 +73,8 @@ int run_translate(const TranslateArgs& args) {
     decoding.n_best(args.n_best);
   }
   if (args.sample && decoding.beam_size() > 1) {
-    throw families::UsageError("--beam", "sampling (--top-k, --top-p, --temperature) draws one token at a time: --beam 1");
+    throw families::UsageError("--beam",
+                               "sampling (--top-k, --top-p, --temperature) draws one token at a time: --beam 1");
   }
   torch::NoGradGuard no_grad;
   train::AutocastGuard autocast(device, inference_autocast(config, device, int8 ? "none" : args.autocast).dtype);
@@ -135,9 +137,10 @@ Command add_translate(CLI::App& app) {
                    "float32 or --autocast's)")
       ->check(CLI::IsMember({"none", "int8"}));
   translate->add_flag("--quiet", args->quiet, "no progress on stderr");
-  translate->add_option("--n-best", args->n_best,
-                        "print this many translations per sentence with their scores (Moses n-best format; at most "
-                        "--beam)")
+  translate
+      ->add_option("--n-best", args->n_best,
+                   "print this many translations per sentence with their scores (Moses n-best format; at most "
+                   "--beam)")
       ->check(CLI::Range(int64_t{1}, int64_t{64}));
   add_sampling_options(translate, args->sampling, &args->sample);
   translate->add_option_function<uint64_t>(

@@ -59,7 +59,8 @@ std::vector<size_t> select_sentences(const std::vector<std::string>& sentences, 
 class SelectedSentences : public sentencepiece::SentenceIterator {
  public:
   SelectedSentences(const std::vector<std::string>& sentences, const std::vector<size_t>& chosen)
-      : sentences_(sentences), chosen_(chosen),
+      : sentences_(sentences),
+        chosen_(chosen),
         bar_("SentencePiece: reading sentences", static_cast<int64_t>(chosen.size()), "sent") {}
   bool done() const override { return next_ >= chosen_.size(); }
   void Next() override {

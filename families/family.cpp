@@ -79,8 +79,8 @@ std::pair<std::vector<std::string>, torch::Tensor> layer_or_head_maps(const std:
   }
   const int64_t layer = request.layer < 0 ? count - 1 : request.layer;
   if (layer >= count) {
-    throw UsageError("--layer", fmt::format("the model has {} attention layers (0 to {}), got {}", count, count - 1,
-                                            request.layer));
+    throw UsageError(
+        "--layer", fmt::format("the model has {} attention layers (0 to {}), got {}", count, count - 1, request.layer));
   }
   const auto& heads = layers[static_cast<size_t>(layer)];  // [h, R, C]
   for (int64_t h = 0; h < heads.size(0); ++h) {

@@ -73,7 +73,7 @@ struct GenerateRequest {
 
 /// `torchzoo attention`: one input and which maps to show.
 struct AttentionRequest {
-  std::string input;  ///< a sentence (translation, text classification) or an image (PNG, IDX_FILE:INDEX)
+  std::string input;   ///< a sentence (translation, text classification) or an image (PNG, IDX_FILE:INDEX)
   bool heads = false;  ///< each head of `layer` (and their mean) instead of each layer's mean over heads
   int64_t layer = -1;  ///< the layer (0-based) whose heads `heads` shows; -1: the last
   train::TranslatorOptions decoding;  ///< how a translation model decodes the target that attends
@@ -82,12 +82,12 @@ struct AttentionRequest {
 /// What a model attended to for one input, ready to draw (viz/heatmap.h, viz/attention_overlay.h):
 /// maps that share their row and column labels (tokens), or maps over an image.
 struct AttentionView {
-  std::string title;                      ///< what the picture shows, e.g. the input and the prediction
-  std::vector<std::string> map_titles;    ///< one per map
-  torch::Tensor maps;                     ///< float, CPU [maps, rows, cols]
-  std::vector<std::string> row_labels;    ///< rows' tokens (empty for maps over an image)
-  std::vector<std::string> col_labels;    ///< columns' tokens (empty for maps over an image)
-  torch::Tensor image;                    ///< float, CPU [C, H, W] in [0, 1]: the maps lie over it; else undefined
+  std::string title;                    ///< what the picture shows, e.g. the input and the prediction
+  std::vector<std::string> map_titles;  ///< one per map
+  torch::Tensor maps;                   ///< float, CPU [maps, rows, cols]
+  std::vector<std::string> row_labels;  ///< rows' tokens (empty for maps over an image)
+  std::vector<std::string> col_labels;  ///< columns' tokens (empty for maps over an image)
+  torch::Tensor image;                  ///< float, CPU [C, H, W] in [0, 1]: the maps lie over it; else undefined
 };
 
 /// Per-layer attention [h, R, C] (R query rows, C key columns, each layer's from

@@ -224,9 +224,9 @@ class ImageClassificationModel : public FamilyModelOf<models::VisionTransformer>
     const bool test = request.split == "test";
     const auto& dataset = test ? task->test_set() : task->valid_set();
     auto report = task->evaluate_on(dataset);
-    out << fmt::format("eval {} on {} ({} split, {} images) | accuracy {:.4f}{} | loss {:.4f}\n{}\n", request.checkpoint,
-                       request.config_path, test ? "test" : task->options().valid_name(), dataset.size(),
-                       report.accuracy, top5_text(report), report.loss, report.table(task->classes()));
+    out << fmt::format("eval {} on {} ({} split, {} images) | accuracy {:.4f}{} | loss {:.4f}\n{}\n",
+                       request.checkpoint, request.config_path, test ? "test" : task->options().valid_name(),
+                       dataset.size(), report.accuracy, top5_text(report), report.loss, report.table(task->classes()));
   }
 
   /// The class token's attention over the patches (each layer's mean over heads, or one layer's

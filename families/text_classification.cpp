@@ -190,8 +190,8 @@ class TextClassificationModel : public FamilyModelOf<models::TransformerEncoderC
     auto report = test ? texts->evaluate_on(texts->test_examples()) : texts->evaluate_on(texts->valid_data().text);
     out << fmt::format("eval {} on {} ({} split, {} texts) | accuracy {:.4f}{} | loss {:.4f}\n{}\n{}\n",
                        request.checkpoint, request.config_path, request.split, report.overall.examples,
-                       report.overall.accuracy, top5_text(report.overall), report.overall.loss, report.overall.table(texts->classes()),
-                       report.by_length_line());
+                       report.overall.accuracy, top5_text(report.overall), report.overall.loss,
+                       report.overall.table(texts->classes()), report.by_length_line());
   }
 
   /// What the pooled vector attends to over the text's tokens, one row per layer (or per head of
@@ -210,7 +210,7 @@ class TextClassificationModel : public FamilyModelOf<models::TransformerEncoderC
       pooled.push_back(cls ? w[0].slice(1, 0, 1) : w[0].mean(1, /*keepdim=*/true));
     }
     const auto [titles, maps] = layer_or_head_maps(pooled, request);  // [n, 1, T]
-    const auto rollout = models::attention_rollout(full)[0];         // [T, T]
+    const auto rollout = models::attention_rollout(full)[0];          // [T, T]
     const auto rollout_row = cls ? rollout[0] : rollout.mean(0);      // [T]
     AttentionView view;
     view.maps = torch::cat({maps.squeeze(1), rollout_row.unsqueeze(0)}).unsqueeze(0);  // [1, n + 1, T]
@@ -219,8 +219,8 @@ class TextClassificationModel : public FamilyModelOf<models::TransformerEncoderC
     view.row_labels.push_back("rollout");
     for (const auto id : ids) view.col_labels.push_back(classifier.tokenizer().id_to_piece(id));
     const auto best = probabilities.argmax().item<int64_t>();
-    view.title = fmt::format("{} → {} ({:.2f})", request.input,
-                             classifier.classes()[static_cast<size_t>(best)], probabilities[best].item<double>());
+    view.title = fmt::format("{} → {} ({:.2f})", request.input, classifier.classes()[static_cast<size_t>(best)],
+                             probabilities[best].item<double>());
     return view;
   }
 

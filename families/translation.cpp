@@ -269,7 +269,7 @@ class TranslationModel : public FamilyModelOf<models::EncoderDecoder> {
     const auto& src_tokens = translator.src_tokenizer();
     const auto& tgt_tokens = translator.tgt_tokenizer();
     const auto source = translator.encode_source(request.input, request.decoding.max_src_tokens());  // pieces, eos
-    const auto target = translator.translate_ids({source}, request.decoding).front();  // without bos, eos
+    const auto target = translator.translate_ids({source}, request.decoding).front();                // without bos, eos
     std::vector<int64_t> decoder_input{tgt_tokens.bos_id()};
     decoder_input.insert(decoder_input.end(), target.begin(), target.end());
 
@@ -278,8 +278,8 @@ class TranslationModel : public FamilyModelOf<models::EncoderDecoder> {
     const auto model = model_.ptr();
     model->eval();
     const auto as_ids = torch::TensorOptions().dtype(torch::kLong);
-    const auto src = torch::tensor(source, as_ids).unsqueeze(0).to(device());          // [1, S]
-    const auto tgt = torch::tensor(decoder_input, as_ids).unsqueeze(0).to(device());   // [1, T]
+    const auto src = torch::tensor(source, as_ids).unsqueeze(0).to(device());         // [1, S]
+    const auto tgt = torch::tensor(decoder_input, as_ids).unsqueeze(0).to(device());  // [1, T]
     const auto src_mask = torch::ones({1, 1, src.size(1)}, torch::TensorOptions().dtype(torch::kBool).device(device()));
     models::AttentionRecorder recorder(*model_.ptr());
     model->forward(src, tgt, src_mask, data::subsequent_mask(tgt.size(1), device()));
@@ -294,8 +294,7 @@ class TranslationModel : public FamilyModelOf<models::EncoderDecoder> {
     for (const auto id : target) view.row_labels.push_back(tgt_tokens.id_to_piece(id));
     view.row_labels.push_back(tgt_tokens.id_to_piece(tgt_tokens.eos_id()));
     for (const auto id : source) view.col_labels.push_back(src_tokens.id_to_piece(id));
-    view.title = fmt::format("cross-attention | {} → {}", request.input,
-                             tgt_tokens.decode(target));
+    view.title = fmt::format("cross-attention | {} → {}", request.input, tgt_tokens.decode(target));
     return view;
   }
 

@@ -78,7 +78,7 @@ Trainer::Trainer(TrainerOptions options, Task& task, torch::optim::Optimizer& op
                    error ? error.message() : "it is not a folder");
     if (const int removed = common::remove_stale_temporaries(options_.out_dir()); removed > 0) {
       say(fmt::format("removed {} temporary file{} that an interrupted run left in {}", removed,
-                        removed == 1 ? "" : "s", options_.out_dir()));
+                      removed == 1 ? "" : "s", options_.out_dir()));
     }
     metrics_ = MetricsLog(metrics_path());
   }
@@ -263,8 +263,7 @@ bool Trainer::optimizer_step(int64_t batch) {
     ++skipped_;
     record("skip", {{"epoch", epoch_ + 1}, {"step", step_}, {"batch", batch}, {"reason", skip_reason}});
     if (!scaler_.enabled()) {
-      say(fmt::format("skipped a step after step {} (epoch {}, batch {}): {}", step_, epoch_ + 1, batch,
-                        skip_reason));
+      say(fmt::format("skipped a step after step {} (epoch {}, batch {}): {}", step_, epoch_ + 1, batch, skip_reason));
     }
     return false;
   }
@@ -464,9 +463,9 @@ TrainResult Trainer::fit() {
       if (!options_.out_dir().empty()) {
         save_position(epoch_, next_batch, /*improved=*/false);
         record("interrupted", {{"epoch", epoch_ + 1},
-                                       {"step", step_},
-                                       {"batch", next_batch},
-                                       {"signal", static_cast<int64_t>(result.interrupted_by)}});
+                               {"step", step_},
+                               {"batch", next_batch},
+                               {"signal", static_cast<int64_t>(result.interrupted_by)}});
       }
       break;
     }
@@ -486,14 +485,14 @@ TrainResult Trainer::fit() {
     result.data_parallel = data_parallel_->stats();
     const auto& stats = *result.data_parallel;
     record("data_parallel", {{"step", step_},
-                                     {"world_size", group_->world_size()},
-                                     {"backend", group_->backend()},
-                                     {"buckets", stats.buckets},
-                                     {"gradient_bytes", stats.gradient_bytes},
-                                     {"sampled_steps", stats.sampled_steps},
-                                     {"backward_compute_us", stats.backward_compute_us},
-                                     {"backward_comm_us", stats.backward_comm_us},
-                                     {"overlap_us", stats.overlap_us}});
+                             {"world_size", group_->world_size()},
+                             {"backend", group_->backend()},
+                             {"buckets", stats.buckets},
+                             {"gradient_bytes", stats.gradient_bytes},
+                             {"sampled_steps", stats.sampled_steps},
+                             {"backward_compute_us", stats.backward_compute_us},
+                             {"backward_comm_us", stats.backward_comm_us},
+                             {"overlap_us", stats.overlap_us}});
   }
   result.best = best_;
   result.best_epoch = best_epoch_;
@@ -545,7 +544,7 @@ bool Trainer::evaluate_and_save(int64_t epochs_done, int64_t next_batch, double 
   const auto where = next_batch == 0 ? fmt::format("epoch {}/{} done", epochs_done, options_.epochs())
                                      : fmt::format("epoch {}/{} step {}", epoch, options_.epochs(), step_);
   say(fmt::format("{} | train loss {:.4f} | valid {}{}", where, train_loss, format_metrics(result.eval),
-                    improved ? " | new best" : ""));
+                  improved ? " | new best" : ""));
   if (ema_) say(fmt::format("{} | ema valid {}", where, format_metrics(result.ema_eval)));
   MetricsLog::Fields fields{{"epoch", epoch}, {"step", step_}, {"train_loss", train_loss}};
   for (const auto& [name, value] : result.eval) fields.emplace_back("valid_" + name, value);
@@ -554,7 +553,7 @@ bool Trainer::evaluate_and_save(int64_t epochs_done, int64_t next_batch, double 
   record(next_batch == 0 ? "epoch" : "eval", fields);
   if (stop) {
     say(fmt::format("early stopping: no better {} than {:.4f} (step {}) in {} evaluations", options_.keep_best(),
-                      *best_, best_step_, evals_since_best_));
+                    *best_, best_step_, evals_since_best_));
   }
 
   if (!options_.out_dir().empty()) save_position(epochs_done, next_batch, improved);  // every rank: it gathers
@@ -668,7 +667,7 @@ void Trainer::average_snapshots(TrainResult& result) {
   average_checkpoints(paths, *module, averaged_checkpoint_path(), options_.device());
   result.averaged_eval = evaluate_now(/*here_only=*/true);
   say(fmt::format("averaged the weights of the last {} evaluations into {} | valid {}", paths.size(),
-                    averaged_checkpoint_path(), format_metrics(result.averaged_eval)));
+                  averaged_checkpoint_path(), format_metrics(result.averaged_eval)));
   MetricsLog::Fields fields{{"step", step_}, {"checkpoints", static_cast<int64_t>(paths.size())}};
   for (const auto& [name, value] : result.averaged_eval) fields.emplace_back("valid_" + name, value);
   record("averaged", fields);
@@ -686,9 +685,11 @@ void Trainer::write_profile(const OpProfile& profile) {
   const auto dir = std::filesystem::path(options_.out_dir());
   common::write_file_atomically((dir / "profile.txt").string(), table, "profile table");
   profile.save_trace((dir / "profile_trace.json").string());
-  record("profile", {{"step", step_}, {"wall_ms", profile.wall_us() / 1e3},
-                             {"self_ms", profile.self_us_total() / 1e3}, {"table", "profile.txt"},
-                             {"trace", "profile_trace.json"}});
+  record("profile", {{"step", step_},
+                     {"wall_ms", profile.wall_us() / 1e3},
+                     {"self_ms", profile.self_us_total() / 1e3},
+                     {"table", "profile.txt"},
+                     {"trace", "profile_trace.json"}});
 }
 
 void Trainer::say(const std::string& line) {
@@ -734,8 +735,8 @@ void Trainer::log_step(int64_t epoch, double loss, double units_per_s, double et
     fields.emplace_back("skipped_steps", skipped_);
   }
   say(fmt::format("epoch {}/{} step {} | loss {:.4f} | lr {:.3e} | grad norm {:.3g}{} | {:.0f} {}/s{} | eta {}",
-                    epoch + 1, options_.epochs(), step_, loss, scheduler_.current_lr(), grad_norm, scaling,
-                    units_per_s, task_.unit(), utilisation, format_duration(eta_s)));
+                  epoch + 1, options_.epochs(), step_, loss, scheduler_.current_lr(), grad_norm, scaling, units_per_s,
+                  task_.unit(), utilisation, format_duration(eta_s)));
   record("step", fields);
 }
 

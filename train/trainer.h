@@ -256,8 +256,8 @@ class Trainer {
   torch::optim::Optimizer& optimizer_;
   LRScheduler& scheduler_;
   MetricsLog metrics_;
-  std::unique_ptr<common::ProgressBar> bar_;   ///< this epoch's, when progress_bar is set
-  std::optional<double> last_logged_loss_;      ///< of the last progress line
+  std::unique_ptr<common::ProgressBar> bar_;  ///< this epoch's, when progress_bar is set
+  std::optional<double> last_logged_loss_;    ///< of the last progress line
   int64_t step_ = 0;
   int64_t epoch_ = 0;
   int64_t next_batch_ = 0;  ///< batches of epoch_ already trained on (after a resume)

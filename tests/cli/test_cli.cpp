@@ -203,7 +203,8 @@ TEST_CASE("train, eval --split test and predict work on a small ViT", "[cli]") {
   auto eval = run_torchzoo("eval configs/vit_fashion_mnist_tiny.yaml --checkpoint '" + best + "' --split test");
   INFO(eval.err);
   REQUIRE(eval.code == 0);
-  CHECK_THAT(eval.out, Catch::Contains("(test split, 10000 images) | accuracy") && Catch::Contains("| top-5 accuracy "));
+  CHECK_THAT(eval.out,
+             Catch::Contains("(test split, 10000 images) | accuracy") && Catch::Contains("| top-5 accuracy "));
 
   const std::string test_images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
   auto predict =
@@ -231,7 +232,8 @@ TEST_CASE("train, eval --split test and predict work on a small ViT", "[cli]") {
 
   // The class token's attention over the image: per layer, their mean and the rollout.
   const auto picture = out_dir / "vit_attention.png";
-  auto attention = run_torchzoo("attention --checkpoint '" + best + "' " + test_images + ":0 -o '" + picture.string() + "'");
+  auto attention =
+      run_torchzoo("attention --checkpoint '" + best + "' " + test_images + ":0 -o '" + picture.string() + "'");
   INFO(attention.err);
   REQUIRE(attention.code == 0);
   CHECK_THAT(attention.out, Catch::Contains("class token's attention | " + test_images + ":0 → "));
@@ -329,7 +331,8 @@ TEST_CASE("train, translate, bleu, eval --beam and average work end to end on tr
   auto cold = run_torchzoo("translate --quiet --temperature 0 --checkpoint '" + best + "' < '" + src + "'");
   REQUIRE(greedy.code == 0);
   CHECK(cold.out == greedy.out);
-  const std::string sample = "translate --quiet --top-k 5 --temperature 1.5 --seed 3 --checkpoint '" + best + "' < '" + src + "'";
+  const std::string sample =
+      "translate --quiet --top-k 5 --temperature 1.5 --seed 3 --checkpoint '" + best + "' < '" + src + "'";
   auto drawn = run_torchzoo(sample), drawn_again = run_torchzoo(sample);
   INFO(drawn.err);
   REQUIRE(drawn.code == 0);
@@ -343,7 +346,8 @@ TEST_CASE("train, translate, bleu, eval --beam and average work end to end on tr
   std::string first_source;
   std::getline(std::ifstream(src), first_source);
   const auto picture = dir / "attention.png";
-  auto attention = run_torchzoo("attention --checkpoint '" + best + "' '" + first_source + "' -o '" + picture.string() + "'");
+  auto attention =
+      run_torchzoo("attention --checkpoint '" + best + "' '" + first_source + "' -o '" + picture.string() + "'");
   INFO(attention.err);
   REQUIRE(attention.code == 0);
   CHECK_THAT(attention.out, Catch::StartsWith("cross-attention | " + first_source.substr(0, 20)) &&
@@ -580,8 +584,9 @@ TEST_CASE("train and generate work end to end on lm_tiny", "[cli][language_model
   CHECK(outputs[3] == outputs[0]);
   CHECK_THAT(outputs[1], Catch::StartsWith("The"));
   CHECK(outputs[1] != outputs[0]);
-  auto from_stdin = run_torchzoo("generate --checkpoint '" + checkpoint + "' --input - --max-tokens 12 --temperature 0 < '" +
-                                 (dir / "prompts.txt").string() + "'");
+  auto from_stdin =
+      run_torchzoo("generate --checkpoint '" + checkpoint + "' --input - --max-tokens 12 --temperature 0 < '" +
+                   (dir / "prompts.txt").string() + "'");
   CHECK(from_stdin.out == batched.out);
   auto both = run_torchzoo("generate --checkpoint '" + checkpoint + "' --input - --prompt x < /dev/null");
   CHECK(both.code == 2);
@@ -592,7 +597,8 @@ TEST_CASE("train and generate work end to end on lm_tiny", "[cli][language_model
   fs::remove_all(dir);
 }
 
-TEST_CASE("The first log line says which autocast was chosen and why, and slow explicit choices warn", "[cli][autocast]") {
+TEST_CASE("The first log line says which autocast was chosen and why, and slow explicit choices warn",
+          "[cli][autocast]") {
   const auto out_dir = scratch() / "autocast";
   fs::remove_all(out_dir);
   const std::string tiny = "train configs/copy_task_tiny.yaml --set train.epochs=1 --set data.train_batches=2 --out '" +

@@ -446,8 +446,8 @@ TEST_CASE("adam and adamw step through ATen's fused kernel unless optimizer.fuse
 TEST_CASE("resolved_yaml writes in every default the readers applied", "[config][resolved]") {
   auto config = Config::parse("model:\n  d_model: 64\ntrain:\n  lr: 0.5\n", "r.yaml");
   const auto model = config.section("model");
-  CHECK(model.get<int64_t>("d_model", 512) == 64);     // given: stays as written
-  CHECK(model.get<int64_t>("num_layers", 6) == 6);     // absent: the default
+  CHECK(model.get<int64_t>("d_model", 512) == 64);  // given: stays as written
+  CHECK(model.get<int64_t>("num_layers", 6) == 6);  // absent: the default
   CHECK(model.get<double>("dropout", 0.1) == 0.1);
   CHECK(model.get<bool>("bias", true));
   CHECK(model.get("activation", "relu") == "relu");

@@ -59,8 +59,10 @@ std::vector<std::vector<int64_t>> generate_batch(models::DecoderOnlyLMImpl& mode
   std::vector<int64_t> limit(prompts.size());  // tokens each row may generate
   for (size_t r = 0; r < prompts.size(); ++r) {
     const auto length = static_cast<int64_t>(prompts[r].size());
-    TORCHZOO_CHECK(length > 0 && length < max_len, "generate_batch: prompt {} holds {} tokens; expected 1 to {} (the "
-                   "model's max_len {} less one to generate)", r, length, max_len - 1, max_len);
+    TORCHZOO_CHECK(length > 0 && length < max_len,
+                   "generate_batch: prompt {} holds {} tokens; expected 1 to {} (the "
+                   "model's max_len {} less one to generate)",
+                   r, length, max_len - 1, max_len);
     limit[r] = std::min(options.max_tokens(), max_len - length);
   }
   model.eval();

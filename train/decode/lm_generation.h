@@ -37,9 +37,9 @@ std::vector<int64_t> generate(models::DecoderOnlyLMImpl& model, const std::vecto
 
 /// generate() for several prompts at once, in one batch: every row advances one position per
 /// step, reading its own prompt until it ends, then its own draws; a row stops at its end symbol,
-/// after max_tokens, or at the model's max_len. Greedy continuations equal generate()'s one by one (up to the rounding of batched
-/// matrix products, which may flip a near tie); sampled ones come from one
-/// generator shared by the rows, so they differ from one-at-a-time draws of the same seed.
+/// after max_tokens, or at the model's max_len. Greedy continuations equal generate()'s one by one (up to the rounding
+/// of batched matrix products, which may flip a near tie); sampled ones come from one generator shared by the rows, so
+/// they differ from one-at-a-time draws of the same seed.
 ///
 /// Example:
 ///   auto ids = generate_batch(*lm, {{bos, 417}, {bos, 9, 23, 5}}, GenerateOptions().max_tokens(20).end_symbol(eos));

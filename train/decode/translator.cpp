@@ -74,7 +74,8 @@ std::vector<std::vector<int64_t>> Translator::translate_ids(const std::vector<st
                                                             const std::function<void(int64_t, int64_t)>& progress) {
   auto hypotheses = search(sources, options, /*n_best=*/0, progress);
   std::vector<std::vector<int64_t>> outputs;
-  for (auto& found : hypotheses) outputs.push_back(found.empty() ? std::vector<int64_t>() : std::move(found.front().tokens));
+  for (auto& found : hypotheses)
+    outputs.push_back(found.empty() ? std::vector<int64_t>() : std::move(found.front().tokens));
   return outputs;
 }
 
@@ -83,7 +84,8 @@ std::vector<std::vector<ScoredTranslation>> Translator::translate_n_best(
     const std::function<void(int64_t, int64_t)>& progress) {
   TORCHZOO_CHECK(!options.sampling(), "Translator: n-best lists come from beam search; sampling scores nothing");
   TORCHZOO_CHECK(options.n_best() >= 1 && options.n_best() <= options.beam_size(),
-                 "Translator: n_best must be from 1 to the beam size {}, got {}", options.beam_size(), options.n_best());
+                 "Translator: n_best must be from 1 to the beam size {}, got {}", options.beam_size(),
+                 options.n_best());
   std::vector<size_t> rows;  // which sentences are not blank
   const auto sources = encode_sources(sentences, options.max_src_tokens(), rows);
   const auto found = search(sources, options, options.n_best(), progress);
@@ -144,17 +146,15 @@ std::vector<std::vector<Hypothesis>> Translator::search(const std::vector<std::v
       // Greedy decoding runs to the longest limit of the batch; each row is then cut at its own,
       // which is what decoding it alone would give.
       const int64_t longest_limit = *std::max_element(limits.begin(), limits.end());
-      auto tokens =
-          greedy_decode(
-              *model_, src, src_mask,
-              GreedyDecodeOptions(longest_limit + 1, bos)
-                  .end_symbol(eos)
-                  .pad(pad)
-                  .use_cache(options.use_cache())
-                  .sampling(options.sampling())
-                  .seed(options.seed() + static_cast<uint64_t>(begin)))  // batches draw apart
-              .to(torch::kCPU)
-              .contiguous();  // [B, <= longest_limit + 1], column 0 is bos
+      auto tokens = greedy_decode(*model_, src, src_mask,
+                                  GreedyDecodeOptions(longest_limit + 1, bos)
+                                      .end_symbol(eos)
+                                      .pad(pad)
+                                      .use_cache(options.use_cache())
+                                      .sampling(options.sampling())
+                                      .seed(options.seed() + static_cast<uint64_t>(begin)))  // batches draw apart
+                        .to(torch::kCPU)
+                        .contiguous();  // [B, <= longest_limit + 1], column 0 is bos
       for (int64_t r = 0; r < tokens.size(0); ++r) {
         const int64_t length = std::min(tokens.size(1) - 1, limits[static_cast<size_t>(r)]);
         Hypothesis found;

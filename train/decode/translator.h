@@ -82,9 +82,9 @@ class Translator {
 
   /// The n_best best translations of each sentence by beam search, best first, with their scores
   /// (empty sentences: one empty translation scored 0). Sampling is refused: it scores nothing.
-  std::vector<std::vector<ScoredTranslation>> translate_n_best(const std::vector<std::string>& sentences,
-                                                               const TranslatorOptions& options,
-                                                               const std::function<void(int64_t, int64_t)>& progress = {});
+  std::vector<std::vector<ScoredTranslation>> translate_n_best(
+      const std::vector<std::string>& sentences, const TranslatorOptions& options,
+      const std::function<void(int64_t, int64_t)>& progress = {});
 
   /// Target ids (without bos and eos) of sources as encode_source makes them.
   std::vector<std::vector<int64_t>> translate_ids(const std::vector<std::vector<int64_t>>& sources,

@@ -103,7 +103,8 @@ ClassificationReport ImageClassificationTask::evaluate_on(const data::ImageDatas
   }
   bar.finish();
   auto report = ClassificationReport::from_confusion(confusion.view({num_classes, num_classes}), total_loss);
-  if (num_classes > 5) report.top5_accuracy = static_cast<double>(top5) / static_cast<double>(std::max<int64_t>(report.examples, 1));
+  if (num_classes > 5)
+    report.top5_accuracy = static_cast<double>(top5) / static_cast<double>(std::max<int64_t>(report.examples, 1));
   return report;
 }
 

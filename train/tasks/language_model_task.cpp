@@ -4,9 +4,9 @@
 #include <cmath>
 #include <sstream>
 
-#include "torchzoo/data/masks.h"
 #include "torchzoo/common/check.h"
 #include "torchzoo/common/progress_bar.h"
+#include "torchzoo/data/masks.h"
 #include "torchzoo/train/decode/lm_generation.h"
 
 namespace torchzoo::train {

@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <limits>
 
-#include "torchzoo/data/text_file.h"
 #include "torchzoo/common/check.h"
 #include "torchzoo/common/progress_bar.h"
 #include "torchzoo/common/utf8.h"
+#include "torchzoo/data/text_file.h"
 
 namespace torchzoo::train {
 

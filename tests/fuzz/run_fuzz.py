@@ -59,8 +59,9 @@ def run_target(name, args):
                 result["findings"].append(f"a regression input fails again (see {log_path})")
         seeds = SOURCE / "tests" / "fuzz" / "corpus" / name
         dictionary = SOURCE / "tests" / "fuzz" / f"{name}.dict"
-        # A fixed seed and a bounded number of runs (ctest) make a run repeatable: the same inputs on
-        # any machine, so a finding in CI is found again here. Without --runs: random, for --seconds.
+        # A fixed seed and a bounded number of runs (ctest) make a run bounded and, for one build,
+        # repeatable (another build's coverage steers the mutations elsewhere; a finding's input is
+        # printed below, to be replayed anywhere). Without --runs: random, for --seconds.
         budget = [f"-seed={args.seed}", f"-runs={args.runs}"] if args.runs else [f"-max_total_time={args.seconds}"]
         command = [str(binary), *common, *budget, "-print_final_stats=1"]
         if dictionary.exists():

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "torchzoo/common/format.h"
+#include "torchzoo/layers/linear_kernel.h"
 
 namespace torchzoo::bench {
 
@@ -22,6 +23,7 @@ struct CommonArgs {
   int fused = 1;
   bool json = false;
   std::string device = "cpu";
+  std::string linear_kernel = "blas";
 };
 
 /// Waits for the work queued on `device` (a CUDA device runs asynchronously: a timer read without
@@ -30,7 +32,7 @@ inline void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
 }
 
-/// --steps, --warmup-steps, --threads, --seed, --fused and --json. Integer ranges rather than
+/// --steps, --warmup-steps, --threads, --seed, --fused, --json, --device and --linear-kernel. Integer ranges rather than
 /// CLI::PositiveNumber, whose message prints the largest double in full.
 inline void add_common_options(CLI::App& app, CommonArgs& args) {
   constexpr auto kMaxInt = std::numeric_limits<int>::max();
@@ -44,6 +46,18 @@ inline void add_common_options(CLI::App& app, CommonArgs& args) {
       ->check(CLI::IsMember({0, 1}));
   app.add_flag("--json", args.json, "print only a JSON object on stdout");
   app.add_option("--device", args.device, "cpu, cuda or cuda:N (timed regions synchronize the device)");
+  app.add_option("--linear-kernel", args.linear_kernel,
+                 "the CPU float32 linears' kernel: blas (at::linear, as Python's nn.Linear) or onednn "
+                 "(layers/linear_kernel.h)")
+      ->check(CLI::IsMember({"blas", "onednn"}));
+}
+
+/// Sets the process-wide linear kernel --linear-kernel names; "-onednn" for the implementation's name
+/// where it is not the default.
+inline std::string apply_linear_kernel(const CommonArgs& args) {
+  const auto kernel = layers::parse_linear_kernel(args.linear_kernel);
+  layers::set_linear_kernel(kernel);
+  return kernel == layers::LinearKernel::kBlas ? "" : "-" + layers::to_string(kernel);
 }
 
 /// A JSON number; NaN and infinities are not JSON, so they become null.

@@ -123,6 +123,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
 
+  const std::string impl = (args.fused ? "cpp" : "cpp-math") + torchzoo::bench::apply_linear_kernel(args);
   Result r;
   try {
     r = run(args);
@@ -130,7 +131,6 @@ int main(int argc, char** argv) {
     std::cerr << "copy_task_bench: " << e.what() << "\n";
     return 1;
   }
-  const std::string impl = args.fused ? "cpp" : "cpp-math";
   const double tokens_per_s = r.seconds > 0 ? static_cast<double>(r.tokens) / r.seconds : 0.0;
   if (args.json) {
     std::cout << fmt::format(

@@ -5,15 +5,18 @@
         [--steps 60 --warmup-steps 10 --threads 2 --seed 1 --repeats 2] [--json-out FILE]
 
 Each repeat runs, one after the other, bench/copy_task_reference.py ("python"),
-copy_task_bench --fused 1 ("cpp") and copy_task_bench --fused 0 ("cpp-math",
-the same attention math as the Python reference), each in its own process with
-the same steps, threads and seed. Alternating the three within a repeat spreads
-slow drifts of the machine (other jobs, thermal state) over all of them.
+copy_task_bench --fused 1 ("cpp"), copy_task_bench --fused 0 ("cpp-math",
+the same attention math as the Python reference) and copy_task_bench --fused 1
+--linear-kernel onednn ("cpp-onednn": the linears through oneDNN instead of
+at::linear's BLAS, layers/linear_kernel.h), each in its own process with the
+same steps, threads and seed (--impls picks a subset). Alternating them within
+a repeat spreads slow drifts of the machine (other jobs, thermal state) over
+all of them.
 
 All runs must report the same batch_checksum and token count (they train on the
 very same batches); otherwise the script stops with exit code 1. It prints the
 median tokens/s of each implementation over the repeats and the ratios
-cpp / python and cpp-math / python (> 1 means C++ is faster). For each run it
+of each C++ implementation to python (> 1 means C++ is faster). For each run it
 also prints how many cores other jobs kept busy meanwhile (from /proc/stat less
 the run's own CPU time), so that disturbed runs can be told apart.
 """
@@ -28,7 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from bench_common import cpu_model, load_average, run_json  # noqa: E402
-IMPLS = ("python", "cpp", "cpp-math")
+IMPLS = ("python", "cpp", "cpp-math", "cpp-onednn")
 
 
 def command(impl, args):
@@ -36,7 +39,8 @@ def command(impl, args):
               "--threads", str(args.threads), "--seed", str(args.seed), "--device", args.device, "--json"]
     if impl == "python":
         return [sys.executable, args.reference] + common
-    return [args.bin] + common + ["--fused", "1" if impl == "cpp" else "0"]
+    kernel = ["--linear-kernel", "onednn"] if impl.endswith("-onednn") else []
+    return [args.bin] + common + ["--fused", "0" if impl.startswith("cpp-math") else "1"] + kernel
 
 
 def run_one(impl, args):
@@ -58,10 +62,15 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="init seed and batch stream seed")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each implementation")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N, for every run")
+    parser.add_argument("--impls", default=",".join(IMPLS),
+                        help=f"comma-separated implementations to run, python first (of {', '.join(IMPLS)})")
     parser.add_argument("--json-out", help="also write all runs and the summary to this file")
     args = parser.parse_args()
     if args.steps < 1 or args.warmup_steps < 0 or args.threads < 1 or args.repeats < 1 or args.seed < 0:
         parser.error("need --steps >= 1, --warmup-steps >= 0, --threads >= 1, --repeats >= 1, --seed >= 0")
+    impls = args.impls.split(",")
+    if impls[0] != "python" or len(impls) < 2 or len(set(impls)) != len(impls) or not set(impls) <= set(IMPLS):
+        parser.error(f"--impls: expected python and then one or more of {', '.join(IMPLS[1:])}, got {args.impls!r}")
     if not os.access(args.bin, os.X_OK):
         parser.error(f"--bin {args.bin!r} is not an executable (build it: ninja -C build copy_task_bench)")
 
@@ -74,11 +83,11 @@ def main():
     runs = []
     started = time.time()
     for repeat in range(args.repeats):
-        for impl in IMPLS:
+        for impl in impls:
             result = run_one(impl, args)
             result["repeat"] = repeat
             runs.append(result)
-            print(f"  repeat {repeat} {impl:<8} {result['tokens_per_s']:10.1f} tokens/s  "
+            print(f"  repeat {repeat} {impl:<10} {result['tokens_per_s']:10.1f} tokens/s  "
                   f"({result['seconds']:.2f}s timed, final loss {result['final_loss']:.4f}, "
                   f"other jobs {result['other_cores']:.2f} cores)", flush=True)
     load_after = load_average()
@@ -93,20 +102,20 @@ def main():
     print(f"batch checksum {checksum} and {tokens} timed tokens per run: identical in all {len(runs)} runs")
 
     versions = {r["impl"]: r["torch_version"] for r in runs}
-    print(f"torch: python {versions['python']}, libtorch (C++) {versions['cpp']}")
+    print(f"torch: python {versions['python']}, libtorch (C++) {versions[impls[1]]}")
 
-    median = {impl: statistics.median(r["tokens_per_s"] for r in runs if r["impl"] == impl) for impl in IMPLS}
-    ratios = {"cpp/python": median["cpp"] / median["python"], "cpp-math/python": median["cpp-math"] / median["python"]}
+    median = {impl: statistics.median(r["tokens_per_s"] for r in runs if r["impl"] == impl) for impl in impls}
+    ratios = {f"{impl}/python": median[impl] / median["python"] for impl in impls[1:]}
     print()
-    print(f"{'impl':<10}{'tokens/s (median)':>19}   runs")
-    for impl in IMPLS:
+    print(f"{'impl':<12}{'tokens/s (median)':>19}   runs")
+    for impl in impls:
         each = ", ".join(f"{r['tokens_per_s']:.1f}" for r in runs if r["impl"] == impl)
-        print(f"{impl:<10}{median[impl]:>19.1f}   {each}")
+        print(f"{impl:<12}{median[impl]:>19.1f}   {each}")
     busiest = max(r["other_cores"] for r in runs)
     if busiest > 0.1:
         print(f"warning: other jobs kept up to {busiest:.2f} cores busy during a run; the figures are disturbed")
     for name, value in ratios.items():
-        print(f"{name:<16}{value:>6.3f}x")
+        print(f"{name:<20}{value:>6.3f}x")
 
     if args.json_out:
         summary = {

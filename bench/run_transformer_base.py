@@ -10,8 +10,9 @@
 
 Each repeat runs, one after the other, for every --autocast mode, each of
 --impls: bench/transformer_base_reference.py ("python"), transformer_base_bench
---fused 1 ("cpp") and transformer_base_bench --fused 0 ("cpp-math", the
-reference's attention math), each in its own process with the same sizes,
+--fused 1 ("cpp"), transformer_base_bench --fused 0 ("cpp-math", the
+reference's attention math) and transformer_base_bench --fused 1
+--linear-kernel onednn ("cpp-onednn", layers/linear_kernel.h), each in its own process with the same sizes,
 steps, threads and seed. Alternating them within a repeat spreads slow drifts
 of the machine over all of them.
 
@@ -65,7 +66,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from bench_common import cpu_model, load_average, run_json  # noqa: E402
 
-IMPLS = ("python", "cpp", "cpp-math")
+IMPLS = ("python", "cpp", "cpp-math", "cpp-onednn")
 MODES = ("none", "bf16")
 # Dense peaks in TFLOP/s (bf16 tensor cores, fp32 without tensor cores), by a substring of the device name.
 KNOWN_PEAKS = (("H200", 989.0, 67.0), ("H100", 989.0, 67.0))
@@ -104,7 +105,8 @@ def command(impl, mode, args):
     cmd.append("--json")
     if impl == "python":
         return [sys.executable, args.reference] + cmd
-    return [args.bin] + cmd + ["--fused", "1" if impl == "cpp" else "0"]
+    kernel = ["--linear-kernel", "onednn"] if impl.endswith("-onednn") else []
+    return [args.bin] + cmd + ["--fused", "0" if impl.startswith("cpp-math") else "1"] + kernel
 
 
 def run_one(impl, mode, args, device):

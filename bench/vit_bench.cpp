@@ -122,6 +122,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
 
+  const std::string impl = (args.fused ? "cpp" : "cpp-math") + torchzoo::bench::apply_linear_kernel(args);
   Result r;
   try {
     r = run(args);
@@ -129,7 +130,6 @@ int main(int argc, char** argv) {
     std::cerr << "vit_bench: " << e.what() << "\n";
     return 1;
   }
-  const std::string impl = args.fused ? "cpp" : "cpp-math";
   const double images_per_s = r.seconds > 0 ? static_cast<double>(r.images) / r.seconds : 0.0;
   if (args.json) {
     std::cout << fmt::format(

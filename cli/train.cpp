@@ -242,8 +242,9 @@ int run_train(const TrainArgs& args) {
 
   const auto precision = configs::read_autocast(config, options.device());
   if (rank0) {
-    std::cerr << fmt::format("torchzoo train {} | {}{}\n", args.config.path, precision.describe(),
-                             options.grad_scaler().enabled() ? " with dynamic loss scaling" : "");
+    std::cerr << fmt::format("torchzoo train {} | {}{} | {}\n", args.config.path, precision.describe(),
+                             options.grad_scaler().enabled() ? " with dynamic loss scaling" : "",
+                             configs::read_linear_kernel(config, options.device(), precision.dtype).describe());
     if (!precision.warning.empty()) std::cerr << precision.warning << "\n";
     std::cerr << fmt::format("model {} ({} parameters) on {} | {} threads | schedule {}\nwriting {}\n",
                              experiment.model_name, thousands(count_parameters(*experiment.model)),

@@ -6,6 +6,7 @@
 
 #include "torchzoo/train/autocast.h"
 #include "torchzoo/train/device.h"
+#include "torchzoo/train/gemm_ceiling.h"
 
 namespace torchzoo::configs {
 namespace {
@@ -37,6 +38,19 @@ train::AutocastChoice read_autocast(const Config& config, torch::Device device, 
   }
   if (setting.empty()) setting = "auto";
   return train::choose_autocast(setting, device, flag.empty() ? "train.autocast" : "--autocast");
+}
+
+train::LinearKernelChoice read_linear_kernel(const Config& config, torch::Device device,
+                                             std::optional<c10::ScalarType> autocast) {
+  std::string setting = "auto";
+  auto train = config.root().optional_section("train");
+  if (train) setting = train->get_choice("linear_kernel", setting, {"auto", "blas", "onednn"});
+  try {
+    return train::choose_linear_kernel(setting, device, autocast);
+  } catch (const c10::Error& error) {
+    if (train) train->fail("linear_kernel", error.what_without_backtrace());
+    throw;
+  }
 }
 
 namespace {
@@ -102,6 +116,7 @@ train::TrainerOptions read_trainer_options(const Config& config, const std::stri
       .config_text(config.to_yaml())
       .device(device)
       .autocast(autocast.dtype)
+      .linear_kernel(read_linear_kernel(config, device, autocast.dtype).kernel)
       .grad_scaler(read_grad_scaler(train, autocast.dtype == torch::kHalf))
       .ema_decay(train.get_in_range<double>("ema_decay", o.ema_decay(), 0.0, 0.999999999))
       .ema_warmup(train.get<bool>("ema_warmup", o.ema_warmup()))

@@ -8,6 +8,7 @@
 
 #include "torchzoo/configs/config.h"
 #include "torchzoo/train/autocast.h"
+#include "torchzoo/train/gemm_ceiling.h"
 #include "torchzoo/train/trainer.h"
 
 namespace torchzoo::configs {
@@ -36,6 +37,11 @@ DistributedConfig read_distributed_config(const Config& config);
 /// train.autocast (auto, none, bf16 or fp16; default auto) resolved for `device`; a non-empty
 /// `flag` (a command's --autocast) takes its place. Also reads configs without a train section.
 train::AutocastChoice read_autocast(const Config& config, torch::Device device, const std::string& flag = "");
+
+/// train.linear_kernel (auto, blas or onednn; default auto) resolved for `device` and `autocast`
+/// (train/gemm_ceiling.h: auto measures once per machine, cached).
+train::LinearKernelChoice read_linear_kernel(const Config& config, torch::Device device,
+                                             std::optional<c10::ScalarType> autocast);
 
 /// The trainer's options from the `train` section, which it finishes (unknown keys are errors);
 /// out_dir defaults to `default_out_dir`. Also checks train.device names a usable device.

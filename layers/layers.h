@@ -16,6 +16,7 @@
 #include "torchzoo/layers/layer_norm.h"
 #include "torchzoo/layers/layer_scale.h"
 #include "torchzoo/layers/learned_positional_embedding.h"
+#include "torchzoo/layers/linear_kernel.h"
 #include "torchzoo/layers/mlp.h"
 #include "torchzoo/layers/multi_headed_attention.h"
 #include "torchzoo/layers/patch_embed.h"

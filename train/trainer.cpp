@@ -326,8 +326,25 @@ void Trainer::check_finite_weights(const std::string& path) {
                  step_, path);
 }
 
+namespace {
+/// Sets the process-wide linear kernel for a scope, and puts the previous one back.
+class LinearKernelScope {
+ public:
+  explicit LinearKernelScope(layers::LinearKernel kernel) : previous_(layers::linear_kernel()) {
+    layers::set_linear_kernel(kernel);
+  }
+  ~LinearKernelScope() { layers::set_linear_kernel(previous_); }
+  LinearKernelScope(const LinearKernelScope&) = delete;
+  LinearKernelScope& operator=(const LinearKernelScope&) = delete;
+
+ private:
+  layers::LinearKernel previous_;
+};
+}  // namespace
+
 TrainResult Trainer::fit() {
   const auto start = Clock::now();
+  LinearKernelScope linear_kernel(options_.linear_kernel());
   const int64_t task_batches = task_.batches_per_epoch();
   TORCHZOO_CHECK(task_batches > 0, "Trainer: the task has no training batches");
   const int64_t world = group_ ? group_->world_size() : 1;

@@ -61,6 +61,7 @@
 #include <torch/optim/optimizer.h>
 
 #include "torchzoo/common/progress_bar.h"
+#include "torchzoo/layers/linear_kernel.h"
 #include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/data_parallel.h"
 #include "torchzoo/train/distributed.h"
@@ -109,6 +110,8 @@ struct TrainerOptions {
   TORCH_ARG(torch::Device, device) = torch::kCPU;
   /// Mixed precision for forward passes and evaluation (bf16 or fp16); none: fp32.
   TORCH_ARG(std::optional<c10::ScalarType>, autocast) = std::nullopt;
+  /// The kernel of float32 CPU linears while fit() runs (layers/linear_kernel.h; blas is PyTorch's).
+  TORCH_ARG(layers::LinearKernel, linear_kernel) = layers::LinearKernel::kBlas;
   /// Also keep best.pt, the checkpoint whose validation `keep_best` was best (empty: off).
   TORCH_ARG(std::string, keep_best) = "";
   /// Whether a larger keep_best metric is better (accuracy) or a smaller one (loss).

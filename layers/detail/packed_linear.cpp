@@ -17,39 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "torchzoo/layers/detail/linear.h"
+#include "torchzoo/layers/detail/onednn_ops.h"
 #include "torchzoo/layers/detail/vectorize.h"
 
 namespace torchzoo::detail {
 namespace {
-
-using ReorderOp = at::Tensor(const at::Tensor&, std::optional<int64_t>);
-using LinearOp = at::Tensor(const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&, c10::string_view,
-                            c10::List<std::optional<at::Scalar>>, std::optional<c10::string_view>);
-
-/// oneDNN's ops as LibTorch registers them, or nothing where this build has none.
-struct OneDnnOps {
-  std::optional<c10::TypedOperatorHandle<ReorderOp>> reorder;
-  std::optional<c10::TypedOperatorHandle<LinearOp>> linear;
-};
-
-const OneDnnOps& onednn_ops() {
-  static const OneDnnOps ops = [] {
-    OneDnnOps found;
-    auto& dispatcher = c10::Dispatcher::singleton();
-    const auto reorder = dispatcher.findSchema({"mkldnn::_reorder_linear_weight", ""});
-    const auto linear = dispatcher.findSchema({"mkldnn::_linear_pointwise", ""});
-    if (reorder && linear) {
-      try {  // a LibTorch whose schemas differ from these signatures keeps at::linear
-        found.reorder = reorder->typed<ReorderOp>();
-        found.linear = linear->typed<LinearOp>();
-      } catch (const c10::Error&) {
-        found = OneDnnOps{};
-      }
-    }
-    return found;
-  }();
-  return ops;
-}
 
 /// FBGEMM's dynamic-quantization ops as LibTorch registers them (boxed: the packed weight is a
 /// TorchScript class), or nothing where this build has none.
@@ -157,7 +130,7 @@ bool PackedLinear::packable(const torch::Tensor& x, const torch::Tensor& weight)
 torch::Tensor PackedLinear::operator()(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                                        bool relu) {
   if (!packable(x, weight) || (bias.defined() && bias.scalar_type() != weight.scalar_type())) {
-    auto y = at::linear(x, weight, bias.defined() ? std::optional(bias) : std::nullopt);
+    auto y = linear(x, weight, bias);  // at::linear, or oneDNN's training kernel (detail/linear.h)
     return relu ? at::relu(y) : y;
   }
   TORCH_CHECK(x.size(-1) == weight.size(1), "linear: expected input of shape [..., ", weight.size(1), "], got ",
@@ -171,8 +144,7 @@ torch::Tensor PackedLinear::operator()(const torch::Tensor& x, const torch::Tens
     weight_ = TensorStamp(weight);
     bias_ = TensorStamp(bias);
   }
-  return onednn_ops().linear->call(x.contiguous(), packed_, bias.defined() ? std::optional(bias) : std::nullopt,
-                                   relu ? "relu" : "none", c10::List<std::optional<at::Scalar>>(), std::nullopt);
+  return onednn_linear(x.contiguous(), packed_, bias, relu);
 }
 
 bool PackedLinear::int8_available() { return int8_ops().linear.has_value(); }

@@ -633,6 +633,29 @@ TEST_CASE("The first log line says which autocast was chosen and why, and slow e
   auto fp16 = run_torchzoo(tiny + " --autocast fp16");
   CHECK(fp16.code == 0);
   CHECK_THAT(fp16.err, Catch::Contains("with dynamic loss scaling"));
+  CHECK_THAT(fp16.err, Catch::Contains("linear kernel blas (auto: autocast Half casts through at::linear)"));
+}
+
+TEST_CASE("The first log line says which linear kernel trains, and a bad train.linear_kernel is refused",
+          "[cli][linear_kernel]") {
+  const auto out_dir = scratch() / "linear_kernel";
+  fs::remove_all(out_dir);
+  const std::string tiny = "train configs/copy_task_tiny.yaml --set train.epochs=1 --set data.train_batches=2 --out '" +
+                           out_dir.string() + "' --device cpu --autocast none --overwrite";
+  auto automatic = run_torchzoo(tiny);
+  INFO(automatic.err);
+  REQUIRE(automatic.code == 0);
+  const auto first_line = automatic.err.substr(0, automatic.err.find('\n'));
+  CHECK_THAT(first_line, Catch::Contains("linear kernel blas (auto: onednn ") ||
+                             Catch::Contains("linear kernel onednn (auto: onednn "));
+  auto onednn = run_torchzoo(tiny + " --set train.linear_kernel=onednn");
+  INFO(onednn.err);
+  REQUIRE(onednn.code == 0);
+  CHECK_THAT(onednn.err, Catch::Contains("linear kernel onednn (train.linear_kernel onednn)"));
+  auto bad = run_torchzoo(tiny + " --set train.linear_kernel=mkl");
+  CHECK(bad.code != 0);
+  CHECK_THAT(bad.err, Catch::Contains("linear_kernel") && Catch::Contains("mkl"));
+  fs::remove_all(out_dir);
 }
 
 TEST_CASE("An EMA run writes ema.pt, which eval, decode and export take like any checkpoint", "[cli][ema]") {

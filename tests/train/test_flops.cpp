@@ -79,3 +79,38 @@ TEST_CASE("Measuring the GEMM ceiling leaves the run's random stream alone") {
   torchzoo::train::measure_gemm_flops(torch::kCPU, torch::kFloat32, 64);
   CHECK(torch::equal(torch::rand({4}), expected));
 }
+
+TEST_CASE("train.linear_kernel resolves explicit settings, and auto by a cached measurement") {
+  using torchzoo::layers::LinearKernel;
+  using torchzoo::train::choose_linear_kernel;
+  const auto folder = std::filesystem::temp_directory_path() / ("torchzoo_linear_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(folder);
+  const auto path = (folder / "gemm_ceiling.json").string();
+
+  CHECK(choose_linear_kernel("blas", torch::kCPU, std::nullopt, path).kernel == LinearKernel::kBlas);
+  const auto onednn = choose_linear_kernel("onednn", torch::kCPU, std::nullopt, path);
+  CHECK(onednn.kernel == LinearKernel::kOneDnn);
+  CHECK(onednn.describe() == "linear kernel onednn (train.linear_kernel onednn)");
+  REQUIRE_THROWS_WITH(choose_linear_kernel("onednn", torch::Device("cuda:0"), std::nullopt, path),
+                      Catch::Contains("cannot apply here, the linears run on cuda:0"));
+  REQUIRE_THROWS_WITH(choose_linear_kernel("onednn", torch::kCPU, torch::kBFloat16, path),
+                      Catch::Contains("autocast BFloat16"));
+  const auto under_autocast = choose_linear_kernel("auto", torch::kCPU, torch::kBFloat16, path);
+  CHECK(under_autocast.kernel == LinearKernel::kBlas);
+  CHECK_THAT(under_autocast.reason, Catch::Contains("autocast"));
+  CHECK_FALSE(std::filesystem::exists(path));  // nothing measured for those
+
+  const auto first = choose_linear_kernel("auto", torch::kCPU, std::nullopt, path);
+  CHECK_THAT(first.reason, Catch::Contains("GFLOP/s"));  // measured: both kernels' figures
+  const auto second = choose_linear_kernel("auto", torch::kCPU, std::nullopt, path);
+  CHECK_THAT(second.reason, Catch::Contains("cached"));
+  CHECK(second.kernel == first.kernel);
+  CHECK(torchzoo::layers::linear_kernel() == LinearKernel::kBlas);  // choosing sets nothing
+  std::filesystem::remove_all(folder);
+}
+
+TEST_CASE("Both linear kernels' training products are measured") {
+  using torchzoo::layers::LinearKernel;
+  CHECK(torchzoo::train::measure_linear_flops(LinearKernel::kBlas, 64, 32) > 1e6);
+  CHECK(torchzoo::train::measure_linear_flops(LinearKernel::kOneDnn, 64, 32) > 1e6);
+}

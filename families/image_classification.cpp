@@ -156,7 +156,8 @@ std::unique_ptr<train::ImageClassificationTask> build_mnist_format_task(const Se
   transform.mean(s.get<std::vector<double>>("mean", fashion ? data::kFashionMnistMean : data::kMnistMean))
       .std(s.get<std::vector<double>>("std", fashion ? data::kFashionMnistStd : data::kMnistStd))
       .crop_padding(s.get_in_range<int64_t>("crop_padding", transform.crop_padding(), 0, 64))
-      .hflip(s.get<bool>("hflip", transform.hflip()));
+      .hflip(s.get<bool>("hflip", transform.hflip()))
+      .random_erasing(s.get_in_range<double>("random_erasing", transform.random_erasing(), 0.0, 1.0));
   for (auto value : transform.std()) {
     if (value <= 0) s.fail("std", fmt::format("must be positive, got {}", value));
   }

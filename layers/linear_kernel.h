@@ -4,12 +4,13 @@
 // at::linear, what Python's nn.Linear calls, runs them through the BLAS
 // LibTorch was built with (MKL's sgemm in the x86 wheels). oneDNN, which
 // LibTorch also carries, is faster for a Transformer's shapes on some CPUs and
-// slower on others: on an AMD EPYC (Zen 4, AVX-512) it ran them 10-40 % faster
-// than MKL (BENCHMARKS.md). kOneDnn routes every torchzoo linear that takes
-// gradients through mkldnn::_linear_pointwise, forward and both gradients (the
-// gradient of the weight and of the input are oneDNN products of the saved
-// input and the weight); its sums run in another order, so results differ from
-// at::linear's by float rounding. Under CPU autocast, off the CPU, for other
+// slower on others: on an AMD EPYC (Zen 4, AVX-512) its forward and input
+// gradient ran 10-40 % faster than MKL, its weight gradient (a reduction over
+// every row of the batch) up to 2x slower (BENCHMARKS.md). kOneDnn routes every
+// torchzoo linear that takes gradients through mkldnn::_linear_pointwise for the
+// forward and the input's gradient, and keeps BLAS for the weight's; oneDNN's
+// sums run in another order, so results differ from at::linear's by float
+// rounding. Under CPU autocast, off the CPU, for other
 // dtypes, or where LibTorch lacks the op, linears stay at::linear. A graph built
 // through the oneDNN kernel cannot be differentiated twice.
 //

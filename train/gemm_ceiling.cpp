@@ -122,7 +122,7 @@ double measure_linear_flops(layers::LinearKernel kernel, int64_t rows, int64_t w
     if (onednn) {
       torchzoo::detail::onednn_linear(in, weight);
       torchzoo::detail::onednn_linear(grad, weight.t());
-      torchzoo::detail::onednn_linear(grad.t(), in.t());
+      torch::mm(grad.t(), in);  // the weight's gradient stays BLAS (layers/linear_kernel.h)
     } else {
       torch::mm(in, weight.t());
       torch::mm(grad, weight);

@@ -35,7 +35,7 @@ GemmCeiling gemm_ceiling(torch::Device device, torch::ScalarType dtype,
 /// Measures it, without the cache.
 double measure_gemm_flops(torch::Device device, torch::ScalarType dtype, int64_t size = 2048);
 
-/// The FLOP/s of a float32 training linear's three products on the CPU through `kernel`: the
+/// The FLOP/s of a float32 training linear's three products on the CPU as `kernel` runs them: the
 /// forward and the two gradients of a feed-forward's two linears (1024 rows, 512 <-> 4 x 512).
 double measure_linear_flops(layers::LinearKernel kernel, int64_t rows = 1024, int64_t width = 512);
 

@@ -60,6 +60,33 @@ TEST_CASE("Random crop shifts each image within the padding and flips mirror it"
                      transform_images(images, ImageTransformOptions().crop_padding(2).hflip(true), generator(3))));
 }
 
+TEST_CASE("Random erasing replaces one rectangle of some images with noise", "[data][image_transforms]") {
+  const auto images = torch::full({400, 1, 28, 28}, 128, torch::kUInt8);
+  const auto options = ImageTransformOptions().mean({0.5}).std({0.5}).random_erasing(0.25);
+  const auto plain = transform_images(images, ImageTransformOptions().mean({0.5}).std({0.5}));
+  const auto erased = transform_images(images, options, generator(4));
+  const auto changed = erased.ne(plain).view({400, 28 * 28});  // [B, pixels]
+  const auto per_image = changed.sum(1);
+  const auto count = per_image.gt(0).sum().item<int64_t>();
+  CHECK(count > 70);  // about a quarter of 400
+  CHECK(count < 130);
+  for (int64_t i = 0; i < 400; ++i) {
+    const auto n = per_image[i].item<int64_t>();
+    if (n == 0) continue;
+    // One rectangle of 2 %-33 % of the image (rounding the sides can stray a little either way).
+    CHECK(n >= 9);
+    CHECK(n <= 300);
+    const auto rows = changed[i].view({28, 28}).any(1).nonzero().view(-1);
+    const auto cols = changed[i].view({28, 28}).any(0).nonzero().view(-1);
+    const auto box = (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1);
+    CHECK(box.item<int64_t>() == n);  // every changed pixel inside one box that they fill
+  }
+  CHECK(torch::equal(transform_images(images, options, generator(5)), transform_images(images, options, generator(5))));
+  CHECK(torch::equal(transform_images(images, options), plain));  // evaluation: no erasing
+  REQUIRE_THROWS_WITH(transform_images(images, ImageTransformOptions().random_erasing(1.5), generator(1)),
+                      Catch::Contains("random_erasing must be a probability in [0, 1], got 1.5"));
+}
+
 TEST_CASE("Prefetcher hands out batches in order whatever the workers", "[data][prefetcher]") {
   const auto workers = GENERATE(0, 1, 3);
   INFO("workers " << workers);

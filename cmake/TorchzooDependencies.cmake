@@ -21,6 +21,7 @@ find_package(yaml-cpp REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(PNG REQUIRED)
+find_package(ICU REQUIRED COMPONENTS uc)  # WordPiece: Unicode categories, NFD and case mapping (Debian libicu-dev)
 find_package(libzip REQUIRED)  # checks every member of a checkpoint archive before LibTorch reads it
 find_package(nlohmann_json 3 REQUIRED)  # safetensors headers (Debian nlohmann-json3-dev)
 

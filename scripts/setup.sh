@@ -20,7 +20,7 @@ set -euo pipefail
 # zipcmp, zipmerge, ziptool: Debian's libzip CMake package names these tools and fails without them.
 apt_packages=(libfmt-dev libyaml-cpp-dev catch2 libcli11-dev ninja-build zlib1g-dev libpng-dev libsentencepiece-dev
   nlohmann-json3-dev libzip-dev zipcmp zipmerge ziptool dataset-fashion-mnist clang libclang-rt-dev
-  libgloo-dev iproute2 libcairo2-dev fonts-dejavu-core)
+  libgloo-dev iproute2 libcairo2-dev fonts-dejavu-core libicu-dev)
 # make docs and its test (tests/docs/).
 apt_packages+=(doxygen chromium)
 torch_version="2.13.0"

@@ -3,6 +3,8 @@
 // Encoder and Decoder, and by the models through TransformerStackOptions).
 // Names follow the glossary: the annotated Transformer's h, d_ff, N become
 // num_heads, d_ff, num_layers.
+#include <optional>
+
 #include <torch/arg.h>
 
 #include "torchzoo/layers/activation.h"
@@ -27,6 +29,8 @@ struct TransformerLayerOptions {
   TORCH_ARG(double, dropout) = 0.1;
   /// Dropout on attention weights.
   TORCH_ARG(double, attention_dropout) = 0.1;
+  /// Dropout on the feed-forward's hidden activations when it differs from `dropout` (BERT: 0).
+  TORCH_ARG(std::optional<double>, activation_dropout) = std::nullopt;
   /// Feed-forward activation.
   TORCH_ARG(Activation, activation) = Activation::kRelu;
   /// Pre-norm (the reference) or post-norm residual blocks.
@@ -44,7 +48,9 @@ struct TransformerLayerOptions {
     return MultiHeadedAttentionOptions(d_model(), num_heads()).dropout(attention_dropout()).fused(fused_attention());
   }
   PositionwiseFeedForwardOptions feed_forward() const {
-    return PositionwiseFeedForwardOptions(d_model(), d_ff()).dropout(dropout()).activation(activation());
+    return PositionwiseFeedForwardOptions(d_model(), d_ff())
+        .dropout(activation_dropout().value_or(dropout()))
+        .activation(activation());
   }
   SublayerConnectionOptions sublayer() const {
     return SublayerConnectionOptions(d_model())

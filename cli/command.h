@@ -27,5 +27,6 @@ Command add_export(CLI::App& app);
 Command add_info(CLI::App& app);
 Command add_plot(CLI::App& app);
 Command add_attention(CLI::App& app);
+Command add_embed(CLI::App& app);
 
 }  // namespace torchzoo::cli

@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   const std::vector<Command> commands = {add_train(app),        add_eval(app),     add_decode(app),    add_predict(app),
                                          add_data_prepare(app), add_data_dir(app), add_translate(app), add_bleu(app),
                                          add_average(app),      add_generate(app), add_export(app),    add_info(app),
-                                         add_plot(app),         add_attention(app)};
+                                         add_plot(app),         add_attention(app), add_embed(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

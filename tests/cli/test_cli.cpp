@@ -636,6 +636,18 @@ TEST_CASE("The first log line says which autocast was chosen and why, and slow e
   CHECK_THAT(fp16.err, Catch::Contains("linear kernel blas (auto: autocast Half casts through at::linear)"));
 }
 
+TEST_CASE("embed refuses a folder that is not a sentence-transformers BERT, saying what is missing", "[cli][embed]") {
+  const auto dir = scratch() / "embed_empty";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto empty = run_torchzoo("embed --checkpoint '" + dir.string() + "' < /dev/null");
+  CHECK(empty.code != 0);
+  CHECK_THAT(empty.err, Catch::Contains("tokenizer.json"));
+  auto missing = run_torchzoo("embed --checkpoint '" + (dir / "nope").string() + "' < /dev/null");
+  CHECK(missing.code == 2);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("The first log line says which linear kernel trains, and a bad train.linear_kernel is refused",
           "[cli][linear_kernel]") {
   const auto out_dir = scratch() / "linear_kernel";

@@ -14,10 +14,16 @@
 namespace torchzoo::families {
 namespace {
 
-/// model.init_from: the weights of a safetensors file (names: the reference's state_dict keys)
-/// replace the freshly built model's. Errors are located at the key and name the file.
-void load_init_from(const Section& section, const FamilyModel& model, const std::string& path) {
-  if (path.empty()) section.fail("init_from", "expected the path of a .safetensors file, got an empty string");
+/// model.init_from: the weights of a safetensors file (names: the reference's state_dict keys, or what
+/// the family's adapt_init_weights maps, e.g. Hugging Face BERT's) replace the freshly built model's.
+/// Errors are located at the key and name the file.
+void load_init_from(const Section& section, const FamilyModel& model, const std::string& given) {
+  if (given.empty()) {
+    section.fail("init_from", "expected the path of a .safetensors file or a Hugging Face folder, got an empty string");
+  }
+  // A folder (a Hugging Face checkpoint) holds its weights in model.safetensors.
+  const auto path = std::filesystem::is_directory(given) ? (std::filesystem::path(given) / "model.safetensors").string()
+                                                         : given;
   const auto source = fmt::format("safetensors file '{}'", path);
   std::string exported_from;
   try {

@@ -23,7 +23,7 @@ Section FamilyModel::data_section(const Config& config) const {
   const auto& family = *configs::lookup(task_registry(), data);
   if (family.name != family_name()) {
     data.fail("name", fmt::format("data '{}' trains {} (model.name: {}), got a {}", data.require<std::string>("name"),
-                                  family.what, family.model.name, module()->name()));
+                                  family.what, family.models.front().name, module()->name()));
   }
   return data;
 }

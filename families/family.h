@@ -174,9 +174,10 @@ struct Family {
   };
   std::string name;  ///< e.g. "translation"
   std::string what;  ///< what its data trains, for messages: "a sequence-to-sequence model"
-  Named model;       ///< the model.name it builds, e.g. {"encoder_decoder", "annotated Transformer ..."}
+  /// The model.name values it builds, e.g. {"encoder_decoder", "annotated Transformer ..."}.
+  std::vector<Named> models;
   std::vector<Named> datasets;
-  /// The model of a `model` section (which it finishes: unknown keys are errors).
+  /// The model of a `model` section, one of `models` (which it finishes: unknown keys are errors).
   std::function<std::unique_ptr<FamilyModel>(const Section& model)> build;
 };
 

@@ -294,7 +294,7 @@ class ImageClassificationModel : public FamilyModelOf<models::VisionTransformer>
 Family image_classification_family() {
   return {"image_classification",
           "an image classifier",
-          {"vision_transformer", "ViT image classifier with timm's names (preset: vit_tiny, vit_small, vit_mini)"},
+          {{"vision_transformer", "ViT image classifier with timm's names (preset: vit_tiny, vit_small, vit_mini)"}},
           {{"fashion_mnist", "Fashion-MNIST image classification (IDX files; Debian package dataset-fashion-mnist)"},
            {"mnist", "MNIST-format image classification from data.root (IDX files)"}},
           [](const Section& model) -> std::unique_ptr<FamilyModel> {

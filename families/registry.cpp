@@ -20,7 +20,7 @@ struct Registries {
   void add(Family family) {
     auto shared = std::make_shared<const Family>(std::move(family));
     families.add(shared->name, shared);
-    models.add(shared->model.name, shared, shared->model.help);
+    for (const auto& model : shared->models) models.add(model.name, shared, model.help);
     for (const auto& dataset : shared->datasets) tasks.add(dataset.name, shared, dataset.help);
   }
 };

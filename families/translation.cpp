@@ -319,7 +319,7 @@ class TranslationModel : public FamilyModelOf<models::EncoderDecoder> {
 Family translation_family() {
   return {"translation",
           "a sequence-to-sequence model",
-          {"encoder_decoder", "annotated Transformer encoder-decoder (translation, copy task)"},
+          {{"encoder_decoder", "annotated Transformer encoder-decoder (translation, copy task)"}},
           {{"copy_task", "the annotated Transformer's copy task (synthetic)"},
            {"translation",
             "a parallel corpus (TSV or aligned files) with SentencePiece, token-budget batches and BLEU"}},

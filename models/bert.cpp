@@ -110,6 +110,26 @@ BertOutput BertModelImpl::forward(const torch::Tensor& input_ids, const torch::T
   return out;
 }
 
+BertClassifierImpl::BertClassifierImpl(BertClassifierOptions options) : options(std::move(options)) { reset(); }
+
+void BertClassifierImpl::reset() {
+  TORCHZOO_CHECK(options.num_classes() > 0, "BertClassifier: num_classes must be positive, got {}",
+                 options.num_classes());
+  const auto hidden = options.bert().hidden_size();
+  bert = register_module("bert", BertModel(options.bert()));
+  dropout = register_module("dropout",
+                            torch::nn::Dropout(options.classifier_dropout().value_or(options.bert().hidden_dropout_prob())));
+  classifier = register_module("classifier", torch::nn::Linear(hidden, options.num_classes()));
+  torch::NoGradGuard no_grad;
+  classifier->weight.normal_(0.0, options.bert().initializer_range());
+  classifier->bias.zero_();
+}
+
+torch::Tensor BertClassifierImpl::forward(const torch::Tensor& tokens, const torch::Tensor& mask) {
+  const auto attention_mask = mask.defined() && mask.dim() == 3 ? mask.squeeze(1) : mask;  // [B, T]
+  return classifier(dropout(bert->forward(tokens, torch::Tensor(), attention_mask).pooler_output));  // [B, classes]
+}
+
 torch::Tensor mean_pool(const torch::Tensor& last_hidden_state, const torch::Tensor& attention_mask, bool normalize) {
   TORCHZOO_CHECK(last_hidden_state.dim() == 3 && attention_mask.dim() == 2 &&
                      attention_mask.size(0) == last_hidden_state.size(0) &&

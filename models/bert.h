@@ -29,7 +29,9 @@
 // attention_mask [B, T], 1 or true for a token, 0 for padding (undefined: no
 // padding) -> last_hidden_state [B, T, hidden], pooler_output [B, hidden].
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include <torch/arg.h>
 #include <torch/nn/cloneable.h>
@@ -124,6 +126,38 @@ class BertModelImpl : public torch::nn::Cloneable<BertModelImpl> {
   BertPooler pooler{nullptr};
 };
 TORCH_MODULE(BertModel);
+
+/// BertClassifier's configuration: the BERT, the classes and the dropout before the head.
+struct BertClassifierOptions {
+  BertClassifierOptions(BertOptions bert, int64_t num_classes) : bert_(std::move(bert)), num_classes_(num_classes) {}
+  TORCH_ARG(BertOptions, bert);
+  TORCH_ARG(int64_t, num_classes);
+  /// Dropout on the pooled vector before the head (Hugging Face's classifier_dropout); unset:
+  /// bert.hidden_dropout_prob.
+  TORCH_ARG(std::optional<double>, classifier_dropout) = std::nullopt;
+};
+
+/// Hugging Face's BertForSequenceClassification: BertModel's pooler output, dropout, a linear head.
+/// Names: bert.* (BertModel's), classifier.{weight,bias} [num_classes, hidden], [num_classes].
+/// Used through the module holder BertClassifier.
+///
+/// Example:
+///   BertClassifier model(BertClassifierOptions(train::hf_bert_options("all-MiniLM-L6-v2"), /*num_classes=*/8));
+///   train::load_hf_bert(*model->bert, "all-MiniLM-L6-v2");
+///   auto logits = model(tokens, data::padding_mask(tokens, /*pad=*/0));  // [B, 8]
+class BertClassifierImpl : public torch::nn::Cloneable<BertClassifierImpl> {
+ public:
+  explicit BertClassifierImpl(BertClassifierOptions options);
+  void reset() override;
+  /// tokens int64 [B, T], mask bool [B, 1, T] or [B, T] (true = a token) -> logits [B, num_classes].
+  torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& mask = {});
+
+  BertClassifierOptions options;
+  BertModel bert{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+  torch::nn::Linear classifier{nullptr};
+};
+TORCH_MODULE(BertClassifier);
 
 /// Mean of the last hidden states over the tokens (attention_mask 1), as sentence-transformers'
 /// pooling: [B, T, hidden], [B, T] -> [B, hidden]. With `normalize`, each row has unit L2 norm.

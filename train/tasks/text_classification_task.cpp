@@ -21,20 +21,20 @@ std::string TextClassificationReport::by_length_line() const {
   return line;
 }
 
-TextClassificationTask::TextClassificationTask(SequenceClassifier model,
-                                               std::shared_ptr<const data::SentencePieceTokenizer> tokenizer,
+TextClassificationTask::TextClassificationTask(SequenceClassifier model, TextEncoder encoder,
                                                std::vector<std::string> classes,
                                                const std::vector<data::LabeledText>& train,
                                                const std::vector<data::LabeledText>& valid, TokenLoss criterion,
                                                TextClassificationTaskOptions options)
-    : classifier_(std::move(model), std::move(tokenizer), std::move(classes), options.max_tokens()),
+    : classifier_(std::move(model), std::move(encoder), std::move(classes), options.max_tokens()),
       criterion_(std::move(criterion)),
       options_(std::move(options)) {
   TORCHZOO_CHECK(criterion_ != nullptr, "TextClassificationTask: a loss is required");
-  TORCHZOO_CHECK(options_.batching().batch_tokens() >= options_.max_tokens() + 1,
+  const auto specials = static_cast<int64_t>(classifier_.encoder().prefix.size() + classifier_.encoder().suffix.size());
+  TORCHZOO_CHECK(options_.batching().batch_tokens() >= options_.max_tokens() + specials,
                  "TextClassificationTask: batch_tokens ({}) must hold one text of max_tokens ({}) pieces plus the "
-                 "class token",
-                 options_.batching().batch_tokens(), options_.max_tokens());
+                 "special tokens ({})",
+                 options_.batching().batch_tokens(), options_.max_tokens(), specials);
   const auto& bounds = options_.length_buckets();
   TORCHZOO_CHECK(
       std::is_sorted(bounds.begin(), bounds.end()) &&

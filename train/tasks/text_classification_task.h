@@ -1,13 +1,13 @@
 #pragma once
-// Text classification: labelled texts (data/labeled_text.h) as SentencePiece
-// pieces behind a class token, batched by length under a token budget
+// Text classification: labelled texts (data/labeled_text.h) as tokenizer
+// pieces behind a class token (text_classifier.h: SentencePiece or WordPiece), batched by length under a token budget
 // (data/token_batches.h) on worker threads, a sequence classifier mapping
 // tokens [B, T] and their padding mask to logits [B, classes], and evaluation
 // by loss, top-1 accuracy, accuracy by text length (in characters) and a
 // confusion matrix.
 //
-// Sequences as TextClassifier makes them: bos (the class token the classifier
-// pools, BERT's [CLS]) then the text's first max_tokens pieces.
+// Sequences as TextClassifier makes them: the class token the classifier pools
+// (bos, or BERT's [CLS]), the text's first max_tokens pieces, and BERT's [SEP].
 #include <functional>
 #include <memory>
 #include <string>
@@ -45,7 +45,7 @@ struct TextClassificationTaskOptions {
 /// Labelled texts as model input.
 struct EncodedTexts {
   std::vector<data::LabeledText> text;
-  std::vector<std::vector<int64_t>> ids;  ///< bos + the first max_tokens pieces
+  std::vector<std::vector<int64_t>> ids;  ///< the class token, the first max_tokens pieces, [SEP] for BERT
   std::vector<int64_t> labels;            ///< class indices
   std::vector<int64_t> chars;             ///< text length in Unicode code points
   int64_t cut = 0;                        ///< texts longer than max_tokens pieces
@@ -72,8 +72,7 @@ struct TextClassificationReport {
 class TextClassificationTask : public Task {
  public:
   /// `classes` name the model's outputs in order; every label of `train` and `valid` must be one of them.
-  TextClassificationTask(SequenceClassifier model, std::shared_ptr<const data::SentencePieceTokenizer> tokenizer,
-                         std::vector<std::string> classes, const std::vector<data::LabeledText>& train,
+  TextClassificationTask(SequenceClassifier model, TextEncoder encoder, std::vector<std::string> classes, const std::vector<data::LabeledText>& train,
                          const std::vector<data::LabeledText>& valid, TokenLoss criterion,
                          TextClassificationTaskOptions options);
 

@@ -3,6 +3,9 @@
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 
+#include <cmath>
+#include <map>
+
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/common/format.h"
 #include "torchzoo/layers/shared_parameters.h"
@@ -44,22 +47,48 @@ bool excluded_from_decay(const std::string& name, const torch::Tensor& p, const 
   return false;
 }
 
-/// One group of all parameters, or two when `no_decay` lists any: the second with weight_decay 0.
+/// The depth of a parameter for layer-wise learning-rate decay, as BEiT's and timm's
+/// param_groups_layer_decay count it: 0 for the embeddings (a name with "embed" or cls_token), i + 1
+/// for a parameter of layer i ("layers.i.", "layer.i.", "blocks.i."), and `layers` + 1 for what comes
+/// after the stack (final norm, pooler, head). -1 while `layers` is still being counted.
+int64_t layer_depth(const std::string& name, int64_t layers) {
+  for (const char* stack : {"layers.", "layer.", "blocks."}) {
+    for (auto at = name.find(stack); at != std::string::npos; at = name.find(stack, at + 1)) {
+      if (at > 0 && name[at - 1] != '.') continue;
+      const auto start = at + std::string(stack).size();
+      const auto end = name.find('.', start);
+      if (end == std::string::npos || end == start) continue;
+      const auto index = name.substr(start, end - start);
+      if (index.find_first_not_of("0123456789") == std::string::npos) return std::stoll(index) + 1;
+    }
+  }
+  if (name.find("embed") != std::string::npos || name.find("cls_token") != std::string::npos) return 0;
+  return layers + 1;
+}
+
+/// The parameter groups: with `no_decay`, the parameters it names get weight_decay 0; with
+/// `layer_decay` d < 1, each depth (layer_depth) gets lr * d^(deepest - depth), so that the head
+/// keeps lr and the embeddings learn slowest. One group per (depth, decay) that has parameters.
 template <class Options>
 std::vector<torch::optim::OptimizerParamGroup> param_groups(const Section& s, const torch::nn::Module& model,
                                                             const Options& options) {
   const auto no_decay = s.get<std::vector<std::string>>("no_decay", {});
-  std::vector<torch::Tensor> decay, keep;
+  const auto layer_decay = s.get_in_range<double>("layer_decay", 1.0, 1e-6, 1.0);
   // A tied weight is listed under each of its names; the optimizer must update it once.
-  for (const auto& [name, parameter] : layers::unique_named_parameters(model)) {
-    (excluded_from_decay(name, parameter, no_decay) ? keep : decay).push_back(parameter);
+  const auto named = layers::unique_named_parameters(model);
+  int64_t layers = 0;
+  for (const auto& [name, parameter] : named) layers = std::max(layers, layer_depth(name, -1));
+  std::map<std::pair<int64_t, bool>, std::vector<torch::Tensor>> grouped;  // (depth, excluded from decay)
+  for (const auto& [name, parameter] : named) {
+    const auto depth = layer_decay < 1.0 ? layer_depth(name, layers) : 0;
+    grouped[{depth, excluded_from_decay(name, parameter, no_decay)}].push_back(parameter);
   }
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, std::make_unique<Options>(options));
-  if (!keep.empty()) {
-    auto no_decay_options = std::make_unique<Options>(options);
-    no_decay_options->weight_decay(0.0);
-    groups.emplace_back(keep, std::move(no_decay_options));
+  for (auto& [key, parameters] : grouped) {
+    auto group_options = std::make_unique<Options>(options);
+    if (key.second) group_options->weight_decay(0.0);
+    group_options->set_lr(options.lr() * std::pow(layer_decay, static_cast<double>(layers + 1 - key.first)));
+    groups.emplace_back(std::move(parameters), std::move(group_options));
   }
   return groups;
 }
@@ -116,6 +145,7 @@ std::shared_ptr<train::LRSchedule> build_warmup_cosine_schedule(const Section& s
     s.fail("total_steps", fmt::format("must exceed warmup={}, got {}", o.warmup(), o.total_steps()));
   }
   o.min_ratio(s.get_in_range<double>("min_ratio", o.min_ratio(), 0.0, 1.0));
+  o.linear(s.require<std::string>("name") == "warmup_linear");
   s.finish();
   return std::make_shared<train::WarmupCosineSchedule>(o);
 }

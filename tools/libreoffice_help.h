@@ -71,6 +71,10 @@ namespace torchzoo::tools {
 ///     == {{"par_id1", "Choose Format & go."}}
 std::vector<std::pair<std::string, std::string>> extract_help_paragraphs(const std::string& html);
 
+/// The paragraphs of a whole help tree with their page: (relative page path, text), pages in
+/// sorted relative-path order, each page's paragraphs in document order, empty texts included.
+std::vector<std::pair<std::string, std::string>> help_page_paragraphs(const std::string& root);
+
 /// The paragraph texts of a whole help tree (a folder usr/share/libreoffice/help/<lang>): its
 /// *.html pages in sorted relative-path order, each page's paragraphs in document order, empty
 /// texts included. The monolingual view of the help, e.g. for language identification.

@@ -37,12 +37,13 @@ double WarmupCosineSchedule::multiplier(int64_t step) const {
   const double progress = std::min(1.0, static_cast<double>(step - options_.warmup()) /
                                             static_cast<double>(options_.total_steps() - options_.warmup()));
   const double pi = std::acos(-1.0);
-  return options_.min_ratio() + (1.0 - options_.min_ratio()) * 0.5 * (1.0 + std::cos(pi * progress));
+  const double falling = options_.linear() ? 1.0 - progress : 0.5 * (1.0 + std::cos(pi * progress));  // 1 -> 0
+  return options_.min_ratio() + (1.0 - options_.min_ratio()) * falling;
 }
 
 std::string WarmupCosineSchedule::describe() const {
-  return fmt::format("warmup_cosine(warmup={}, total_steps={}, min_ratio={})", options_.warmup(),
-                     options_.total_steps(), options_.min_ratio());
+  return fmt::format("warmup_{}(warmup={}, total_steps={}, min_ratio={})", options_.linear() ? "linear" : "cosine",
+                     options_.warmup(), options_.total_steps(), options_.min_ratio());
 }
 
 InverseSqrtSchedule::InverseSqrtSchedule(InverseSqrtScheduleOptions options) : options_(options) {

@@ -65,9 +65,12 @@ struct WarmupCosineScheduleOptions {
   TORCH_ARG(int64_t, total_steps);
   /// Final multiplier.
   TORCH_ARG(double, min_ratio) = 0.0;
+  /// A straight line down to min_ratio instead of the cosine (BERT's fine-tuning schedule,
+  /// transformers' get_linear_schedule_with_warmup).
+  TORCH_ARG(bool, linear) = false;
 };
 
-/// Linear warm-up, then cosine decay to min_ratio at total_steps (flat after).
+/// Linear warm-up, then cosine (or linear) decay to min_ratio at total_steps (flat after).
 class WarmupCosineSchedule : public LRSchedule {
  public:
   explicit WarmupCosineSchedule(WarmupCosineScheduleOptions options);

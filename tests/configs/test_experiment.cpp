@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "../support/tiny_bert.h"
 #include "torchzoo/configs/config.h"
 #include "torchzoo/families/experiment.h"
 #include "torchzoo/families/registry.h"
@@ -37,11 +38,23 @@ bool use_fixture_if_corpus_missing(Config& config, const std::filesystem::path& 
     }
     return true;
   }
+  if (name == "text_classification" && config.section("model").get("name", "") == "bert_classifier") {
+    // A pretrained BERT folder is made by `data prepare minilm`: a tiny one of the same format instead.
+    const std::string fixture = "tests/data/fixtures/tiny_langid_";
+    const auto bert = torchzoo::testing::write_tiny_bert(scratch / "tiny_bert");
+    for (const auto& assignment :
+         {"data.train=" + fixture + "train.tsv", "data.valid=" + fixture + "valid.tsv",
+          "data.test=" + fixture + "valid.tsv", std::string("model.num_classes=5"),
+          std::string("data.max_tokens=30"), "model.init_from=" + bert.string()}) {
+      config.apply_override(assignment);
+    }
+    return true;
+  }
   if (name == "text_classification") {
     const std::string fixture = "tests/data/fixtures/tiny_langid_";
     for (const auto& assignment :
          {"data.train=" + fixture + "train.tsv", "data.valid=" + fixture + "valid.tsv",
-          "data.test=" + fixture + "valid.tsv", std::string("model.vocab=128"),
+          "data.test=" + fixture + "valid.tsv", std::string("model.vocab=128"), std::string("model.num_classes=5"),
           std::string("data.tokenizer.vocab_size=128"), "data.tokenizer.prefix=" + (scratch / "spm").string()}) {
       config.apply_override(assignment);
     }

@@ -1,10 +1,12 @@
 // torchzoo export --checkpoint F --format torchscript|safetensors -o OUT
 #include <torch/script.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "torchzoo/cli/command.h"
 #include "torchzoo/cli/common.h"
+#include "torchzoo/common/atomic_write.h"
 #include "torchzoo/common/format.h"
 #include "torchzoo/families/experiment.h"
 #include "torchzoo/train/checkpoint.h"
@@ -25,9 +27,18 @@ int run_export(const ExportArgs& args) {
   auto model = families::load_trained(config, args.checkpoint, torch::kCPU);
   const auto& module = *model->module();
   if (args.format == "safetensors") {
-    train::export_safetensors(module, args.out, model_name, state.config);
-    std::cout << fmt::format("exported {} ({} tensors) to {}\n", model_name, train::module_state(module).size(),
-                             args.out);
+    // Under the reference's names; a family may add files beside (a BERT: config.json, tokenizer.json).
+    const auto [tensors, files] = model->safetensors_export(config);
+    const auto folder = std::filesystem::path(args.out).parent_path();
+    for (const auto& [name, content] : files) {
+      common::write_file_atomically((folder / name).string(), content, name);
+    }
+    train::write_safetensors(args.out, tensors,
+                             {{"format", "pt"}, {train::kMetadataModel, model_name}, {train::kMetadataConfig, state.config}});
+    std::vector<std::string> names;
+    for (const auto& [name, content] : files) names.push_back((folder / name).string());
+    std::cout << fmt::format("exported {} ({} tensors) to {}{}\n", model_name, tensors.size(), args.out,
+                             names.empty() ? "" : fmt::format(", with {}", fmt::join(names, " and ")));
     return 0;
   }
   // The archive carries its config beside what the family adds (decoding symbols, tokenizers, classes).

@@ -118,6 +118,15 @@ class FamilyModel {
   /// they are loaded; the default leaves them as they are.
   virtual void adapt_init_weights(train::NamedTensors& tensors) const {}
 
+  /// `torchzoo export --format safetensors`: the tensors under the names the model's Python
+  /// reference uses, and files to write beside them (name -> content). The default: the module's
+  /// state as it is, no files. A bert_classifier gives Hugging Face's names and writes config.json
+  /// and tokenizer.json, so that transformers' from_pretrained loads the folder.
+  virtual std::pair<train::NamedTensors, std::map<std::string, std::string>> safetensors_export(
+      const Config& config) const {
+    return {train::module_state(*module()), {}};
+  }
+
   /// What a TorchScript archive of this model carries beside the code: decoding symbols and the
   /// files of its data (tokenizers, class names). The default: none; the caller adds config.yaml.
   virtual train::TorchScriptExportOptions script_export_options(const Config& config) const { return {}; }

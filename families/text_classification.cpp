@@ -310,6 +310,19 @@ class TextClassificationModel : public FamilyModel {
     tensors = std::move(adapted);
   }
 
+  std::pair<train::NamedTensors, std::map<std::string, std::string>> safetensors_export(
+      const Config& config) const override {
+    auto bert = std::dynamic_pointer_cast<models::BertClassifierImpl>(module_);
+    if (!bert) return FamilyModel::safetensors_export(config);
+    auto tensors = train::bert_state_to_hf(*bert->bert, "bert.");
+    tensors.emplace_back("classifier.weight", bert->classifier->weight);
+    tensors.emplace_back("classifier.bias", bert->classifier->bias);
+    auto classifier = load_text_classifier(data_section(config), parts_);
+    return {tensors,
+            {{"config.json", train::hf_bert_config_json(bert->options.bert(), classifier.classes())},
+             {"tokenizer.json", data::read_text_file(classifier.encoder().file, "tokenizer")}}};
+  }
+
   train::TorchScriptExportOptions script_export_options(const Config& config) const override {
     auto classifier = load_text_classifier(data_section(config), parts_);
     train::ExtraFiles files;

@@ -196,6 +196,36 @@ NamedTensors bert_state_to_hf(const models::BertModelImpl& model, const std::str
   return out;
 }
 
+std::string hf_bert_config_json(const models::BertOptions& o, const std::vector<std::string>& labels) {
+  json config = {{"architectures", {labels.empty() ? "BertModel" : "BertForSequenceClassification"}},
+                 {"model_type", "bert"},
+                 {"vocab_size", o.vocab_size()},
+                 {"hidden_size", o.hidden_size()},
+                 {"num_hidden_layers", o.num_hidden_layers()},
+                 {"num_attention_heads", o.num_attention_heads()},
+                 {"intermediate_size", o.intermediate_size()},
+                 {"hidden_act", o.hidden_act()},
+                 {"hidden_dropout_prob", o.hidden_dropout_prob()},
+                 {"attention_probs_dropout_prob", o.attention_probs_dropout_prob()},
+                 {"max_position_embeddings", o.max_position_embeddings()},
+                 {"type_vocab_size", o.type_vocab_size()},
+                 {"layer_norm_eps", o.layer_norm_eps()},
+                 {"initializer_range", o.initializer_range()},
+                 {"pad_token_id", o.pad_token_id()},
+                 {"position_embedding_type", "absolute"}};
+  if (!labels.empty()) {
+    json id2label = json::object(), label2id = json::object();
+    for (size_t i = 0; i < labels.size(); ++i) {
+      id2label[std::to_string(i)] = labels[i];
+      label2id[labels[i]] = i;
+    }
+    config["num_labels"] = labels.size();
+    config["id2label"] = id2label;
+    config["label2id"] = label2id;
+  }
+  return config.dump(2) + "\n";
+}
+
 models::BertOptions hf_bert_options(const std::string& path) {
   const auto [weights, config] = checkpoint_files(path);
   TORCHZOO_CHECK(!config.empty(), "{}: no config.json beside {} (it gives the model's sizes)", path, weights);

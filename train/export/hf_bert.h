@@ -19,6 +19,7 @@
 // tensor the model has no place for, or one of another shape, is an error that
 // names the file and lists them.
 #include <string>
+#include <vector>
 
 #include "torchzoo/models/bert.h"
 #include "torchzoo/train/export/safetensors.h"
@@ -41,6 +42,10 @@ NamedTensors bert_state_from_hf(const NamedTensors& hf, const models::BertModelI
 
 /// The model's state under Hugging Face's names, with `prefix` (e.g. "bert.") before each.
 NamedTensors bert_state_to_hf(const models::BertModelImpl& model, const std::string& prefix = "");
+
+/// A Hugging Face config.json for `options`: BertModel's, or with `labels` a
+/// BertForSequenceClassification's (num_labels, id2label, label2id).
+std::string hf_bert_config_json(const models::BertOptions& options, const std::vector<std::string>& labels = {});
 
 /// The folder's (or the .safetensors file's, beside its config.json) BertOptions.
 models::BertOptions hf_bert_options(const std::string& path);

@@ -148,7 +148,7 @@ TEST_CASE("Unknown registry names list what is registered", "[experiment][errors
   auto config = Config::parse("model: {name: transformr, src_vocab: 11, tgt_vocab: 11}\n", "bad.yaml");
   REQUIRE_THROWS_WITH(families::build_model(config),
                       Catch::Contains("bad.yaml:1:15: model.name: unknown model 'transformr'; registered: "
-                                      "decoder_only_lm, encoder_decoder"));
+                                      "bert_classifier, decoder_only_lm, encoder_decoder"));
   auto optimizer = Config::parse(
       "model: {name: encoder_decoder, src_vocab: 11, tgt_vocab: 11, num_layers: 1, d_model: 16, d_ff: 16, "
       "num_heads: 2}\ndata: {name: copy_task}\nloss: {name: nll}\noptimizer: {name: adamm}\ntrain: {device: cpu}\n",
@@ -176,7 +176,8 @@ TEST_CASE("An unknown top-level section is rejected", "[experiment][errors]") {
 }
 
 TEST_CASE("Registries are filled once and list their builders", "[registry]") {
-  REQUIRE(families::model_registry().names() == std::vector<std::string>{"decoder_only_lm", "encoder_decoder",
+  REQUIRE(families::model_registry().names() == std::vector<std::string>{"bert_classifier", "decoder_only_lm",
+                                                                        "encoder_decoder",
                                                                         "transformer_encoder_classifier",
                                                                         "vision_transformer"});
   REQUIRE(configs::scheduler_registry().contains("noam"));

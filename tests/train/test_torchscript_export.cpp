@@ -196,6 +196,28 @@ TEST_CASE("TorchScript export of TransformerEncoderClassifier gives its logits",
   }
 }
 
+TEST_CASE("TorchScript export of BertClassifier gives its logits", "[export][torchscript][bert]") {
+  torch::manual_seed(4);
+  models::BertClassifier model(models::BertClassifierOptions(models::BertOptions()
+                                                                 .vocab_size(50)
+                                                                 .hidden_size(16)
+                                                                 .num_hidden_layers(2)
+                                                                 .num_attention_heads(2)
+                                                                 .intermediate_size(32)
+                                                                 .max_position_embeddings(20),
+                                                             /*num_classes=*/3));
+  model->eval();
+  auto scripted = train::to_torchscript(*model);
+  auto loaded = ts_round_trip(scripted, "bert_classifier");
+  torch::NoGradGuard no_grad;
+  for (auto [batch, length] : {std::pair{2, 9}, std::pair{5, 4}}) {
+    INFO("batch " << batch << ", length " << length);
+    auto tokens = ts_tokens(batch, length, /*padding=*/2);
+    auto mask = data::padding_mask(tokens, ts_pad);
+    ts_check(scripted, loaded, "forward", {tokens, mask}, model->forward(tokens, mask));
+  }
+}
+
 TEST_CASE("TorchScript export of VisionTransformer gives its logits", "[export][torchscript]") {
   auto options = ts_vit_options();
   SECTION("class token, fused attention") {}

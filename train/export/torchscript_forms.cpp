@@ -527,6 +527,46 @@ def forward(self, tokens: Tensor, mask: Tensor) -> Tensor:
 )"};
 }
 
+// ---- BERT (models/bert.h) ----------------------------------------------------------------------
+
+ScriptForm bert_embeddings_form() {
+  return {"models.BertEmbeddings", R"(
+def forward(self, input_ids: Tensor, token_type_ids: Tensor) -> Tensor:
+    positions = torch.arange(input_ids.size(1), dtype=input_ids.dtype, device=input_ids.device)  # [T]
+    x = self.word_embeddings.forward(input_ids) + self.token_type_embeddings.forward(token_type_ids)
+    return self.LayerNorm.forward(x + self.position_embeddings.forward(positions))  # [B, T, H]
+)"};
+}
+
+ScriptForm bert_pooler_form() {
+  return {"models.BertPooler", R"(
+def forward(self, hidden_states: Tensor) -> Tensor:
+    return torch.tanh(self.dense.forward(hidden_states.select(1, 0)))  # [B, H]: the [CLS] position
+)"};
+}
+
+ScriptForm bert_model_form() {
+  return {"models.BertModel", R"(
+def forward(self, input_ids: Tensor, token_type_ids: Tensor, attention_mask: Tensor) -> Tuple[Tensor, Tensor]:
+    # ids, types and mask [B, T] (mask: 1 for a token, 0 for padding) -> last hidden states [B, T, H], pooler [B, H]
+    assert input_ids.dim() == 2, ("BertModel: expected input_ids of shape [B, T], got " + str(input_ids.dim()) +
+        " dimensions")
+    hidden = self.encoder.forward(self.embeddings.forward(input_ids, token_type_ids),
+                                  attention_mask.ne(0).unsqueeze(1))
+    return hidden, self.pooler.forward(hidden)
+)"};
+}
+
+ScriptForm bert_classifier_form() {
+  return {"models.BertClassifier", R"(
+def forward(self, tokens: Tensor, mask: Tensor) -> Tensor:
+    # tokens [B, T], mask bool [B, 1, T] (true = a token) -> logits [B, num_classes], as TransformerEncoderClassifier
+    attention_mask = mask.squeeze(1)
+    hidden, pooled = self.bert.forward(tokens, torch.zeros_like(tokens), attention_mask)
+    return self.classifier.forward(pooled)
+)"};
+}
+
 ScriptForm vision_transformer_form(const models::VisionTransformerImpl& m) {
   std::string blocks;
   for (size_t i = 0; i < m.blocks->size(); ++i) blocks += fmt::format("    x = {}.forward(x)\n", entry("blocks", i));
@@ -605,6 +645,10 @@ const std::unordered_map<std::type_index, FormOf>& form_table() {
       form_of<models::TransformerEncoderClassifierImpl>(
           [](const auto& m, const Options&) { return encoder_classifier_form(m); }),
       form_of<models::VisionTransformerImpl>([](const auto& m, const Options&) { return vision_transformer_form(m); }),
+      form_of<models::BertEmbeddingsImpl>([](const auto&, const Options&) { return bert_embeddings_form(); }),
+      form_of<models::BertPoolerImpl>([](const auto&, const Options&) { return bert_pooler_form(); }),
+      form_of<models::BertModelImpl>([](const auto&, const Options&) { return bert_model_form(); }),
+      form_of<models::BertClassifierImpl>([](const auto&, const Options&) { return bert_classifier_form(); }),
   };
   return table;
 }

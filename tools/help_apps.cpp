@@ -1,12 +1,10 @@
 #include "torchzoo/tools/help_apps.h"
 
-#include <filesystem>
 #include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
 
-#include "torchzoo/common/atomic_write.h"
 #include "torchzoo/common/check.h"
 #include "torchzoo/common/utf8.h"
 #include "torchzoo/data/parallel_text.h"
@@ -94,19 +92,13 @@ HelpAppsCounts prepare_help_apps(const HelpAppsOptions& options, const std::stri
   const auto tree = fetch_libreoffice_help(options.lang(), options.cache_dir());
   HelpAppsCounts counts;
   const auto splits = build_help_apps(tree, options, &counts);
-  const std::filesystem::path out(out_dir);
-  std::filesystem::create_directories(out);
-  write_labeled_tsv((out / "train.tsv").string(), splits.train);
-  write_labeled_tsv((out / "valid.tsv").string(), splits.valid);
-  write_labeled_tsv((out / "test.tsv").string(), splits.test);
-  common::write_file_atomically(
-      (out / "counts.txt").string(),
+  write_labeled_splits(
+      out_dir, splits,
       fmt::format("# LibreOffice help application corpus, made by torchzoo::tools::prepare_help_apps\n"
                   "# label: the page's module folder; split by FNV-1a 64 of the text mod 1000\n"
                   "lang {}\nmax_chars {}\nvalid_fraction {}\ntest_fraction {}\n{}",
                   options.lang(), options.max_chars(), options.valid_fraction(), options.test_fraction(),
-                  to_string(counts)),
-      "LibreOffice help");
+                  to_string(counts)));
   return counts;
 }
 

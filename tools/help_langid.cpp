@@ -144,20 +144,23 @@ HelpLangIdCounts prepare_help_langid(const HelpLangIdOptions& options, const std
 
   HelpLangIdCounts counts;
   const LabeledSplits splits = build_help_langid(trees, reference_tree, options, &counts);
+  write_labeled_splits(
+      out_dir, splits,
+      fmt::format("# LibreOffice help language identification corpus, made by torchzoo::data::prepare_help_langid\n"
+                  "# split by FNV-1a 64 of the text mod 1000, balanced per split\n"
+                  "languages {}\nreference_lang {}\nmax_chars {}\nvalid_fraction {}\ntest_fraction {}\n{}",
+                  fmt::join(languages, " "), options.reference_lang(), options.max_chars(), options.valid_fraction(),
+                  options.test_fraction(), to_string(counts)));
+  return counts;
+}
+
+void write_labeled_splits(const std::string& out_dir, const LabeledSplits& splits, const std::string& counts_text) {
   const std::filesystem::path out(out_dir);
   std::filesystem::create_directories(out);
   write_labeled_tsv((out / "train.tsv").string(), splits.train);
   write_labeled_tsv((out / "valid.tsv").string(), splits.valid);
   write_labeled_tsv((out / "test.tsv").string(), splits.test);
-  common::write_file_atomically(
-      (out / "counts.txt").string(),
-      fmt::format("# LibreOffice help language identification corpus, made by torchzoo::data::prepare_help_langid\n"
-                  "# split by FNV-1a 64 of the text mod 1000, balanced per split\n"
-                  "languages {}\nreference_lang {}\nmax_chars {}\nvalid_fraction {}\ntest_fraction {}\n{}",
-                  fmt::join(languages, " "), options.reference_lang(), options.max_chars(), options.valid_fraction(),
-                  options.test_fraction(), to_string(counts)),
-      "LibreOffice help");
-  return counts;
+  common::write_file_atomically((out / "counts.txt").string(), counts_text, "LibreOffice help");
 }
 
 }  // namespace torchzoo::tools

@@ -68,6 +68,10 @@ struct LabeledSplits {
   std::vector<data::LabeledText> train, valid, test;
 };
 
+/// Writes out_dir/{train,valid,test}.tsv ("label<TAB>text", write_labeled_tsv), then
+/// out_dir/counts.txt holding `counts_text`, last, so that its presence means a whole corpus.
+void write_labeled_splits(const std::string& out_dir, const LabeledSplits& splits, const std::string& counts_text);
+
 /// From help trees, one per language (`trees[i]` holds `options.languages()[i]`; `reference_tree`
 /// is the reference language's, or empty for none): the balanced splits. `counts` (if not null)
 /// receives the statistics. Options used: languages, max_chars, valid_fraction, test_fraction.

@@ -32,8 +32,8 @@ inline void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
 }
 
-/// --steps, --warmup-steps, --threads, --seed, --fused, --json, --device and --linear-kernel. Integer ranges rather than
-/// CLI::PositiveNumber, whose message prints the largest double in full.
+/// --steps, --warmup-steps, --threads, --seed, --fused, --json, --device and --linear-kernel. Integer ranges rather
+/// than CLI::PositiveNumber, whose message prints the largest double in full.
 inline void add_common_options(CLI::App& app, CommonArgs& args) {
   constexpr auto kMaxInt = std::numeric_limits<int>::max();
   constexpr auto kMaxInt64 = std::numeric_limits<int64_t>::max();

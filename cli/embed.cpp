@@ -35,8 +35,8 @@ std::string to_jsonl(const std::vector<std::string>& sentences, const torch::Ten
 
 /// NumPy's .npy format, version 1.0: float32 [N, dim], little-endian, C order.
 std::string to_npy(const torch::Tensor& vectors) {
-  std::string header = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}",
-                                   vectors.size(0), vectors.size(1));
+  std::string header =
+      fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", vectors.size(0), vectors.size(1));
   // magic (6) + version (2) + length (2) + header + '\n', padded with spaces to a multiple of 64
   const size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
@@ -62,7 +62,7 @@ int run_embed(const EmbedArgs& args) {
                            vectors.size(0), vectors.size(1),
                            embedder.pooling() == train::SentencePooling::kMean  ? "mean"
                            : embedder.pooling() == train::SentencePooling::kCls ? "cls"
-                                                                                 : "max",
+                                                                                : "max",
                            embedder.normalize() ? ", normalized" : "", embedder.max_length(),
                            args.output.empty() ? "" : " -> " + args.output);
   if (args.output.empty()) {
@@ -77,11 +77,13 @@ int run_embed(const EmbedArgs& args) {
 
 Command add_embed(CLI::App& app) {
   auto args = std::make_shared<EmbedArgs>();
-  auto* embed = app.add_subcommand("embed", "sentence embeddings of stdin's lines with a sentence-transformers "
-                                            "BERT folder (e.g. all-MiniLM-L6-v2)");
-  embed->add_option("--checkpoint", args->checkpoint,
-                    "a Hugging Face / sentence-transformers folder: config.json, model.safetensors, tokenizer.json "
-                    "(and modules.json, 1_Pooling/)")
+  auto* embed = app.add_subcommand("embed",
+                                   "sentence embeddings of stdin's lines with a sentence-transformers "
+                                   "BERT folder (e.g. all-MiniLM-L6-v2)");
+  embed
+      ->add_option("--checkpoint", args->checkpoint,
+                   "a Hugging Face / sentence-transformers folder: config.json, model.safetensors, tokenizer.json "
+                   "(and modules.json, 1_Pooling/)")
       ->required()
       ->check(CLI::ExistingDirectory);
   embed->add_option("--output,-o", args->output, "FILE.npy (float32 [N, dim]) or FILE.jsonl; default: JSONL on stdout");

@@ -33,8 +33,9 @@ int run_export(const ExportArgs& args) {
     for (const auto& [name, content] : files) {
       common::write_file_atomically((folder / name).string(), content, name);
     }
-    train::write_safetensors(args.out, tensors,
-                             {{"format", "pt"}, {train::kMetadataModel, model_name}, {train::kMetadataConfig, state.config}});
+    train::write_safetensors(
+        args.out, tensors,
+        {{"format", "pt"}, {train::kMetadataModel, model_name}, {train::kMetadataConfig, state.config}});
     std::vector<std::string> names;
     for (const auto& [name, content] : files) names.push_back((folder / name).string());
     std::cout << fmt::format("exported {} ({} tensors) to {}{}\n", model_name, tensors.size(), args.out,

@@ -77,10 +77,10 @@ int main(int argc, char** argv) {
       ->type_name("DIR")
       ->check([](const std::string& dir) { return dir.empty() ? std::string("expected a folder, got ''") : ""; });
   app.fallthrough();  // so --data-dir may also come after the command: torchzoo train CONFIG --data-dir DIR
-  const std::vector<Command> commands = {add_train(app),        add_eval(app),     add_decode(app),    add_predict(app),
-                                         add_data_prepare(app), add_data_dir(app), add_translate(app), add_bleu(app),
-                                         add_average(app),      add_generate(app), add_export(app),    add_info(app),
-                                         add_plot(app),         add_attention(app), add_embed(app)};
+  const std::vector<Command> commands = {
+      add_train(app),    add_eval(app),      add_decode(app), add_predict(app),   add_data_prepare(app),
+      add_data_dir(app), add_translate(app), add_bleu(app),   add_average(app),   add_generate(app),
+      add_export(app),   add_info(app),      add_plot(app),   add_attention(app), add_embed(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -19,8 +19,7 @@ void fill(Registries& r) {
                    "Adam, fused by default (lr, betas, eps, weight_decay, amsgrad, no_decay, layer_decay, fused)");
   r.optimizers.add("adamw", build_adamw,
                    "AdamW, fused by default (lr, betas, eps, weight_decay, amsgrad, no_decay, layer_decay, fused)");
-  r.optimizers.add("sgd", build_sgd,
-                   "torch::optim::SGD (lr, momentum, nesterov, weight_decay, no_decay, layer_decay)");
+  r.optimizers.add("sgd", build_sgd, "torch::optim::SGD (lr, momentum, nesterov, weight_decay, no_decay, layer_decay)");
 
   r.schedulers.add("noam", build_noam_schedule,
                    "Vaswani et al. warm-up then inverse square root (model_size, factor, warmup)");

@@ -6,11 +6,11 @@
 #include <tuple>
 #include <utility>
 
-#include <nlohmann/json.hpp>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 #include <unicode/ustring.h>
+#include <nlohmann/json.hpp>
 
 #include "torchzoo/common/check.h"
 #include "torchzoo/common/utf8.h"
@@ -180,8 +180,8 @@ std::pair<std::string, std::string> read_template(const json& processor, const s
     return {string_at(cls[0], source, key + ".cls[0]"), string_at(sep[0], source, key + ".sep[0]")};
   }
   if (type != "TemplateProcessing") {
-    fail(source, key + ".type", fmt::format("torchzoo's WordPiece reads TemplateProcessing or BertProcessing, got {}",
-                                            type));
+    fail(source, key + ".type",
+         fmt::format("torchzoo's WordPiece reads TemplateProcessing or BertProcessing, got {}", type));
   }
   const auto& single = member(processor, "single", source, key + ".single");
   const auto& pair = member(processor, "pair", source, key + ".pair");
@@ -193,9 +193,11 @@ std::pair<std::string, std::string> read_template(const json& processor, const s
   const auto [k1, a, t1] = template_piece(single[1], source, key + ".single[1]");
   const auto [k2, sep, t2] = template_piece(single[2], source, key + ".single[2]");
   bool bert = k0 == "SpecialToken" && k1 == "Sequence" && a == "A" && k2 == "SpecialToken" && t0 + t1 + t2 == 0;
-  const std::tuple<std::string, std::string, int64_t> want[5] = {
-      {"SpecialToken", cls, 0}, {"Sequence", "A", 0}, {"SpecialToken", sep, 0}, {"Sequence", "B", 1},
-      {"SpecialToken", sep, 1}};
+  const std::tuple<std::string, std::string, int64_t> want[5] = {{"SpecialToken", cls, 0},
+                                                                 {"Sequence", "A", 0},
+                                                                 {"SpecialToken", sep, 0},
+                                                                 {"Sequence", "B", 1},
+                                                                 {"SpecialToken", sep, 1}};
   for (size_t i = 0; i < 5 && bert; ++i) {
     bert = template_piece(pair[i], source, fmt::format("{}.pair[{}]", key, i)) == want[i];
   }
@@ -277,9 +279,8 @@ WordPieceTokenizer WordPieceTokenizer::from_json(const std::string& json_text, c
     // Longest first, so that a token that begins another is tried after it.
     std::vector<size_t> order(tok.added_tokens_.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return tok.added_tokens_[a].size() > tok.added_tokens_[b].size();
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return tok.added_tokens_[a].size() > tok.added_tokens_[b].size(); });
     std::vector<std::string> tokens;
     std::vector<int64_t> ids;
     for (size_t i : order) {
@@ -298,10 +299,12 @@ WordPieceTokenizer WordPieceTokenizer::from_json(const std::string& json_text, c
     if (truncation.contains("strategy")) {
       const auto strategy = string_at(truncation.at("strategy"), source, "truncation.strategy");
       if (strategy != "LongestFirst") {
-        fail(source, "truncation.strategy", fmt::format("torchzoo's WordPiece truncates LongestFirst, got {}", strategy));
+        fail(source, "truncation.strategy",
+             fmt::format("torchzoo's WordPiece truncates LongestFirst, got {}", strategy));
       }
     }
-    if (truncation.contains("direction") && string_at(truncation.at("direction"), source, "truncation.direction") != "Right") {
+    if (truncation.contains("direction") &&
+        string_at(truncation.at("direction"), source, "truncation.direction") != "Right") {
       fail(source, "truncation.direction", "torchzoo's WordPiece truncates on the right");
     }
   }
@@ -472,7 +475,8 @@ WordPieceEncoding WordPieceTokenizer::encode_pair(std::string_view a, std::strin
   if (options_.max_length > 0) {
     // LongestFirst, as the tokenizers library computes it: the shorter side keeps what it can of an
     // even share, the longer side the rest.
-    const auto max_length = static_cast<size_t>(std::max<int64_t>(0, options_.max_length - (add_special_tokens ? 3 : 0)));
+    const auto max_length =
+        static_cast<size_t>(std::max<int64_t>(0, options_.max_length - (add_special_tokens ? 3 : 0)));
     size_t n1 = first.ids.size(), n2 = second.ids.size();
     if (n1 + n2 > max_length) {
       const bool swap = n1 > n2;
@@ -526,8 +530,8 @@ std::string WordPieceTokenizer::decode(const std::vector<int64_t>& ids) const {
   }
   // The decoder's cleanup: no space before punctuation or inside English contractions.
   const std::pair<const char*, const char*> cleanups[] = {
-      {" .", "."},     {" ?", "?"},     {" !", "!"},       {" ,", ","},       {" ' ", "'"},   {" n't", "n't"},
-      {" 'm", "'m"},   {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+      {" .", "."},   {" ?", "?"},           {" !", "!"},   {" ,", ","},     {" ' ", "'"},   {" n't", "n't"},
+      {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
   for (const auto& [from, to] : cleanups) {
     const std::string f = from, t = to;
     for (size_t at = text.find(f); at != std::string::npos; at = text.find(f, at + t.size())) {

@@ -42,7 +42,7 @@ namespace torchzoo::data {
 /// One encoded sequence (or pair): ids, their token types and their pieces.
 struct WordPieceEncoding {
   std::vector<int64_t> ids;
-  std::vector<int64_t> type_ids;     ///< 0 for the first sequence and its specials, 1 for the second
+  std::vector<int64_t> type_ids;    ///< 0 for the first sequence and its specials, 1 for the second
   std::vector<std::string> tokens;  ///< the vocabulary's pieces, "##" continuations included
 };
 

@@ -22,8 +22,8 @@ void load_init_from(const Section& section, const FamilyModel& model, const std:
     section.fail("init_from", "expected the path of a .safetensors file or a Hugging Face folder, got an empty string");
   }
   // A folder (a Hugging Face checkpoint) holds its weights in model.safetensors.
-  const auto path = std::filesystem::is_directory(given) ? (std::filesystem::path(given) / "model.safetensors").string()
-                                                         : given;
+  const auto path =
+      std::filesystem::is_directory(given) ? (std::filesystem::path(given) / "model.safetensors").string() : given;
   const auto source = fmt::format("safetensors file '{}'", path);
   std::string exported_from;
   try {

@@ -152,14 +152,14 @@ class LanguageModel : public FamilyModelOf<models::DecoderOnlyLM> {
 }  // namespace language_model
 
 Family language_model_family() {
-  return {"language_model",
-          "a language model",
-          {{"decoder_only_lm",
-           "GPT-style decoder-only language model (learned or sinusoidal positions, tied embeddings)"}},
-          {{"language_model", "monolingual text (one text per line) with SentencePiece, next-token loss and perplexity"}},
-          [](const Section& model) -> std::unique_ptr<FamilyModel> {
-            return std::make_unique<language_model::LanguageModel>(language_model::build_decoder_only_lm(model));
-          }};
+  return {
+      "language_model",
+      "a language model",
+      {{"decoder_only_lm", "GPT-style decoder-only language model (learned or sinusoidal positions, tied embeddings)"}},
+      {{"language_model", "monolingual text (one text per line) with SentencePiece, next-token loss and perplexity"}},
+      [](const Section& model) -> std::unique_ptr<FamilyModel> {
+        return std::make_unique<language_model::LanguageModel>(language_model::build_decoder_only_lm(model));
+      }};
 }
 
 }  // namespace torchzoo::families

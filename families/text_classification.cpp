@@ -12,12 +12,12 @@
 #include <map>
 #include <stdexcept>
 
+#include <filesystem>
 #include "torchzoo/common/format.h"
 #include "torchzoo/configs/builders.h"
 #include "torchzoo/configs/model_keys.h"
 #include "torchzoo/data/labeled_text.h"
 #include "torchzoo/data/text_file.h"
-#include <filesystem>
 
 #include "torchzoo/models/attention_recorder.h"
 #include "torchzoo/models/bert.h"
@@ -81,12 +81,14 @@ models::BertClassifier build_bert_classifier(const Section& s) {
       .layer_norm_eps(s.get_in_range<double>("layer_norm_eps", o.layer_norm_eps(), 1e-30, 1.0))
       .fused_attention(s.get<bool>("fused_attention", o.fused_attention()));
   if (o.hidden_size() % o.num_attention_heads() != 0) {
-    s.fail("num_attention_heads", fmt::format("must divide hidden_size {}, got {}", o.hidden_size(),
-                                              o.num_attention_heads()));
+    s.fail("num_attention_heads",
+           fmt::format("must divide hidden_size {}, got {}", o.hidden_size(), o.num_attention_heads()));
   }
   models::BertClassifierOptions classifier(o, s.require<int64_t>("num_classes"));
-  if (classifier.num_classes() <= 0) s.fail("num_classes", fmt::format("must be positive, got {}", classifier.num_classes()));
-  if (s.has("classifier_dropout")) classifier.classifier_dropout(s.get_in_range<double>("classifier_dropout", 0.1, 0.0, 1.0));
+  if (classifier.num_classes() <= 0)
+    s.fail("num_classes", fmt::format("must be positive, got {}", classifier.num_classes()));
+  if (s.has("classifier_dropout"))
+    classifier.classifier_dropout(s.get_in_range<double>("classifier_dropout", 0.1, 0.0, 1.0));
   s.finish();
   return models::BertClassifier(classifier);
 }
@@ -133,8 +135,14 @@ struct ClassifierParts {
 
 ClassifierParts parts_of(models::TransformerEncoderClassifier model) {
   const auto& o = model->options;
-  return {as_sequence_classifier(model), o.d_model(), o.num_classes(), o.max_len(), o.vocab(),
-          o.pooling() == models::Pooling::kCls, false, ""};
+  return {as_sequence_classifier(model),
+          o.d_model(),
+          o.num_classes(),
+          o.max_len(),
+          o.vocab(),
+          o.pooling() == models::Pooling::kCls,
+          false,
+          ""};
 }
 
 ClassifierParts parts_of(models::BertClassifier model, const std::string& init_from) {
@@ -144,8 +152,14 @@ ClassifierParts parts_of(models::BertClassifier model, const std::string& init_f
     const std::filesystem::path path(init_from);
     folder = std::filesystem::is_directory(path) ? path.string() : path.parent_path().string();
   }
-  return {as_sequence_classifier(model), o.hidden_size(), model->options.num_classes(), o.max_position_embeddings(),
-          o.vocab_size(), true, true, folder};
+  return {as_sequence_classifier(model),
+          o.hidden_size(),
+          model->options.num_classes(),
+          o.max_position_embeddings(),
+          o.vocab_size(),
+          true,
+          true,
+          folder};
 }
 
 /// The tokenizer of data.tokenizer, trained on the texts of `train` when missing (when `train` is given).
@@ -170,8 +184,9 @@ train::TextEncoder encoder_of(const Section& data, const ClassifierParts& parts,
   } else if (!parts.pretrained_dir.empty()) {
     path = (std::filesystem::path(parts.pretrained_dir) / "tokenizer.json").string();
   } else {
-    data.fail("wordpiece", "a bert_classifier needs its WordPiece tokenizer.json: data.wordpiece, or model.init_from "
-                           "a Hugging Face folder that holds one");
+    data.fail("wordpiece",
+              "a bert_classifier needs its WordPiece tokenizer.json: data.wordpiece, or model.init_from "
+              "a Hugging Face folder that holds one");
   }
   std::shared_ptr<data::WordPieceTokenizer> tokenizer;
   try {
@@ -180,9 +195,9 @@ train::TextEncoder encoder_of(const Section& data, const ClassifierParts& parts,
     data.fail(data.has("wordpiece") ? "wordpiece" : "name", error.what_without_backtrace());
   }
   if (tokenizer->vocab_size() != parts.vocab) {
-    data.fail(data.has("wordpiece") ? "wordpiece" : "name",
-              fmt::format("{} has {} pieces but the model's vocab_size is {}", path, tokenizer->vocab_size(),
-                          parts.vocab));
+    data.fail(
+        data.has("wordpiece") ? "wordpiece" : "name",
+        fmt::format("{} has {} pieces but the model's vocab_size is {}", path, tokenizer->vocab_size(), parts.vocab));
   }
   return train::wordpiece_encoder(tokenizer, path);
 }
@@ -204,7 +219,7 @@ train::TextClassifier load_text_classifier(const Section& data, const Classifier
 }  // namespace
 
 std::unique_ptr<train::TextClassificationTask> build_text_classification_task(const Section& s, const Config& config,
-                                                                            const ClassifierParts& parts) {
+                                                                              const ClassifierParts& parts) {
   train::TextClassificationTaskOptions o;
   const auto batching = configs::read_token_batching(s);
   o.batching(batching)
@@ -260,8 +275,8 @@ std::unique_ptr<train::TextClassificationTask> build_text_classification_task(co
   auto loss = configs::build_loss(config, configs::LossContext{parts.num_classes, /*padding_idx=*/-100});
   std::unique_ptr<train::TextClassificationTask> task;
   try {
-    task = std::make_unique<train::TextClassificationTask>(parts.classifier, std::move(encoder), classes, train,
-                                                           valid, std::move(loss), o);
+    task = std::make_unique<train::TextClassificationTask>(parts.classifier, std::move(encoder), classes, train, valid,
+                                                           std::move(loss), o);
   } catch (const c10::Error& error) {
     s.fail(s.has("classes") ? "classes" : "valid", error.what_without_backtrace());
   }

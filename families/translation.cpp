@@ -317,15 +317,15 @@ class TranslationModel : public FamilyModelOf<models::EncoderDecoder> {
 }  // namespace translation
 
 Family translation_family() {
-  return {"translation",
-          "a sequence-to-sequence model",
-          {{"encoder_decoder", "annotated Transformer encoder-decoder (translation, copy task)"}},
-          {{"copy_task", "the annotated Transformer's copy task (synthetic)"},
-           {"translation",
-            "a parallel corpus (TSV or aligned files) with SentencePiece, token-budget batches and BLEU"}},
-          [](const Section& model) -> std::unique_ptr<FamilyModel> {
-            return std::make_unique<translation::TranslationModel>(translation::build_encoder_decoder(model));
-          }};
+  return {
+      "translation",
+      "a sequence-to-sequence model",
+      {{"encoder_decoder", "annotated Transformer encoder-decoder (translation, copy task)"}},
+      {{"copy_task", "the annotated Transformer's copy task (synthetic)"},
+       {"translation", "a parallel corpus (TSV or aligned files) with SentencePiece, token-budget batches and BLEU"}},
+      [](const Section& model) -> std::unique_ptr<FamilyModel> {
+        return std::make_unique<translation::TranslationModel>(translation::build_encoder_decoder(model));
+      }};
 }
 
 }  // namespace torchzoo::families

@@ -27,7 +27,8 @@ void BertEmbeddingsImpl::reset() {
   word_embeddings = register_module("word_embeddings", torch::nn::Embedding(options.vocab_size(), hidden));
   position_embeddings =
       register_module("position_embeddings", torch::nn::Embedding(options.max_position_embeddings(), hidden));
-  token_type_embeddings = register_module("token_type_embeddings", torch::nn::Embedding(options.type_vocab_size(), hidden));
+  token_type_embeddings =
+      register_module("token_type_embeddings", torch::nn::Embedding(options.type_vocab_size(), hidden));
   LayerNorm = register_module(
       "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({hidden}).eps(options.layer_norm_eps())));
   dropout = register_module("dropout", torch::nn::Dropout(options.hidden_dropout_prob()));
@@ -62,8 +63,8 @@ BertModelImpl::BertModelImpl(BertOptions options) : options(std::move(options)) 
 
 void BertModelImpl::reset() {
   const auto& o = options;
-  TORCHZOO_CHECK(o.vocab_size() > 0 && o.hidden_size() > 0 && o.num_hidden_layers() > 0 &&
-                     o.intermediate_size() > 0 && o.max_position_embeddings() > 0 && o.type_vocab_size() > 0,
+  TORCHZOO_CHECK(o.vocab_size() > 0 && o.hidden_size() > 0 && o.num_hidden_layers() > 0 && o.intermediate_size() > 0 &&
+                     o.max_position_embeddings() > 0 && o.type_vocab_size() > 0,
                  "BertModel: vocab_size, hidden_size, num_hidden_layers, intermediate_size, max_position_embeddings "
                  "and type_vocab_size must be positive");
   TORCHZOO_CHECK(o.num_attention_heads() > 0 && o.hidden_size() % o.num_attention_heads() == 0,
@@ -83,8 +84,8 @@ void BertModelImpl::reset_parameters() {
     const auto& name = item.key();
     auto& p = item.value();
     const bool norm = name.find("LayerNorm") != std::string::npos || name.find(".norm.") != std::string::npos;
-    const bool bias = name.size() >= 4 && (name.compare(name.size() - 4, 4, "bias") == 0 ||
-                                           name.compare(name.size() - 3, 3, "b_2") == 0);
+    const bool bias = name.size() >= 4 &&
+                      (name.compare(name.size() - 4, 4, "bias") == 0 || name.compare(name.size() - 3, 3, "b_2") == 0);
     if (norm && !bias) {
       p.fill_(1.0);
     } else if (bias) {
@@ -105,7 +106,7 @@ BertOutput BertModelImpl::forward(const torch::Tensor& input_ids, const torch::T
   // [B, 1, T]: every query may attend to the tokens, none to padding
   const auto mask = attention_mask.defined() ? attention_mask.to(torch::kBool).unsqueeze(1) : torch::Tensor();
   BertOutput out;
-  out.last_hidden_state = encoder(x, mask);         // [B, T, H]
+  out.last_hidden_state = encoder(x, mask);           // [B, T, H]
   out.pooler_output = pooler(out.last_hidden_state);  // [B, H]
   return out;
 }
@@ -117,8 +118,8 @@ void BertClassifierImpl::reset() {
                  options.num_classes());
   const auto hidden = options.bert().hidden_size();
   bert = register_module("bert", BertModel(options.bert()));
-  dropout = register_module("dropout",
-                            torch::nn::Dropout(options.classifier_dropout().value_or(options.bert().hidden_dropout_prob())));
+  dropout = register_module(
+      "dropout", torch::nn::Dropout(options.classifier_dropout().value_or(options.bert().hidden_dropout_prob())));
   classifier = register_module("classifier", torch::nn::Linear(hidden, options.num_classes()));
   torch::NoGradGuard no_grad;
   classifier->weight.normal_(0.0, options.bert().initializer_range());
@@ -126,7 +127,7 @@ void BertClassifierImpl::reset() {
 }
 
 torch::Tensor BertClassifierImpl::forward(const torch::Tensor& tokens, const torch::Tensor& mask) {
-  const auto attention_mask = mask.defined() && mask.dim() == 3 ? mask.squeeze(1) : mask;  // [B, T]
+  const auto attention_mask = mask.defined() && mask.dim() == 3 ? mask.squeeze(1) : mask;            // [B, T]
   return classifier(dropout(bert->forward(tokens, torch::Tensor(), attention_mask).pooler_output));  // [B, classes]
 }
 
@@ -137,7 +138,7 @@ torch::Tensor mean_pool(const torch::Tensor& last_hidden_state, const torch::Ten
                  "mean_pool: expected hidden states [B, T, H] and a mask [B, T], got {} and {}",
                  detail::shape_str(last_hidden_state.sizes()), detail::shape_str(attention_mask.sizes()));
   const auto weights = attention_mask.to(last_hidden_state.scalar_type()).unsqueeze(-1);  // [B, T, 1]
-  auto pooled = (last_hidden_state * weights).sum(1) / weights.sum(1).clamp_min(1e-9);   // [B, H]
+  auto pooled = (last_hidden_state * weights).sum(1) / weights.sum(1).clamp_min(1e-9);    // [B, H]
   if (normalize) pooled = pooled / pooled.norm(2, -1, true).clamp_min(1e-12);
   return pooled;
 }

@@ -17,7 +17,7 @@ using namespace torchzoo::data;  // the corpus types and text files the tools fi
 
 std::string help_app_of(const std::string& page) {
   static const std::unordered_map<std::string, std::string> apps = {
-      {"swriter", "Writer"}, {"scalc", "Calc"},  {"simpress", "Impress"}, {"sdraw", "Draw"},
+      {"swriter", "Writer"}, {"scalc", "Calc"}, {"simpress", "Impress"}, {"sdraw", "Draw"},
       {"sdatabase", "Base"}, {"smath", "Math"}, {"sbasic", "Basic"},     {"shared", "shared"}};
   if (page.rfind("text/", 0) != 0) return "";
   const auto end = page.find('/', 5);
@@ -27,9 +27,9 @@ std::string help_app_of(const std::string& page) {
 }
 
 std::string to_string(const HelpAppsCounts& counts) {
-  std::string out = fmt::format("paragraphs {} | other {} | empty {} | long {} | repeated {} | ambiguous {}\n",
-                                counts.paragraphs, counts.other, counts.empty, counts.long_, counts.repeated,
-                                counts.ambiguous);
+  std::string out =
+      fmt::format("paragraphs {} | other {} | empty {} | long {} | repeated {} | ambiguous {}\n", counts.paragraphs,
+                  counts.other, counts.empty, counts.long_, counts.repeated, counts.ambiguous);
   for (const auto& [label, n] : counts.train) {
     out += fmt::format("class {}: train {} | valid {} | test {}\n", label, n,
                        counts.valid.count(label) ? counts.valid.at(label) : 0,
@@ -42,7 +42,7 @@ LabeledSplits build_help_apps(const std::string& tree, const HelpAppsOptions& op
   TORCHZOO_CHECK(options.max_chars() > 0, "build_help_apps: max_chars must be positive, got {}", options.max_chars());
   HelpAppsCounts c;
   // Steps 1-2: (text, application) in page order, unique within an application.
-  std::vector<ParallelPair> kept;  // src: the text, tgt: its application
+  std::vector<ParallelPair> kept;        // src: the text, tgt: its application
   std::unordered_set<std::string> seen;  // "app\ttext"
   std::unordered_map<std::string, std::unordered_set<std::string>> apps_of;
   for (auto& [page, text] : help_page_paragraphs(tree)) {
@@ -92,13 +92,12 @@ HelpAppsCounts prepare_help_apps(const HelpAppsOptions& options, const std::stri
   const auto tree = fetch_libreoffice_help(options.lang(), options.cache_dir());
   HelpAppsCounts counts;
   const auto splits = build_help_apps(tree, options, &counts);
-  write_labeled_splits(
-      out_dir, splits,
-      fmt::format("# LibreOffice help application corpus, made by torchzoo::tools::prepare_help_apps\n"
-                  "# label: the page's module folder; split by FNV-1a 64 of the text mod 1000\n"
-                  "lang {}\nmax_chars {}\nvalid_fraction {}\ntest_fraction {}\n{}",
-                  options.lang(), options.max_chars(), options.valid_fraction(), options.test_fraction(),
-                  to_string(counts)));
+  write_labeled_splits(out_dir, splits,
+                       fmt::format("# LibreOffice help application corpus, made by torchzoo::tools::prepare_help_apps\n"
+                                   "# label: the page's module folder; split by FNV-1a 64 of the text mod 1000\n"
+                                   "lang {}\nmax_chars {}\nvalid_fraction {}\ntest_fraction {}\n{}",
+                                   options.lang(), options.max_chars(), options.valid_fraction(),
+                                   options.test_fraction(), to_string(counts)));
   return counts;
 }
 

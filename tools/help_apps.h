@@ -55,7 +55,8 @@ std::string to_string(const HelpAppsCounts& counts);
 std::string help_app_of(const std::string& page);
 
 /// From one help tree: the splits (labels as help_app_of names them).
-LabeledSplits build_help_apps(const std::string& tree, const HelpAppsOptions& options, HelpAppsCounts* counts = nullptr);
+LabeledSplits build_help_apps(const std::string& tree, const HelpAppsOptions& options,
+                              HelpAppsCounts* counts = nullptr);
 
 /// Fetches the help, builds the corpus, writes out_dir/{train,valid,test}.tsv ("label<TAB>text") and
 /// out_dir/counts.txt (last). Returns the counts.

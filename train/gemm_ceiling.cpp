@@ -161,9 +161,8 @@ LinearKernelChoice choose_linear_kernel(const std::string& setting, torch::Devic
   LinearKernelChoice choice;
   const bool applies = device.is_cpu() && !autocast && layers::onednn_linear_available();
   const std::string why_not = !device.is_cpu() ? fmt::format("the linears run on {}", device.str())
-                              : autocast        ? fmt::format("autocast {} casts through at::linear",
-                                                              c10::toString(*autocast))
-                                                : std::string("this LibTorch has no oneDNN linear");
+                              : autocast ? fmt::format("autocast {} casts through at::linear", c10::toString(*autocast))
+                                         : std::string("this LibTorch has no oneDNN linear");
   if (setting != "auto") {
     choice.kernel = layers::parse_linear_kernel(setting);
     TORCHZOO_CHECK(choice.kernel == layers::LinearKernel::kBlas || applies,

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <numeric>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "torchzoo/common/check.h"
 #include "torchzoo/train/export/hf_bert.h"
@@ -31,8 +31,7 @@ json read_json(const fs::path& path) {
 }  // namespace
 
 SentenceEmbedder::SentenceEmbedder(const std::string& folder, torch::Device device)
-    : tokenizer_(data::WordPieceTokenizer::from_file((fs::path(folder) / "tokenizer.json").string())),
-      device_(device) {
+    : tokenizer_(data::WordPieceTokenizer::from_file((fs::path(folder) / "tokenizer.json").string())), device_(device) {
   const fs::path root(folder);
   bert_ = hf_bert_from_pretrained(folder);
   bert_->to(device_);
@@ -65,7 +64,8 @@ SentenceEmbedder::SentenceEmbedder(const std::string& folder, torch::Device devi
       const bool max = pooling.value("pooling_mode_max_tokens", false);
       TORCHZOO_CHECK(mean + cls + max == 1 && !pooling.value("pooling_mode_mean_sqrt_len_tokens", false),
                      "{}: expected exactly one of pooling_mode_mean_tokens, pooling_mode_cls_token and "
-                     "pooling_mode_max_tokens", pooling_file.string());
+                     "pooling_mode_max_tokens",
+                     pooling_file.string());
       pooling_ = mean ? SentencePooling::kMean : cls ? SentencePooling::kCls : SentencePooling::kMax;
     }
   }
@@ -95,7 +95,8 @@ torch::Tensor SentenceEmbedder::embed(const std::vector<std::string>& sentences,
       mask[r].narrow(0, 0, n).fill_(1);
     }
     const auto on_device = mask.to(device_);
-    const auto hidden = bert_->forward(input.to(device_), torch::Tensor(), on_device).last_hidden_state;  // [rows, T, H]
+    const auto hidden =
+        bert_->forward(input.to(device_), torch::Tensor(), on_device).last_hidden_state;  // [rows, T, H]
     torch::Tensor pooled;
     switch (pooling_) {
       case SentencePooling::kMean:

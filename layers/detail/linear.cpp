@@ -61,14 +61,14 @@ struct OneDnnLinearFunction : torch::autograd::Function<OneDnnLinearFunction> {
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const auto& rows = saved[0];    // [N, in]
-    const auto& weight = saved[1];  // [out, in]
+    const auto& rows = saved[0];                                            // [N, in]
+    const auto& weight = saved[1];                                          // [out, in]
     const auto grad = grads[0].reshape({-1, weight.size(0)}).contiguous();  // [N, out]
     torch::Tensor grad_x, grad_weight, grad_bias;
     if (ctx->needs_input_grad(0)) {
       grad_x = onednn_linear(grad, weight.t()).view(ctx->saved_data["sizes"].toIntVector());  // [..., in]
     }
-    if (ctx->needs_input_grad(1)) grad_weight = torch::mm(grad.t(), rows);  // [out, in]
+    if (ctx->needs_input_grad(1)) grad_weight = torch::mm(grad.t(), rows);                      // [out, in]
     if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) grad_bias = grad.sum(0);  // [out]
     return {grad_x, grad_weight, grad_bias};
   }
@@ -77,9 +77,9 @@ struct OneDnnLinearFunction : torch::autograd::Function<OneDnnLinearFunction> {
 bool takes_onednn(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   const auto is_cpu_float = [](const torch::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat; };
   return layers::linear_kernel() == layers::LinearKernel::kOneDnn && is_cpu_float(x) && is_cpu_float(weight) &&
-         (!bias.defined() || is_cpu_float(bias)) && x.dim() >= 1 && weight.dim() == 2 &&
-         x.size(-1) == weight.size(1) && x.numel() > 0 && !x.is_mkldnn() && !weight.is_mkldnn() &&
-         !at::autocast::is_autocast_enabled(at::kCPU) && layers::onednn_linear_available();
+         (!bias.defined() || is_cpu_float(bias)) && x.dim() >= 1 && weight.dim() == 2 && x.size(-1) == weight.size(1) &&
+         x.numel() > 0 && !x.is_mkldnn() && !weight.is_mkldnn() && !at::autocast::is_autocast_enabled(at::kCPU) &&
+         layers::onednn_linear_available();
 }
 
 }  // namespace

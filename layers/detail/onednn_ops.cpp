@@ -23,8 +23,7 @@ const OneDnnOps& onednn_ops() {
   return ops;
 }
 
-torch::Tensor onednn_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
-                            bool relu) {
+torch::Tensor onednn_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, bool relu) {
   TORCH_CHECK(onednn_ops().linear.has_value(), "onednn_linear: this LibTorch has no mkldnn::_linear_pointwise");
   return onednn_ops().linear->call(x, weight, bias.defined() ? std::optional(bias) : std::nullopt,
                                    relu ? "relu" : "none", c10::List<std::optional<at::Scalar>>(), std::nullopt);

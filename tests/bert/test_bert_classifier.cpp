@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <vector>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "../support/temp_dir.h"
 #include "../support/tiny_bert.h"
@@ -76,13 +76,15 @@ TEST_CASE("bert_classifier's configuration errors name the key", "[bert][classif
                       Catch::Contains("hidden_size") && Catch::Contains("is 16 in"));
   REQUIRE_THROWS_WITH(families::build_experiment(bert_config(dir / "nowhere")),
                       Catch::Contains("init_from") && Catch::Contains("nowhere"));
-  auto no_tokenizer = Config::parse(fmt::format(
-      "model: {{name: bert_classifier, num_classes: 5, vocab_size: 57, hidden_size: 16, num_hidden_layers: 1, "
-      "num_attention_heads: 2, intermediate_size: 32}}\ndata: {{name: text_classification, train: '{}train.tsv', "
-      "valid: '{}valid.tsv'}}\noptimizer: {{name: adamw, lr: 1.0e-3}}\ntrain: {{device: cpu}}\n",
-      kFixture, kFixture), "bert.yaml");
-  REQUIRE_THROWS_WITH(families::build_experiment(no_tokenizer), Catch::Contains("data.wordpiece") ||
-                                                                   Catch::Contains("wordpiece"));
+  auto no_tokenizer = Config::parse(
+      fmt::format(
+          "model: {{name: bert_classifier, num_classes: 5, vocab_size: 57, hidden_size: 16, num_hidden_layers: 1, "
+          "num_attention_heads: 2, intermediate_size: 32}}\ndata: {{name: text_classification, train: '{}train.tsv', "
+          "valid: '{}valid.tsv'}}\noptimizer: {{name: adamw, lr: 1.0e-3}}\ntrain: {{device: cpu}}\n",
+          kFixture, kFixture),
+      "bert.yaml");
+  REQUIRE_THROWS_WITH(families::build_experiment(no_tokenizer),
+                      Catch::Contains("data.wordpiece") || Catch::Contains("wordpiece"));
   std::filesystem::remove_all(dir / "tiny_bert" / "model.safetensors");
   REQUIRE_THROWS_WITH(families::build_experiment(bert_config(bert)), Catch::Contains("model.safetensors"));
   std::filesystem::remove_all(dir);

@@ -46,14 +46,16 @@ TEST_CASE("BertModel with MiniLM's weights gives transformers' hidden states, po
     const double hidden = diff.index({tokens}).max().item<double>();
     const double padding = (~tokens).any().item<bool>() ? diff.index({~tokens}).max().item<double>() : 0.0;
     const double pooled = max_diff(out.pooler_output, golden.at(prefix + "pooler_output"));
-    std::cout << fmt::format("{} attention, {}: max |difference| to transformers: last hidden state {:.2e} "
-                             "(padded positions {:.2e}), pooler {:.2e}\n", fused ? "fused" : "math",
-                             prefix.empty() ? "sentences" : "pair", hidden, padding, pooled);
+    std::cout << fmt::format(
+        "{} attention, {}: max |difference| to transformers: last hidden state {:.2e} "
+        "(padded positions {:.2e}), pooler {:.2e}\n",
+        fused ? "fused" : "math", prefix.empty() ? "sentences" : "pair", hidden, padding, pooled);
     CHECK(hidden < 1e-5);
     CHECK(padding < 1e-3);
     CHECK(pooled < 1e-5);
     if (prefix.empty()) {
-      const double embedding = max_diff(models::mean_pool(out.last_hidden_state, mask), golden.at("sentence_embedding"));
+      const double embedding =
+          max_diff(models::mean_pool(out.last_hidden_state, mask), golden.at("sentence_embedding"));
       std::cout << fmt::format("  sentence-transformers embedding: {:.2e}\n", embedding);
       CHECK(embedding < 1e-5);
     }
@@ -113,7 +115,8 @@ TEST_CASE("A config.json that torchzoo's BERT cannot honour is refused, naming t
   REQUIRE_THROWS_WITH(train::read_hf_bert_config(write(R"({"hidden_size": 10, "num_attention_heads": 3})")),
                       Catch::Contains("num_attention_heads: 3 must divide hidden_size 10"));
   REQUIRE_THROWS_WITH(train::read_hf_bert_config(write("{ nope")), Catch::Contains("not JSON"));
-  REQUIRE_THROWS_WITH(train::load_hf_bert(*models::BertModel(models::BertOptions().num_hidden_layers(1)), folder.string()),
-                      Catch::Contains("no model.safetensors in this folder"));
+  REQUIRE_THROWS_WITH(
+      train::load_hf_bert(*models::BertModel(models::BertOptions().num_hidden_layers(1)), folder.string()),
+      Catch::Contains("no model.safetensors in this folder"));
   std::filesystem::remove_all(folder);
 }

@@ -93,15 +93,17 @@ TEST_CASE("A tokenizer.json outside the BERT pipeline is refused, naming the key
     text.replace(text.find(from), from.size(), to);
     return text;
   };
-  REQUIRE_THROWS_WITH(WordPieceTokenizer::from_json(with("BertNormalizer", "NFKC"), "t.json"),
-                      Catch::Contains("t.json: normalizer.type: torchzoo's WordPiece reads only BertNormalizer, got NFKC"));
+  REQUIRE_THROWS_WITH(
+      WordPieceTokenizer::from_json(with("BertNormalizer", "NFKC"), "t.json"),
+      Catch::Contains("t.json: normalizer.type: torchzoo's WordPiece reads only BertNormalizer, got NFKC"));
   REQUIRE_THROWS_WITH(WordPieceTokenizer::from_json(with("\"WordPiece\"", "\"BPE\""), "t.json"),
                       Catch::Contains("model.type"));
   REQUIRE_THROWS_WITH(WordPieceTokenizer::from_json(with("\"a\": 4", "\"a\": 9"), "t.json"),
                       Catch::Contains("model.vocab.a: expected an integer in [0, 4], got 9"));
   REQUIRE_THROWS_WITH(WordPieceTokenizer::from_json(with("[\"[SEP]\", 2]", "[\"[END]\", 2]"), "t.json"),
                       Catch::Contains("'[END]' is not in model.vocab"));
-  REQUIRE_THROWS_WITH(WordPieceTokenizer::from_json("{\"normalizer\": ", "t.json"), Catch::Contains("t.json: not JSON"));
+  REQUIRE_THROWS_WITH(WordPieceTokenizer::from_json("{\"normalizer\": ", "t.json"),
+                      Catch::Contains("t.json: not JSON"));
   REQUIRE_THROWS_WITH(WordPieceTokenizer::from_file("/nonexistent/tokenizer.json"),
                       Catch::Contains("cannot open /nonexistent/tokenizer.json"));
 }

@@ -411,7 +411,9 @@ TEST_CASE("data prepare rejects unknown corpora and languages before downloading
   const std::string where = " --cache '" + cache.string() + "' --out '" + out.string() + "'";
   auto corpus = run_torchzoo("data prepare europarl" + where);
   CHECK(corpus.code == 2);
-  CHECK_THAT(corpus.err, Catch::Contains("known corpora: libreoffice-help, libreoffice-langid, libreoffice-apps, minilm; got 'europarl'"));
+  CHECK_THAT(
+      corpus.err,
+      Catch::Contains("known corpora: libreoffice-help, libreoffice-langid, libreoffice-apps, minilm; got 'europarl'"));
   auto same = run_torchzoo("data prepare libreoffice-help --src de --tgt de" + where);
   CHECK(same.code == 1);
   CHECK_THAT(same.err, Catch::Contains("src_lang and tgt_lang are both 'de'"));

@@ -5,9 +5,9 @@
 
 #include "../support/tiny_bert.h"
 #include "torchzoo/configs/config.h"
+#include "torchzoo/configs/registries.h"
 #include "torchzoo/families/experiment.h"
 #include "torchzoo/families/registry.h"
-#include "torchzoo/configs/registries.h"
 #include "torchzoo/models/encoder_decoder.h"
 
 using namespace torchzoo;
@@ -42,10 +42,9 @@ bool use_fixture_if_corpus_missing(Config& config, const std::filesystem::path& 
     // A pretrained BERT folder is made by `data prepare minilm`: a tiny one of the same format instead.
     const std::string fixture = "tests/data/fixtures/tiny_langid_";
     const auto bert = torchzoo::testing::write_tiny_bert(scratch / "tiny_bert");
-    for (const auto& assignment :
-         {"data.train=" + fixture + "train.tsv", "data.valid=" + fixture + "valid.tsv",
-          "data.test=" + fixture + "valid.tsv", std::string("model.num_classes=5"),
-          std::string("data.max_tokens=30"), "model.init_from=" + bert.string()}) {
+    for (const auto& assignment : {"data.train=" + fixture + "train.tsv", "data.valid=" + fixture + "valid.tsv",
+                                   "data.test=" + fixture + "valid.tsv", std::string("model.num_classes=5"),
+                                   std::string("data.max_tokens=30"), "model.init_from=" + bert.string()}) {
       config.apply_override(assignment);
     }
     return true;
@@ -176,10 +175,9 @@ TEST_CASE("An unknown top-level section is rejected", "[experiment][errors]") {
 }
 
 TEST_CASE("Registries are filled once and list their builders", "[registry]") {
-  REQUIRE(families::model_registry().names() == std::vector<std::string>{"bert_classifier", "decoder_only_lm",
-                                                                        "encoder_decoder",
-                                                                        "transformer_encoder_classifier",
-                                                                        "vision_transformer"});
+  REQUIRE(families::model_registry().names() ==
+          std::vector<std::string>{"bert_classifier", "decoder_only_lm", "encoder_decoder",
+                                   "transformer_encoder_classifier", "vision_transformer"});
   REQUIRE(configs::scheduler_registry().contains("noam"));
   REQUIRE(configs::scheduler_registry().contains("warmup_cosine"));
   REQUIRE(configs::loss_registry().contains("label_smoothing"));

@@ -33,8 +33,8 @@ TEST_CASE("build_help_apps labels by module, filters, drops texts of several app
           "[data][help_apps]") {
   const auto dir = fresh_dir("help_apps");
   const auto tree = dir / "en-US";
-  torchzoo::testing::HelpParagraphs writer = {{"a", ""}, {"b", std::string(401, 'x')}, {"c", "Click OK."},
-                                             {"d", "Writer twice"}, {"e", "Writer twice"}};
+  torchzoo::testing::HelpParagraphs writer = {
+      {"a", ""}, {"b", std::string(401, 'x')}, {"c", "Click OK."}, {"d", "Writer twice"}, {"e", "Writer twice"}};
   torchzoo::testing::HelpParagraphs calc = {{"c", "Click OK."}};
   for (int i = 0; i < 60; ++i) {
     writer.push_back({"w" + std::to_string(i), "Writer text " + std::to_string(i)});
@@ -70,10 +70,10 @@ TEST_CASE("build_help_apps labels by module, filters, drops texts of several app
   const auto cache = dir / "cache";
   torchzoo::testing::put_in_help_cache(tree, cache, help_package_name("en-US"), "en-US");
   const auto out = dir / "out";
-  const auto written = prepare_help_apps(HelpAppsOptions().cache_dir(cache.string()).valid_fraction(0.2).test_fraction(0.2),
-                                         out.string());
-  CHECK(read_labeled_tsv((out / "train.tsv").string()).size() == static_cast<size_t>(written.train.at("Calc") +
-                                                                                     written.train.at("Writer")));
+  const auto written = prepare_help_apps(
+      HelpAppsOptions().cache_dir(cache.string()).valid_fraction(0.2).test_fraction(0.2), out.string());
+  CHECK(read_labeled_tsv((out / "train.tsv").string()).size() ==
+        static_cast<size_t>(written.train.at("Calc") + written.train.at("Writer")));
   CHECK(std::filesystem::exists(out / "counts.txt"));
   std::filesystem::remove_all(dir);
 }

@@ -65,13 +65,15 @@ std::pair<std::string, std::string> checkpoint_files(const std::string& path) {
   const fs::path p(path);
   if (fs::is_directory(p)) {
     const auto weights = p / "model.safetensors";
-    TORCHZOO_CHECK(fs::exists(weights), "{}: no model.safetensors in this folder (a Hugging Face BERT folder holds "
-                   "config.json and model.safetensors)", path);
+    TORCHZOO_CHECK(fs::exists(weights),
+                   "{}: no model.safetensors in this folder (a Hugging Face BERT folder holds "
+                   "config.json and model.safetensors)",
+                   path);
     const auto config = p / "config.json";
     return {weights.string(), fs::exists(config) ? config.string() : ""};
   }
-  TORCHZOO_CHECK(fs::exists(p), "{}: no such file or folder (expected a Hugging Face BERT folder or a .safetensors file)",
-                 path);
+  TORCHZOO_CHECK(fs::exists(p),
+                 "{}: no such file or folder (expected a Hugging Face BERT folder or a .safetensors file)", path);
   const auto config = p.parent_path() / "config.json";
   return {p.string(), fs::exists(config) ? config.string() : ""};
 }
@@ -107,7 +109,8 @@ models::BertOptions read_hf_bert_config(const std::string& config_json) {
   models::BertOptions o;
   if (config.contains("hidden_act")) {
     const auto& act = config.at("hidden_act");
-    if (act != "gelu" && act != "relu") fail("hidden_act", fmt::format("expected \"gelu\" or \"relu\", got {}", act.dump()));
+    if (act != "gelu" && act != "relu")
+      fail("hidden_act", fmt::format("expected \"gelu\" or \"relu\", got {}", act.dump()));
     o.hidden_act(act.get<std::string>());
   }
   o.vocab_size(integer("vocab_size", o.vocab_size()))
@@ -182,11 +185,11 @@ NamedTensors bert_state_from_hf(const NamedTensors& hf, const models::BertModelI
   for (const auto& [key, tensor] : by_name) {
     if (used.count(key) == 0) unexpected.push_back((prefixed ? "bert." : "") + key);
   }
-  TORCHZOO_CHECK(missing.empty() && unexpected.empty(),
-                 "{}: not this BERT's checkpoint ({} layers, hidden {}):{}{}", source,
-                 model.options.num_hidden_layers(), model.options.hidden_size(),
-                 missing.empty() ? "" : fmt::format(" missing {} tensors: {};", missing.size(), name_list(missing)),
-                 unexpected.empty() ? "" : fmt::format(" unexpected {} tensors: {}", unexpected.size(), name_list(unexpected)));
+  TORCHZOO_CHECK(
+      missing.empty() && unexpected.empty(), "{}: not this BERT's checkpoint ({} layers, hidden {}):{}{}", source,
+      model.options.num_hidden_layers(), model.options.hidden_size(),
+      missing.empty() ? "" : fmt::format(" missing {} tensors: {};", missing.size(), name_list(missing)),
+      unexpected.empty() ? "" : fmt::format(" unexpected {} tensors: {}", unexpected.size(), name_list(unexpected)));
   return state;
 }
 
@@ -249,8 +252,8 @@ void load_hf_bert(models::BertModelImpl& model, const std::string& path) {
       TORCHZOO_CHECK(values.first == values.second, "{}: {} is {}, but the model was built with {}", config, key,
                      values.first, values.second);
     }
-    TORCHZOO_CHECK(file.hidden_act() == o.hidden_act(), "{}: hidden_act is {}, but the model was built with {}",
-                   config, file.hidden_act(), o.hidden_act());
+    TORCHZOO_CHECK(file.hidden_act() == o.hidden_act(), "{}: hidden_act is {}, but the model was built with {}", config,
+                   file.hidden_act(), o.hidden_act());
   }
   const auto contents = read_safetensors(weights);
   load_state(model, bert_state_from_hf(contents.tensors, model, weights), weights);

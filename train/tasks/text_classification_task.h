@@ -72,9 +72,9 @@ struct TextClassificationReport {
 class TextClassificationTask : public Task {
  public:
   /// `classes` name the model's outputs in order; every label of `train` and `valid` must be one of them.
-  TextClassificationTask(SequenceClassifier model, TextEncoder encoder, std::vector<std::string> classes, const std::vector<data::LabeledText>& train,
-                         const std::vector<data::LabeledText>& valid, TokenLoss criterion,
-                         TextClassificationTaskOptions options);
+  TextClassificationTask(SequenceClassifier model, TextEncoder encoder, std::vector<std::string> classes,
+                         const std::vector<data::LabeledText>& train, const std::vector<data::LabeledText>& valid,
+                         TokenLoss criterion, TextClassificationTaskOptions options);
 
   std::shared_ptr<torch::nn::Module> module() override { return classifier_.model().module; }
   void to(torch::Device device) override;

@@ -62,8 +62,7 @@ struct TokenBatch {
 ///   auto probabilities = classifier.predict({"Klicken Sie auf OK."});  // [1, 5]
 class TextClassifier {
  public:
-  TextClassifier(SequenceClassifier model, TextEncoder encoder, std::vector<std::string> classes,
-                 int64_t max_tokens);
+  TextClassifier(SequenceClassifier model, TextEncoder encoder, std::vector<std::string> classes, int64_t max_tokens);
 
   /// prefix + the first max_tokens pieces of `text` + suffix; `cut` (if not null) tells whether pieces were
   /// left out.

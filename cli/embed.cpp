@@ -7,6 +7,7 @@
 #include "torchzoo/cli/command.h"
 #include "torchzoo/cli/common.h"
 #include "torchzoo/common/atomic_write.h"
+#include "torchzoo/common/format.h"
 #include "torchzoo/common/json.h"
 #include "torchzoo/data/text_file.h"
 #include "torchzoo/train/device.h"

@@ -61,6 +61,8 @@ struct WordPieceOptions {
   std::string pad_token = "[PAD]";
 };
 
+/// BERT's WordPiece tokenizer as a Hugging Face tokenizer.json describes it (see the top of this file).
+/// Immutable after construction but for set_max_length; encode and decode may run on several threads.
 class WordPieceTokenizer {
  public:
   /// Reads a Hugging Face tokenizer.json. Errors name the file and the key, and say what was expected.

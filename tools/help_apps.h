@@ -30,6 +30,7 @@
 
 namespace torchzoo::tools {
 
+/// Options of build_help_apps and prepare_help_apps.
 struct HelpAppsOptions {
   /// The help language whose paragraphs are classified.
   TORCH_ARG(std::string, lang) = "en-US";

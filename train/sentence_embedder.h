@@ -25,6 +25,7 @@ namespace torchzoo::train {
 /// How the token vectors become one sentence vector.
 enum class SentencePooling { kMean, kCls, kMax };
 
+/// A sentence-transformers folder's encoder: texts in, one vector each out (see the top of this file).
 class SentenceEmbedder {
  public:
   /// Reads the folder; errors name the file and what was expected.

@@ -20,6 +20,7 @@
 #include "torchzoo/configs/registries.h"
 #include "torchzoo/data/masks.h"
 #include "torchzoo/layers/shared_parameters.h"
+#include "torchzoo/models/bert.h"
 #include "torchzoo/models/models.h"
 #include "torchzoo/train/checkpoint.h"
 #include "torchzoo/train/export/safetensors.h"
@@ -81,6 +82,19 @@ const std::map<std::string, SweepCase>& sweep_cases() {
         [](torch::nn::Module& m, const Inputs& in) {
           auto& model = *m.as<models::DecoderOnlyLMImpl>();
           return model.generator(model.forward(in[0].toTensor(), in[1].toTensor())).mean();
+        }}},
+      {"bert_classifier",
+       {"{name: bert_classifier, num_classes: 3, vocab_size: 17, hidden_size: 32, num_hidden_layers: 2, "
+        "num_attention_heads: 4, intermediate_size: 64, max_position_embeddings: 32}",
+        [](int64_t batch, int64_t length) {
+          auto tokens = sweep_tokens(batch, length);
+          return Inputs{tokens, data::padding_mask(tokens, sweep_pad)};
+        },
+        [](torch::nn::Module& m, const Inputs& in) {
+          return m.as<models::BertClassifierImpl>()->forward(in[0].toTensor(), in[1].toTensor());  // [B, 3]
+        },
+        [](torch::nn::Module& m, const Inputs& in) {
+          return m.as<models::BertClassifierImpl>()->forward(in[0].toTensor(), in[1].toTensor()).mean();
         }}},
       {"transformer_encoder_classifier",
        {"{name: transformer_encoder_classifier, vocab: 17, num_classes: 3, num_layers: 2, d_model: 32, d_ff: 64, "

@@ -15,10 +15,10 @@
 
 #include "../support/temp_dir.h"
 #include "torchzoo/configs/config.h"
-#include "torchzoo/families/experiment.h"
-#include "torchzoo/families/registry.h"
 #include "torchzoo/configs/registries.h"
 #include "torchzoo/data/masks.h"
+#include "torchzoo/families/experiment.h"
+#include "torchzoo/families/registry.h"
 #include "torchzoo/layers/shared_parameters.h"
 #include "torchzoo/models/bert.h"
 #include "torchzoo/models/models.h"
@@ -112,9 +112,7 @@ const std::map<std::string, SweepCase>& sweep_cases() {
       {"vision_transformer",
        {"{name: vision_transformer, img_size: 16, patch_size: 4, in_chans: 1, num_classes: 5, embed_dim: 32, depth: 2, "
         "num_heads: 4, mlp_ratio: 2.0}",
-        [](int64_t batch, int64_t) {
-          return Inputs{torch::randn({batch, 1, 16, 16})};
-        },
+        [](int64_t batch, int64_t) { return Inputs{torch::randn({batch, 1, 16, 16})}; },
         [](torch::nn::Module& m, const Inputs& in) {
           return m.as<models::VisionTransformerImpl>()->forward(in[0].toTensor());  // [B, num_classes]
         },

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <optional>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -175,18 +177,25 @@ LinearKernelChoice choose_linear_kernel(const std::string& setting, torch::Devic
     return choice;
   }
   const auto key = machine_key(device, torch::kFloat32) + " | training linears, onednn over blas";
-  auto cache = read_cache(cache_path);
-  double speedup = 0.0;
+  // Also remembered by the process: a run asks more than once (its options, its first log line), and
+  // where the cache file cannot be written a second measurement could choose differently.
+  static std::mutex mutex;
+  static std::map<std::string, double> this_process;  // cache path + key -> speedup
+  const std::lock_guard<std::mutex> lock(mutex);
+  double& speedup = this_process[cache_path + "\n" + key];
   std::string measured = "cached";
-  if (auto it = cache.find(key); it != cache.end() && it->is_number() && it->get<double>() > 0) {
-    speedup = it->get<double>();
-  } else {
-    const double blas = measure_linear_flops(layers::LinearKernel::kBlas);
-    const double onednn = measure_linear_flops(layers::LinearKernel::kOneDnn);
-    speedup = onednn / blas;
-    measured = fmt::format("onednn {:.0f}, blas {:.0f} GFLOP/s", onednn / 1e9, blas / 1e9);
-    cache[key] = speedup;
-    write_cache(cache_path, cache);
+  if (speedup <= 0) {
+    auto cache = read_cache(cache_path);
+    if (auto it = cache.find(key); it != cache.end() && it->is_number() && it->get<double>() > 0) {
+      speedup = it->get<double>();
+    } else {
+      const double blas = measure_linear_flops(layers::LinearKernel::kBlas);
+      const double onednn = measure_linear_flops(layers::LinearKernel::kOneDnn);
+      speedup = onednn / blas;
+      measured = fmt::format("onednn {:.0f}, blas {:.0f} GFLOP/s", onednn / 1e9, blas / 1e9);
+      cache[key] = speedup;
+      write_cache(cache_path, cache);
+    }
   }
   // A margin, so that a tie measured on a noisy machine keeps PyTorch's default.
   choice.kernel = speedup > 1.03 ? layers::LinearKernel::kOneDnn : layers::LinearKernel::kBlas;
